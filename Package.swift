@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds are what anyone times or trains with. -Ounchecked drops overflow and bounds
+// traps in the numeric loops; haswell (= x86-64-v3: AVX2, FMA, BMI2; swiftc has no "x86-64-v3" name) is the highest
+// baseline we allow so the binary runs on the x86-64 machines people have.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
+]
+
+let package = Package(
+    name: "finemix",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "finemix", targets: ["finemix"]),
+        .library(name: "Defense", targets: ["Defense"]),
+        .library(name: "TUI", targets: ["TUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Defense", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "TUI", dependencies: ["Defense", "CNcurses"], swiftSettings: fast),
+        .executableTarget(name: "finemix", dependencies: [
+            "Defense", "TUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+        .testTarget(name: "DefenseTests", dependencies: ["Defense"], path: "Tests/DefenseTests",
+                    swiftSettings: fast),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Defense"], path: "Tests/TUITests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Defense"], path: "Tests/EndToEndTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

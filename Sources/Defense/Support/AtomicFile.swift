@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every file finemix writes goes through here: written to a temporary name in the same folder,
+/// fsync'd, then renamed over the target, so a crash leaves either the old file or the new one.
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { fd in
+            try data.withUnsafeBytes { raw in try writeAll(fd, raw, path: url.path) }
+        }
+    }
+
+    /// Streams content into the temporary file through `body`, which receives the descriptor.
+    public static func write(to url: URL, _ body: (Int32) throws -> Void) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw FinemixError("\(url.path): cannot create a temporary file: \(errnoText())") }
+        var ok = false
+        defer { if !ok { unlink(tmp.path) } }
+        do {
+            try body(fd)
+            guard fsync(fd) == 0 else { throw FinemixError("\(url.path): fsync failed: \(errnoText())") }
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        guard rename(tmp.path, url.path) == 0 else {
+            throw FinemixError("\(url.path): cannot rename the temporary file into place: \(errnoText())")
+        }
+        ok = true
+        // The rename itself must reach the disk for the new name to survive a power cut.
+        let dfd = open(dir.path, O_RDONLY)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FinemixError("\(path): write failed: \(errnoText())")
+            }
+            offset += n
+        }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
