@@ -1,0 +1,69 @@
+/// What each verb of the command language takes. The TUI's help and palette completion read this
+/// table, and every command is checked against it before it runs, so an unknown option is an
+/// error rather than silently ignored.
+public struct CommandSpec: Sendable {
+    public let verb: String
+    public let usage: String
+    public let summary: String
+    public let options: [String]
+    public let arguments: ClosedRange<Int>
+
+    public func validate(_ c: Command) throws {
+        for key in c.options.keys.sorted() where !options.contains(key) {
+            let known = options.isEmpty ? "it takes no options" : "known: \(options.joined(separator: ", "))"
+            throw FinemixError("\(verb): unknown option '\(key)' (\(known))")
+        }
+        guard arguments.contains(c.arguments.count) else {
+            throw FinemixError("\(verb): expected \(arguments.lowerBound == arguments.upperBound ? "\(arguments.lowerBound)" : "\(arguments.lowerBound) to \(arguments.upperBound)") argument(s), found \(c.arguments.count); usage: \(usage)")
+        }
+    }
+}
+
+extension Command {
+    public func double(_ key: String, default value: Double, in range: ClosedRange<Double>? = nil) throws -> Double {
+        guard let text = options[key] else { return value }
+        guard let v = Double(text), v.isFinite else { throw FinemixError("\(verb): \(key)=\(text) is not a number") }
+        if let range, !range.contains(v) {
+            throw FinemixError("\(verb): \(key)=\(text) is outside [\(range.lowerBound), \(range.upperBound)]")
+        }
+        return v
+    }
+
+    public func int(_ key: String, default value: Int, in range: ClosedRange<Int>? = nil) throws -> Int {
+        guard let text = options[key] else { return value }
+        guard let v = Int(text) else { throw FinemixError("\(verb): \(key)=\(text) is not a whole number") }
+        if let range, !range.contains(v) {
+            throw FinemixError("\(verb): \(key)=\(text) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return v
+    }
+
+    public func choice(_ key: String, default value: String, from allowed: [String]) throws -> String {
+        guard let text = options[key] else { return value }
+        guard allowed.contains(text) else {
+            throw FinemixError("\(verb): \(key)=\(text) is not one of \(allowed.joined(separator: ", "))")
+        }
+        return text
+    }
+
+    public func flag(_ key: String, default value: Bool) throws -> Bool {
+        guard let text = options[key] else { return value }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw FinemixError("\(verb): \(key)=\(text) is not on/off")
+        }
+    }
+}
+
+/// A range `start:stop:step` (inclusive of stop when it lands on it), as in `sweep rho=0:1:0.1`.
+public func parseRange(_ text: String, name: String) throws -> [Double] {
+    let parts = text.split(separator: ":").map { Double($0) }
+    if parts.count == 1, let v = parts[0] { return [v] }
+    guard parts.count == 3, let a = parts[0], let b = parts[1], let s = parts[2], s > 0, b >= a else {
+        throw FinemixError("\(name)=\(text): expected start:stop:step with step > 0 and stop ≥ start")
+    }
+    let n = Int(((b - a) / s + 1e-9).rounded(.down))
+    guard n <= 1000 else { throw FinemixError("\(name)=\(text): more than 1000 values") }
+    return (0...n).map { (a + Double($0) * s) * 1e9 }.map { ($0).rounded() / 1e9 }
+}
