@@ -37,3 +37,47 @@ public struct TensorDictionary: TensorSource {
         _ = buffer.initialize(from: t.values)
     }
 }
+
+/// Ranged access, so analyses can stream over two large checkpoints in parallel pieces without
+/// copying whole models. Kept out of the protocol's original requirements; every source gets the
+/// default below, and memory-mapped files answer with pointers into the mapping.
+public protocol RangedTensorSource: TensorSource {
+    /// Calls `body` with the values `range` of tensor `name` (flat, row-major) as Float. The
+    /// pointer is valid only inside `body`. `scratch` must hold at least `range.count` values;
+    /// a source that has to convert or copy writes there.
+    func withFloats<R>(_ name: String, in range: Range<Int>, scratch: UnsafeMutableBufferPointer<Float>,
+                       _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R
+}
+
+extension TensorSource {
+    public func elementCount(of name: String) -> Int? {
+        shape(of: name).map { $0.reduce(1, *) }
+    }
+
+    /// The generic path: read the whole tensor, hand out the range. Sources that can do better
+    /// (SafetensorsFile, TensorDictionary) conform to RangedTensorSource.
+    public func floats<R>(_ name: String, in range: Range<Int>, scratch: UnsafeMutableBufferPointer<Float>,
+                          _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+        if let ranged = self as? any RangedTensorSource {
+            return try ranged.withFloats(name, in: range, scratch: scratch, body)
+        }
+        guard let count = elementCount(of: name) else { throw FinemixError("tensor \(name) is missing") }
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw FinemixError("tensor \(name): range \(range) is outside its \(count) values")
+        }
+        var all = [Float](repeating: 0, count: count)
+        try all.withUnsafeMutableBufferPointer { try readFloats(name, into: $0) }
+        return try all.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+}
+
+extension TensorDictionary: RangedTensorSource {
+    public func withFloats<R>(_ name: String, in range: Range<Int>, scratch: UnsafeMutableBufferPointer<Float>,
+                              _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+        guard let t = tensors[name] else { throw FinemixError("tensor \(name) is missing") }
+        guard range.lowerBound >= 0, range.upperBound <= t.values.count else {
+            throw FinemixError("tensor \(name): range \(range) is outside its \(t.values.count) values")
+        }
+        return try t.values.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
+}

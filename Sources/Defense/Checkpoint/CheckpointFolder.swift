@@ -1,0 +1,208 @@
+import Foundation
+
+/// A model folder as HuggingFace lays it out: `config.json`, `vocab.txt`, `model.safetensors`.
+///
+///     let ck = try CheckpointFolder(url)
+///     ck.config            // BertConfig
+///     ck.vocabURL          // vocab.txt (existence checked)
+///     ck.weights           // SafetensorsFile: a TensorSource with canonical names
+///
+/// Loading checks the shapes of every known BERT tensor that is present against the config, so a
+/// mismatched folder fails here with the tensor's name rather than deep inside the model.
+public struct CheckpointFolder: Sendable {
+    public static let configName = "config.json"
+    public static let vocabName = "vocab.txt"
+    public static let weightsName = "model.safetensors"
+
+    public let url: URL
+    public let config: BertConfig
+    public let vocabURL: URL
+    public let weights: SafetensorsFile
+
+    public var configURL: URL { url.appendingPathComponent(Self.configName) }
+    public var weightsURL: URL { url.appendingPathComponent(Self.weightsName) }
+    /// Whether the checkpoint carries a classification head (`classifier.weight`).
+    public var hasHead: Bool { weights.shape(of: "classifier.weight") != nil }
+
+    public init(_ url: URL) throws {
+        self.url = url
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
+            throw FinemixError("\(url.path): no such model folder")
+        }
+        config = try Self.loadConfig(url.appendingPathComponent(Self.configName))
+        vocabURL = url.appendingPathComponent(Self.vocabName)
+        guard fm.fileExists(atPath: vocabURL.path) else {
+            throw FinemixError("\(vocabURL.path): missing; a model folder needs vocab.txt next to config.json")
+        }
+        let weightsURL = url.appendingPathComponent(Self.weightsName)
+        guard fm.fileExists(atPath: weightsURL.path) else {
+            if fm.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path) {
+                throw FinemixError("""
+                    \(url.path): has pytorch_model.bin but no model.safetensors. finemix does not read pickle \
+                    files, because loading a pickle can run arbitrary code. Convert it once, where you trust the \
+                    file: python -c "import torch, safetensors.torch as st; \
+                    sd = torch.load('\(url.path)/pytorch_model.bin', weights_only=True); \
+                    st.save_file({k: v.contiguous() for k, v in sd.items()}, '\(url.path)/model.safetensors', metadata={'format': 'pt'})"
+                    """)
+            }
+            throw FinemixError("\(weightsURL.path): missing; a model folder needs model.safetensors")
+        }
+        weights = try SafetensorsFile(weightsURL)
+        try Self.checkShapes(weights, against: config, file: weightsURL.path)
+    }
+
+    // MARK: config.json
+
+    public static func loadConfig(_ url: URL) throws -> BertConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw FinemixError("\(url.path): missing or unreadable; a model folder needs config.json")
+        }
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw FinemixError("\(url.path): not a JSON object (malformed JSON)")
+        }
+        let config: BertConfig
+        do {
+            config = try JSONDecoder().decode(BertConfig.self, from: data)
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw FinemixError("\(url.path): field '\(keyPath(context))' should be \(type), found something else")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw FinemixError("\(url.path): field '\(keyPath(context))' is malformed: \(context.debugDescription)")
+        } catch {
+            throw FinemixError("\(url.path): cannot read the config: \(error)")
+        }
+        try validate(config, file: url.path)
+        return config
+    }
+
+    private static func keyPath(_ context: DecodingError.Context) -> String {
+        context.codingPath.map(\.stringValue).joined(separator: ".")
+    }
+
+    /// Sizes the engine allocates from: positive and not absurd.
+    static func validate(_ c: BertConfig, file: String) throws {
+        let limits: [(String, Int, Int)] = [
+            ("vocab_size", c.vocabSize, 10_000_000), ("hidden_size", c.hiddenSize, 65_536),
+            ("num_hidden_layers", c.numHiddenLayers, 1_000), ("num_attention_heads", c.numAttentionHeads, 1_024),
+            ("intermediate_size", c.intermediateSize, 1_000_000),
+            ("max_position_embeddings", c.maxPositionEmbeddings, 1_000_000),
+            ("type_vocab_size", c.typeVocabSize, 1_000),
+        ]
+        for (key, value, limit) in limits where value < 1 || value > limit {
+            throw FinemixError("\(file): \(key) must be between 1 and \(limit), found \(value)")
+        }
+        guard c.hiddenSize % c.numAttentionHeads == 0 else {
+            throw FinemixError("\(file): hidden_size \(c.hiddenSize) is not a multiple of num_attention_heads \(c.numAttentionHeads)")
+        }
+        if let labels = c.id2label {
+            guard !labels.isEmpty, labels.count <= 100_000 else {
+                throw FinemixError("\(file): id2label must hold between 1 and 100000 labels, found \(labels.count)")
+            }
+            for i in 0..<labels.count where labels[String(i)] == nil {
+                throw FinemixError("\(file): id2label must have keys \"0\"...\"\(labels.count - 1)\"; \"\(i)\" is missing")
+            }
+        }
+    }
+
+    // MARK: shapes
+
+    /// The shape each known BERT tensor must have under `config` (canonical names).
+    public static func expectedShapes(_ c: BertConfig, withHead: Bool) -> [String: [Int]] {
+        let h = c.hiddenSize, i = c.intermediateSize
+        var s: [String: [Int]] = [
+            "embeddings.word_embeddings.weight": [c.vocabSize, h],
+            "embeddings.position_embeddings.weight": [c.maxPositionEmbeddings, h],
+            "embeddings.token_type_embeddings.weight": [c.typeVocabSize, h],
+            "embeddings.LayerNorm.weight": [h], "embeddings.LayerNorm.bias": [h],
+            "pooler.dense.weight": [h, h], "pooler.dense.bias": [h],
+        ]
+        for l in 0..<c.numHiddenLayers {
+            let p = "encoder.layer.\(l)."
+            for m in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
+                s[p + m + ".weight"] = [h, h]; s[p + m + ".bias"] = [h]
+            }
+            for m in ["attention.output.LayerNorm", "output.LayerNorm"] {
+                s[p + m + ".weight"] = [h]; s[p + m + ".bias"] = [h]
+            }
+            s[p + "intermediate.dense.weight"] = [i, h]; s[p + "intermediate.dense.bias"] = [i]
+            s[p + "output.dense.weight"] = [h, i]; s[p + "output.dense.bias"] = [h]
+        }
+        if withHead {
+            s["classifier.weight"] = [c.numLabels, h]; s["classifier.bias"] = [c.numLabels]
+        }
+        return s
+    }
+
+    static func checkShapes(_ weights: SafetensorsFile, against c: BertConfig, file: String) throws {
+        // Without id2label the head's label count is whatever the file holds; check only its width.
+        let expected = expectedShapes(c, withHead: c.id2label != nil)
+        for name in weights.tensorNames {
+            guard let found = weights.shape(of: name) else { continue }
+            if let want = expected[name], want != found {
+                throw FinemixError("\(file): tensor \(name) has shape \(found), but config.json implies \(want)")
+            }
+            if c.id2label == nil, name == "classifier.weight", found.count != 2 || found[1] != c.hiddenSize {
+                throw FinemixError("\(file): tensor \(name) has shape \(found), expected [labels, \(c.hiddenSize)]")
+            }
+        }
+    }
+
+    // MARK: save
+
+    /// Writes `config.json`, `vocab.txt` and `model.safetensors` into `dir`, each atomically, so
+    /// that `BertForSequenceClassification.from_pretrained(dir)` loads it unchanged. `tensors` use
+    /// canonical names; with a `classifier.*` head they are stored with HuggingFace's `bert.` prefix.
+    /// The config gets `model_type`, `architectures` and, with a head, id2label/label2id sized to it.
+    public static func save(config: BertConfig, vocab: URL, tensors: [NamedTensor], to dir: URL,
+                            metadata: [String: String] = [:]) throws {
+        try save(config: config, vocab: vocab, source: TensorDictionary(tensors), names: tensors.map(\.name),
+                 to: dir, metadata: metadata)
+    }
+
+    /// The streaming form: tensors come from any source (a loaded checkpoint, a model's parameters).
+    public static func save(config: BertConfig, vocab: URL, source: any TensorSource, names: [String],
+                            to dir: URL, metadata: [String: String] = [:]) throws {
+        let vocabData: Data
+        do { vocabData = try Data(contentsOf: vocab) } catch {
+            throw FinemixError("\(vocab.path): cannot read the vocabulary to save with the model")
+        }
+        let canonical = names.map(CheckpointNames.canonical)
+        guard Set(canonical).count == canonical.count else {
+            throw FinemixError("\(dir.path): a tensor is given twice (with and without the bert. prefix)")
+        }
+        let withHead = canonical.contains("classifier.weight")
+        var c = config
+        c.modelType = "bert"
+        if withHead {
+            guard let shape = source.shape(of: names[canonical.firstIndex(of: "classifier.weight")!]), shape.count == 2 else {
+                throw FinemixError("\(dir.path): classifier.weight must be a matrix [labels, hidden]")
+            }
+            if c.numLabels != shape[0] || c.id2label == nil { c.setLabels(shape[0]) }
+            c.architectures = ["BertForSequenceClassification"]
+        } else {
+            c.architectures = ["BertModel"]
+        }
+        try validate(c, file: dir.appendingPathComponent(configName).path)
+        // Check before writing anything, so a bad save leaves the folder as it was.
+        let expected = expectedShapes(c, withHead: withHead)
+        for (name, canon) in zip(names, canonical) {
+            if let want = expected[canon], let found = source.shape(of: name), want != found {
+                throw FinemixError("\(dir.path): tensor \(canon) has shape \(found), but the config implies \(want)")
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let configData = try encoder.encode(c)
+
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(source, names: names,
+                                    storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead) },
+                                    metadata: metadata, to: dir.appendingPathComponent(weightsName))
+        if vocab.standardizedFileURL != dir.appendingPathComponent(vocabName).standardizedFileURL {
+            try AtomicFile.write(vocabData, to: dir.appendingPathComponent(vocabName))
+        }
+        try AtomicFile.write(configData, to: dir.appendingPathComponent(configName))
+    }
+}

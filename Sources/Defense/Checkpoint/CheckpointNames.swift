@@ -1,0 +1,41 @@
+/// Maps between the names a checkpoint stores and the canonical names the engine uses.
+///
+/// HuggingFace writes a bare `BertModel` without a prefix (`embeddings.word_embeddings.weight`)
+/// and a `BertForSequenceClassification` with `bert.` on every encoder tensor and a bare
+/// `classifier.*` head. Canonical names are the bare ones; `classifier.*` stays as it is.
+public enum CheckpointNames {
+    public static let prefix = "bert."
+
+    /// The canonical name of a stored name: `bert.` removed when present.
+    public static func canonical(_ stored: String) -> String {
+        stored.hasPrefix(prefix) ? String(stored.dropFirst(prefix.count)) : stored
+    }
+
+    /// Canonical name → stored name for a whole checkpoint. Throws, naming the file and tensor,
+    /// when one tensor is stored under both forms (`bert.x` and `x`): which one the model would
+    /// use is then a guess.
+    public static func canonicalMap(_ stored: [String], file: String) throws -> [String: String] {
+        var map: [String: String] = [:]
+        map.reserveCapacity(stored.count)
+        for name in stored {
+            let c = canonical(name)
+            if let other = map[c] {
+                throw FinemixError("\(file): tensor \(c) is stored twice, as '\(other)' and as '\(name)'; keep one of them")
+            }
+            map[c] = name
+        }
+        return map
+    }
+
+    /// The name to store a canonical tensor under. A checkpoint with a classifier head is saved
+    /// as HuggingFace's `BertForSequenceClassification` does (`bert.` on all but `classifier.*`);
+    /// one without a head is saved bare, as `BertModel` does.
+    public static func stored(_ canonical: String, withHead: Bool) -> String {
+        guard withHead, !isHead(canonical), !canonical.hasPrefix(prefix) else { return canonical }
+        return prefix + canonical
+    }
+
+    public static func isHead(_ canonical: String) -> Bool {
+        canonical.hasPrefix("classifier.")
+    }
+}
