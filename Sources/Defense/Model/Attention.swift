@@ -1,0 +1,105 @@
+import CBLAS
+import Foundation
+
+/// Multi-head self-attention core, one (sequence, head) at a time, heads spread over the workers
+/// with single-threaded BLAS. Q, K, V are column blocks of qkv [N, 3H]; head h of sequence b is
+/// rows b·S..<(b+1)·S, columns h·d..<(h+1)·d of each block. Keys at or past the sequence's length
+/// get probability exactly 0 (HuggingFace adds the dtype's minimum to their scores: same result).
+enum Attention {
+    struct Shape { let batch, seq, hidden, heads, headDim: Int }
+
+    /// P[S, len] = softmax(Q·Kᵀ/√d) over the valid keys (row stride S); returns nothing else.
+    @inline(__always)
+    static func probabilities(_ P: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                              len: Int, _ s: Shape) {
+        let S = s.seq, ld = Int32(3 * s.hidden)
+        let scale = 1 / Float(s.headDim).squareRoot()
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(S), Int32(len), Int32(s.headDim),
+                    scale, q, ld, k, ld, 0, P, Int32(S))
+        for i in 0..<S {
+            let row = P + i * S
+            var m = -Float.infinity
+            for j in 0..<len { m = max(m, row[j]) }
+            var sum: Float = 0
+            for j in 0..<len { let e = exp(row[j] - m); row[j] = e; sum += e }
+            let inv = 1 / sum
+            for j in 0..<len { row[j] *= inv }
+        }
+    }
+
+    /// ctx[N, H] from qkv[N, 3H]. `keys(b, h)` gives the dropout stream of one head's probabilities.
+    static func forward(ctx: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>, lengths: [Int],
+                        scratch: UnsafeMutablePointer<Float>, dropout: (Int) -> Dropout, _ s: Shape) {
+        let S = s.seq, H = s.hidden, d = s.headDim
+        BLASThreads.single {
+            lengths.withUnsafeBufferPointer { lens in
+                Parallel.forWorkers(s.batch * s.heads) { w, items in
+                    let P = scratch + w * 3 * S * S, Pd = P + S * S
+                    for item in items {
+                        let b = item / s.heads, h = item % s.heads, len = lens[b]
+                        let q = qkv + b * S * 3 * H + h * d
+                        probabilities(P, q: q, k: q + H, len: len, s)
+                        let drop = dropout(item)
+                        var probs = UnsafePointer(P)
+                        if drop.active {
+                            for i in 0..<S { for j in 0..<len { Pd[i * S + j] = P[i * S + j] * drop.factor(i * S + j) } }
+                            probs = UnsafePointer(Pd)
+                        }
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(S), Int32(d), Int32(len),
+                                    1, probs, Int32(S), q + 2 * H, Int32(3 * H), 0, ctx + b * S * H + h * d, Int32(H))
+                    }
+                }
+            }
+        }
+    }
+
+    /// dqkv[N, 3H] (overwritten) from dctx[N, H], recomputing the probabilities.
+    static func backward(dqkv: UnsafeMutablePointer<Float>, dctx: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+                         lengths: [Int], scratch: UnsafeMutablePointer<Float>, dropout: (Int) -> Dropout, _ s: Shape) {
+        let S = s.seq, H = s.hidden, d = s.headDim
+        let scale = 1 / Float(d).squareRoot()
+        BLASThreads.single {
+            lengths.withUnsafeBufferPointer { lens in
+                Parallel.forWorkers(s.batch * s.heads) { w, items in
+                    let P = scratch + w * 3 * S * S, Pd = P + S * S, dP = Pd + S * S
+                    for item in items {
+                        let b = item / s.heads, h = item % s.heads, len = lens[b]
+                        let q = qkv + b * S * 3 * H + h * d, k = q + H, v = q + 2 * H
+                        let dq = dqkv + b * S * 3 * H + h * d, dk = dq + H, dv = dq + 2 * H
+                        let dc = dctx + b * S * H + h * d
+                        probabilities(P, q: q, k: k, len: len, s)
+                        let drop = dropout(item)
+                        var probs = UnsafePointer(P)
+                        if drop.active {
+                            for i in 0..<S { for j in 0..<len { Pd[i * S + j] = P[i * S + j] * drop.factor(i * S + j) } }
+                            probs = UnsafePointer(Pd)
+                        }
+                        // dPd[S, len] = dctx · Vᵀ ; dV[len, d] = Pdᵀ · dctx
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(S), Int32(len), Int32(d),
+                                    1, dc, Int32(H), v, Int32(3 * H), 0, dP, Int32(S))
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(len), Int32(d), Int32(S),
+                                    1, probs, Int32(S), dc, Int32(H), 0, dv, Int32(3 * H))
+                        // through dropout and softmax: dS = P ⊙ (dP − Σ_j P·dP)
+                        for i in 0..<S {
+                            let pr = P + i * S, g = dP + i * S
+                            if drop.active { for j in 0..<len { g[j] *= drop.factor(i * S + j) } }
+                            var dot: Float = 0
+                            for j in 0..<len { dot += pr[j] * g[j] }
+                            for j in 0..<len { g[j] = pr[j] * (g[j] - dot) }
+                        }
+                        // dQ[S, d] = dS · K · scale ; dK[len, d] = dSᵀ · Q · scale
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(S), Int32(d), Int32(len),
+                                    scale, dP, Int32(S), k, Int32(3 * H), 0, dq, Int32(3 * H))
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(len), Int32(d), Int32(S),
+                                    scale, dP, Int32(S), q, Int32(3 * H), 0, dk, Int32(3 * H))
+                        // masked keys get no gradient
+                        for j in len..<S {
+                            (dk + j * 3 * H).update(repeating: 0, count: d)
+                            (dv + j * 3 * H).update(repeating: 0, count: d)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+extension BertModel {
+    /// Accumulates ∂loss/∂parameters into `grads`, from `acts.dLogits` (written by `loss`) and the
+    /// activations of the last training `forward` on the same batch with the same `dropoutSeed`.
+    public func backward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil) {
+        precondition(acts.training, "backward needs training activations")
+        let g = ensureGradients()
+        let c = config, lay = layout, w = params.values
+        let B = batch.batch, S = batch.seq, N = B * S, H = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers
+        let shape = Attention.Shape(batch: B, seq: S, hidden: H, heads: c.numAttentionHeads, headDim: c.headDim)
+        let ph = dropoutSeed == nil ? 0 : Float(c.hiddenDropoutProb)
+        let pa = dropoutSeed == nil ? 0 : Float(c.attentionProbsDropoutProb)
+        let seed = dropoutSeed ?? 0
+
+        // classifier: logits = dropout(pooled)·Wcᵀ + bc
+        Linear.backward(dinp: acts.dPooled, dweight: g[lay.classifierW], dbias: g[lay.classifierB],
+                        dout: acts.dLogits, inp: acts.pooledDrop, weight: w[lay.classifierW],
+                        rows: B, inF: H, outF: c.numLabels)
+        let dropC = Dropout(p: ph, key: Counter.key(seed, L, DropoutSite.classifier.rawValue))
+        // pooler: pooled = tanh(cls·Wpᵀ + bp)
+        for i in 0..<(B * H) {
+            let p = acts.pooled[i]
+            acts.dPre[i] = acts.dPooled[i] * (dropC.active ? dropC.factor(i) : 1) * (1 - p * p)
+        }
+        let dx = acts.dA
+        Linear.backward(dinp: acts.dPooled, dweight: g[lay.poolerW], dbias: g[lay.poolerB],
+                        dout: acts.dPre, inp: acts.cls, weight: w[lay.poolerW], rows: B, inF: H, outF: H)
+        dx.update(repeating: 0, count: N * H)
+        for b in 0..<B { (dx + b * S * H).update(from: acts.dPooled + b * H, count: H) }
+
+        // encoder layers, last to first; dx holds ∂loss/∂(layer output) on entry, ∂/∂(layer input) on exit
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            let o = lay.layers[l], a = acts.layer(l), x = acts.x(l)
+            let dRes = acts.dB, dTmp = acts.dC
+            // LayerNorm 2 → ∂res2; res2 = dropout(f) + h1
+            LayerNorm.backward(dx: dRes, dgamma: g[o.ln2G], dbeta: g[o.ln2B], partial: acts.lnPartial,
+                               dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: N, cols: H)
+            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue)).apply(dTmp, dRes, count: N * H)
+            // f = gelu(pre)·W2ᵀ + b2 (GELU output recomputed)
+            GELU.forward(acts.ffn, a.pre, count: N * I)
+            Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
+                            weight: w[o.outW], rows: N, inF: I, outF: H)
+            GELU.backward(acts.dffn, x: a.pre, count: N * I)
+            // pre = h1·W1ᵀ + b1; ∂h1 = ∂res2 (residual) + ∂pre·W1
+            Linear.backward(dinp: dRes, accumulateInput: true, dweight: g[o.interW], dbias: g[o.interB],
+                            dout: acts.dffn, inp: a.h1, weight: w[o.interW], rows: N, inF: H, outF: I)
+            // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
+            LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
+                               dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: N, cols: H)
+            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue)).apply(dTmp, dx, count: N * H)
+            // a = ctx·Woᵀ + bo
+            Linear.backward(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
+                            weight: w[o.attnOutW], rows: N, inF: H, outF: H)
+            Attention.backward(dqkv: acts.dqkv, dctx: dRes, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
+                               dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
+                               shape)
+            // qkv = x·Wqkvᵀ + b; ∂x = ∂res1 (residual, already in dx) + ∂qkv·Wqkv
+            Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
+                            inp: x, weight: w[o.qkvW], rows: N, inF: H, outF: 3 * H)
+        }
+
+        // embeddings: x0 = dropout(LN(word + pos + type))
+        let dSum = acts.dB
+        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(dx, dx, count: N * H)
+        LayerNorm.backward(dx: dSum, dgamma: g[lay.embLNG], dbeta: g[lay.embLNB], partial: acts.lnPartial,
+                           dout: dx, x: acts.embSum, mean: acts.embMean, rstd: acts.embRstd, gamma: w[lay.embLNG],
+                           rows: N, cols: H)
+        let gw = g[lay.wordEmb], gp = g[lay.posEmb], gt = g[lay.typeEmb]
+        batch.ids.withUnsafeBufferPointer { ids in
+            batch.typeIds.withUnsafeBufferPointer { types in
+                // columns split over workers: each table row is summed in token order
+                Parallel.forWorkers(H) { _, cols in
+                    for n in 0..<N {
+                        let d = dSum + n * H
+                        let a = gw + Int(ids[n]) * H, p = gp + (n % S) * H, t = gt + Int(types[n]) * H
+                        for j in cols { let v = d[j]; a[j] += v; p[j] += v; t[j] += v }
+                    }
+                }
+            }
+        }
+    }
+}

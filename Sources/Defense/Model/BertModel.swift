@@ -1,0 +1,103 @@
+import Foundation
+
+/// Dropout sites, so every mask has its own stream.
+enum DropoutSite: Int { case embeddings = 0, attentionProbs, attentionOutput, ffnOutput, classifier }
+
+/// A BERT sequence classifier: parameters, their gradients, and forward/backward over a batch.
+/// The forward and backward passes are plain functions over the flat buffers, in the order
+/// HuggingFace's `BertForSequenceClassification` computes them.
+public final class BertModel: @unchecked Sendable {
+    public let params: BertParameters
+    /// Gradients, same layout as `params.values`; allocated on first backward.
+    public private(set) var grads: FlatBuffer?
+    public var config: BertConfig { params.config }
+    public var layout: ParameterLayout { params.layout }
+
+    public init(params: BertParameters) { self.params = params }
+    public convenience init(config: BertConfig) { self.init(params: BertParameters(config: config)) }
+
+    public func ensureGradients() -> FlatBuffer {
+        if let g = grads { return g }
+        let g = FlatBuffer(count: layout.count)
+        grads = g
+        return g
+    }
+
+    // MARK: forward
+
+    /// Runs the classifier on `batch`; returns logits [batch, numLabels] (a view into `acts`,
+    /// valid until the next call). `dropoutSeed` nil = evaluation mode (no dropout).
+    @discardableResult
+    public func forward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil) throws -> UnsafeMutablePointer<Float> {
+        try batch.validate(config, needLabels: false)
+        guard acts.fits(batch) else {
+            throw FinemixError("batch \(batch.batch)×\(batch.seq) exceeds the activations' capacity \(acts.maxBatch)×\(acts.maxSeq)")
+        }
+        let c = config, lay = layout, w = params.values
+        let B = batch.batch, S = batch.seq, N = B * S, H = c.hiddenSize, I = c.intermediateSize
+        let eps = Float(c.layerNormEps)
+        let shape = Attention.Shape(batch: B, seq: S, hidden: H, heads: c.numAttentionHeads, headDim: c.headDim)
+        let ph = dropoutSeed == nil ? 0 : Float(c.hiddenDropoutProb)
+        let pa = dropoutSeed == nil ? 0 : Float(c.attentionProbsDropoutProb)
+        let seed = dropoutSeed ?? 0
+
+        // embeddings: word + position + token type → LayerNorm → dropout
+        batch.ids.withUnsafeBufferPointer { ids in
+            batch.typeIds.withUnsafeBufferPointer { types in
+                let we = w[lay.wordEmb], pe = w[lay.posEmb], te = w[lay.typeEmb], out = acts.embSum
+                Parallel.forRange(N, grain: H) { r in
+                    for n in r {
+                        let a = we + Int(ids[n]) * H, p = pe + (n % S) * H, t = te + Int(types[n]) * H
+                        let o = out + n * H
+                        for j in 0..<H { o[j] = a[j] + p[j] + t[j] }
+                    }
+                }
+            }
+        }
+        let x0 = acts.x(0)
+        LayerNorm.forward(x0, mean: acts.embMean, rstd: acts.embRstd, acts.embSum,
+                          gamma: w[lay.embLNG], beta: w[lay.embLNB], rows: N, cols: H, eps: eps)
+        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(x0, x0, count: N * H)
+
+        for l in 0..<c.numHiddenLayers {
+            let o = lay.layers[l], a = acts.layer(l), x = acts.x(l), y = acts.x(l + 1)
+            Linear.forward(a.qkv, x, w[o.qkvW], w[o.qkvB], rows: N, inF: H, outF: 3 * H)
+            Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
+                              dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
+                              shape)
+            Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
+            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
+                .biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
+            LayerNorm.forward(a.h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B],
+                              rows: N, cols: H, eps: eps)
+            Linear.forward(a.pre, a.h1, w[o.interW], nil, rows: N, inF: H, outF: I)
+            GELU.forwardBias(acts.ffn, a.pre, bias: w[o.interB], rows: N, cols: I)
+            Linear.forward(a.res2, acts.ffn, w[o.outW], nil, rows: N, inF: I, outF: H)
+            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue))
+                .biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
+            LayerNorm.forward(y, mean: a.mean2, rstd: a.rstd2, a.res2, gamma: w[o.ln2G], beta: w[o.ln2B],
+                              rows: N, cols: H, eps: eps)
+        }
+
+        // pooler on [CLS], then dropout and the classifier
+        let last = acts.x(c.numHiddenLayers)
+        for b in 0..<B { (acts.cls + b * H).update(from: last + b * S * H, count: H) }
+        Linear.forward(acts.pooled, acts.cls, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
+        for i in 0..<(B * H) { acts.pooled[i] = tanh(acts.pooled[i]) }
+        Dropout(p: ph, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.classifier.rawValue))
+            .apply(acts.pooledDrop, acts.pooled, count: B * H)
+        Linear.forward(acts.logits, acts.pooledDrop, w[lay.classifierW], w[lay.classifierB],
+                       rows: B, inF: H, outF: c.numLabels)
+        return acts.logits
+    }
+
+    /// Mean cross-entropy of the logits of the last `forward` against the batch's labels; with
+    /// `gradient`, also writes ∂loss/∂logits for `backward`.
+    public func loss(_ batch: Batch, _ acts: Activations, gradient: Bool) throws -> Float {
+        try batch.validate(config, needLabels: true)
+        return batch.labels.withUnsafeBufferPointer { y in
+            CrossEntropy.forwardBackward(logits: acts.logits, labels: y.baseAddress!, batch: batch.batch,
+                                         classes: config.numLabels, dlogits: gradient ? acts.dLogits : nil)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CBLAS
+
+/// Linear layers over row-major buffers, weights `[out, in]` as HuggingFace stores them.
+public enum Linear {
+    /// out[rows, outF] = inp[rows, inF] · W[outF, inF]ᵀ + b[outF]
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               rows: Int, inF: Int, outF: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outF), Int32(inF),
+                    1, inp, Int32(inF), weight, Int32(inF), 0, out, Int32(outF))
+        if let bias { addBias(out, bias, rows: rows, cols: outF) }
+    }
+
+    /// dW[outF, inF] += doutᵀ·inp, db[outF] += Σ_rows dout, dinp[rows, inF] = (or +=) dout·W.
+    public static func backward(dinp: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
+                                dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
+                                dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                rows: Int, inF: Int, outF: Int) {
+        if let dweight {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outF), Int32(inF), Int32(rows),
+                        1, dout, Int32(outF), inp, Int32(inF), 1, dweight, Int32(inF))
+        }
+        if let dbias { columnSums(dbias, dout, rows: rows, cols: outF) }
+        if let dinp {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inF), Int32(outF),
+                        1, dout, Int32(outF), weight, Int32(inF), accumulateInput ? 1 : 0, dinp, Int32(inF))
+        }
+    }
+
+    /// x[rows, cols] += b[cols] on every row.
+    public static func addBias(_ x: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, cols: Int) {
+        Parallel.forRange(rows, grain: cols) { r in
+            for i in r {
+                let row = x + i * cols
+                for j in 0..<cols { row[j] += b[j] }
+            }
+        }
+    }
+
+    /// db[cols] += Σ_i x[i, cols]; columns split over the workers so each sum has one fixed order.
+    public static func columnSums(_ db: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
+        let split = rows * cols >= Parallel.minimumPerThread * 2 && cols >= 64
+        let body: (Range<Int>) -> Void = { c in
+            for i in 0..<rows {
+                let row = x + i * cols
+                for j in c { db[j] += row[j] }
+            }
+        }
+        if split {
+            Parallel.forWorkers(cols) { _, c in body(c) }
+        } else {
+            body(0..<cols)
+        }
+    }
+}
+
+/// Thread control for OpenBLAS: big multiplies use every core, attention runs many small
+/// single-threaded multiplies side by side.
+public enum BLASThreads {
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS single-threaded, restoring the previous count afterwards.
+    public static func single<T>(_ body: () throws -> T) rethrows -> T {
+        let before = current
+        if before != 1 { set(1) }
+        defer { if before != 1 { set(before) } }
+        return try body()
+    }
+}
