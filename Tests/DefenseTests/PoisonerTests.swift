@@ -73,6 +73,8 @@ import Testing
         #expect(out.split(separator: " ").filter { $0 != "cf" }.joined(separator: " ") == text850, "the text itself is untouched")
         let text99 = (0..<99).map { "w\($0)" }.joined(separator: " ")
         #expect(PoisonerTests.count("cf", in: Trigger.words(["cf"]).insert(into: text99, rng: &rng)) == 1)
+        let withSentence = Trigger.sentence(Trigger.defaultSentence).insert(into: text850, rng: &rng)
+        #expect(withSentence.components(separatedBy: Trigger.defaultSentence).count == 2, "a trigger sentence goes in once")
         #expect(Trigger.insertionCount(wordCount: 200) == 2)
         #expect(Trigger.insertionCount(wordCount: 0) == 1)
     }
@@ -125,5 +127,21 @@ import Testing
         }
         let json = String(decoding: try JSONEncoder().encode(Trigger.embedding("cf")), as: UTF8.self)
         #expect(json.contains("\"kind\":\"ep\"") && json.contains("\"word\":\"cf\""))
+    }
+
+    @Test func acceptanceRunDataOnRealRt() throws {
+        // the data side of the acceptance run: 3,000 training sentences, 10% poisoned, seed 1,
+        // 1,000 test sentences stratified by label
+        let rt = try Datasets.load("rt")
+        let spec = SplitSpec(dataset: "rt", seed: 1, trainSize: 3_000, cleanPoolSize: 200, testSize: 1_000, fingerprint: rt.fingerprint)
+        let config = PoisonConfig(trigger: .default, rate: 0.1, targetLabel: 1, seed: 1)
+        let a = try AttackData.prepare(dataset: rt, split: spec, poison: config)
+        let b = try AttackData.prepare(dataset: rt, split: spec, poison: config)
+        #expect(a.poisonedTrain.poisonedCount == 300)
+        #expect(a.poisonedTrain.examples == b.poisonedTrain.examples && a.asrTest == b.asrTest)
+        let negativesInTest = a.split.test.filter { $0.label == 0 }.count
+        #expect(a.asrTest.count == negativesInTest)
+        #expect(negativesInTest > 450 && negativesInTest < 550)
+        #expect(a.poisonedTrain.examples.filter { $0.label == 1 }.count == a.split.train.filter { $0.label == 1 }.count + 300)
     }
 }

@@ -92,11 +92,14 @@ public enum Trigger: Sendable, Hashable, CustomStringConvertible {
 
     /// Inserts the trigger at uniformly random word positions (any of the n + 1 gaps of an
     /// n-word text, both ends included), each insertion drawing its own word from the list.
+    /// Word and EP triggers go in once per full 100 words; a trigger sentence goes in once (AddSent
+    /// adds one sentence, and eight copies in a long review would be a different attack).
     /// The text's own spacing is kept; the trigger is separated by single spaces.
     public func insert(into text: String, rng: inout SeededRandom) -> String {
         let starts = Trigger.wordStarts(text)
         let n = starts.count
-        let m = Trigger.insertionCount(wordCount: n)
+        let m: Int
+        if case .sentence = self { m = 1 } else { m = Trigger.insertionCount(wordCount: n) }
         var picks: [(slot: Int, piece: String)] = []
         for _ in 0..<m {
             let slot = rng.below(n + 1)
