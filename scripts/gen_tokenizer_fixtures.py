@@ -150,7 +150,41 @@ def main():
         heldout.append(case(a, b, rng.choice([None, 10, 16, 25, 40]), report=report))
     write("heldout.jsonl", heldout)
 
-    print(f"{len(cases)} cases, {len(heldout)} held-out; disagreements with the reference: {len(report)}")
+    # A second held-out set, made after the first had been seen once (see the report in the commit
+    # log): other corpora lines and random code points from all of Unicode.
+    rng2 = random.Random(2026)
+    seen = {c["text"] for c in cases} | {c["text"] for c in heldout}
+    fresh = []
+    with open(os.path.join(CACHE, "pattern/polarity-en-pang&lee1.csv"), encoding="utf-8-sig") as f:
+        # whole reviews, one sentence per line: take the lines
+        pl1 = [line.strip() for row in csv.reader(f) if len(row) >= 2
+               for line in row[1].split("\n") if line.strip()]
+    for s in rng2.sample([x for x in pl1 if x not in seen], 150):
+        fresh.append(case(s, report=report))
+    for s in rng2.sample([x for x in amazon if x not in seen], 100):
+        fresh.append(case(s, report=report))
+    for _ in range(100):
+        chars = []
+        for _ in range(rng2.randint(1, 30)):
+            r = rng2.random()
+            if r < 0.3:
+                cp = rng2.randint(0x20, 0x7E)
+            elif r < 0.6:
+                cp = rng2.randint(0x80, 0x2FFF)
+            elif r < 0.8:
+                cp = rng2.randint(0x3000, 0xFFFD)
+            else:
+                cp = rng2.randint(0x10000, 0x10FFFF)
+            if 0xD800 <= cp <= 0xDFFF:
+                cp = 0x20
+            chars.append(chr(cp))
+        fresh.append(case("".join(chars), report=report))
+    for _ in range(30):
+        a, b = rng2.choice(pl1), rng2.choice(amazon)
+        fresh.append(case(a, b, rng2.choice([None, 5, 11, 20, 33]), report=report))
+    write("heldout2.jsonl", fresh)
+
+    print(f"{len(cases)} cases, {len(heldout)} + {len(fresh)} held-out; disagreements with the reference: {len(report)}")
     for name, text, pair, m, ids, oids in report:
         print(f"  DIFF {name} text={text!r} pair={pair!r} max_length={m}\n    ref={ids}\n    {name}={oids}")
 

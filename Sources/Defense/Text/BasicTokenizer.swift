@@ -6,11 +6,12 @@ import Foundation
 /// (an accent mark, a zero-width joiner) that HF treats one by one.
 public enum BasicTokenizer {
     /// Normalizes `text` and appends the result to `out`, in HF's order: drop NUL, U+FFFD and
-    /// control characters; map whitespace to a space; put spaces around CJK ideographs; NFD and drop
-    /// nonspacing marks (strip accents); lowercase one scalar at a time (as the Rust normalizer does,
-    /// so a final capital sigma becomes σ, not ς).
+    /// control/format characters; map whitespace to a space; put spaces around CJK ideographs; NFD
+    /// and drop nonspacing marks (strip accents); lowercase one scalar at a time (as the Rust
+    /// normalizer does, so a final capital sigma becomes σ, not ς).
     public static func normalize<S: Sequence<Unicode.Scalar>>(_ text: S, into out: inout [Unicode.Scalar]) {
         let start = out.count
+        var nonASCII = false
         var needsDecomposition = false
         for c in text {
             let v = c.value
@@ -20,35 +21,51 @@ public enum BasicTokenizer {
                 out.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 0x20)! : c)
                 continue
             }
-            if v == 0xFFFD || isControl(c) { continue }
-            if isWhitespace(c) { out.append(" "); continue }
-            if isCJK(v) { out.append(" "); out.append(c); out.append(" "); continue }
+            switch kind(v) {
+            case .drop: continue
+            case .whitespace: out.append(" "); continue
+            case .cjk: out.append(" "); out.append(c); out.append(" ")
+            case .other, .punctuation: out.append(c)
+            }
+            nonASCII = true
             // Below U+00C0 nothing has a canonical decomposition, so NFD can be skipped.
             if v >= 0xC0 { needsDecomposition = true }
-            out.append(c)
         }
-        guard needsDecomposition || out[start...].contains(where: { $0.value >= 0x80 }) else { return }
-        // The non-ASCII path: NFD, drop Mn, lowercase, on what the loop above kept.
+        guard nonASCII else { return }
+        // The non-ASCII path: NFD, drop nonspacing marks, lowercase, on what the loop above kept.
         var kept = String.UnicodeScalarView()
         kept.append(contentsOf: out[start...])
         out.removeSubrange(start...)
-        let decomposed = needsDecomposition
-            ? String(kept).decomposedStringWithCanonicalMapping.unicodeScalars
-            : kept
+        let decomposed = needsDecomposition ? nfd(kept) : kept
         for c in decomposed {
             let v = c.value
             if v < 0x80 {                                               // "Ç" decomposes to "C"
                 out.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(v + 0x20)! : c)
                 continue
             }
+            if kind(v) == .drop { continue }
             let p = c.properties
-            if p.generalCategory == .nonspacingMark { continue }
             if p.changesWhenLowercased {
                 out.append(contentsOf: p.lowercaseMapping.unicodeScalars)
             } else {
                 out.append(c)
             }
         }
+    }
+
+    /// NFD as `tokenizers` applies it. Its normalization tables predate the one decomposition
+    /// Unicode added later (U+11938 DIVES AKURU VOWEL SIGN O, since 13.0), so that scalar is kept
+    /// whole; it is a starter, so decomposing the pieces around it apart changes nothing else.
+    static func nfd(_ s: String.UnicodeScalarView) -> String.UnicodeScalarView {
+        guard s.contains(where: { $0.value == 0x11938 }) else {
+            return String(s).decomposedStringWithCanonicalMapping.unicodeScalars
+        }
+        var out = String.UnicodeScalarView()
+        for (i, piece) in s.split(separator: "\u{11938}", omittingEmptySubsequences: false).enumerated() {
+            if i > 0 { out.append("\u{11938}") }
+            out.append(contentsOf: String(String.UnicodeScalarView(piece)).decomposedStringWithCanonicalMapping.unicodeScalars)
+        }
+        return out
     }
 
     /// Splits normalized scalars into words: whitespace separates, and every punctuation scalar is a
@@ -85,66 +102,63 @@ public enum BasicTokenizer {
         return result
     }
 
-    // MARK: character classes, as HF defines them
+    // MARK: character classes, as HF `tokenizers` sees them
 
-    /// HF `_is_whitespace` (space, \t, \n, \r, Zs). Line and paragraph separators (Zl, Zp) are
-    /// counted too: the Rust normalizer maps them to a space and Python's `split()` splits on them,
-    /// so either way they end a word.
+    /// What the normalizer and pre-tokenizer do with one code point.
+    public enum Kind: UInt8, Sendable {
+        case other = 0, drop = 1, whitespace = 2, cjk = 3, punctuation = 4
+    }
+
+    /// The class of a code point from U+0080 up (ASCII is handled inline by the callers). It comes
+    /// from a table probed out of `tokenizers` itself (scripts/gen_unicode_classes.py), not from
+    /// Swift's Unicode data: `tokenizers` uses an older Unicode table for control, mark and
+    /// punctuation categories, keeps unassigned code points, and starts CJK Extension E at U+2B920
+    /// where the legacy Python tokenizer starts it at U+2B820.
+    @inline(__always)
+    public static func kind(_ v: UInt32) -> Kind {
+        classStarts.withUnsafeBufferPointer { starts in
+            // the last run whose start is <= v
+            var lo = 0, hi = starts.count
+            while hi - lo > 1 {
+                let mid = (lo + hi) >> 1
+                if starts[mid] <= v { lo = mid } else { hi = mid }
+            }
+            return Kind(rawValue: classKinds[lo])!
+        }
+    }
+
+    /// HF whitespace: space, \t, \n, \r and the Unicode space separators.
     @inline(__always)
     public static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
-        switch c.value {
-        case 0x20, 0x09, 0x0A, 0x0D: return true
-        case 0..<0x80: return false
-        default:
-            switch c.properties.generalCategory {
-            case .spaceSeparator, .lineSeparator, .paragraphSeparator: return true
-            default: return false
-            }
-        }
+        let v = c.value
+        if v < 0x80 { return v == 0x20 || v == 0x09 || v == 0x0A || v == 0x0D }
+        return kind(v) == .whitespace
     }
 
-    /// HF `_is_control`: Cc, Cf, Cs, Co except \t, \n, \r. Unassigned code points (Cn) are kept,
-    /// as the `tokenizers` normalizer keeps them (the legacy Python one drops them).
+    /// HF clean-up and accent stripping remove it: NUL, U+FFFD, control and format characters
+    /// (not \t \n \r), private use, nonspacing marks.
     @inline(__always)
-    public static func isControl(_ c: Unicode.Scalar) -> Bool {
-        switch c.value {
-        case 0x09, 0x0A, 0x0D: return false
-        case 0..<0x20, 0x7F: return true
-        case 0x20..<0x7F: return false
-        default:
-            switch c.properties.generalCategory {
-            case .control, .format, .surrogate, .privateUse: return true
-            default: return false
-            }
-        }
+    public static func isDropped(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        if v < 0x80 { return (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || v == 0x7F }
+        return kind(v) == .drop
     }
 
-    /// HF `_is_punctuation`: every non-alphanumeric printable ASCII symbol ($, ^, `, + ...) and any
-    /// "P*" category.
+    /// HF punctuation: every non-alphanumeric printable ASCII symbol ($, ^, `, + ...) and the
+    /// Unicode punctuation categories.
     @inline(__always)
     public static func isPunctuation(_ c: Unicode.Scalar) -> Bool {
         let v = c.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) {
-            return true
+        if v < 0x80 {
+            return (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v)
         }
-        if v < 0x80 { return false }
-        switch c.properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation:
-            return true
-        default:
-            return false
-        }
+        return kind(v) == .punctuation
     }
 
     /// HF `_is_chinese_char`: the CJK Unified Ideographs blocks and compatibility ideographs (not
-    /// Hangul, Hiragana or Katakana). The ranges are those of `tokenizers`, whose Extension E range
-    /// starts at U+2B920 (the legacy Python tokenizer starts it at U+2B820).
+    /// Hangul, Hiragana or Katakana).
     @inline(__always)
     public static func isCJK(_ v: UInt32) -> Bool {
-        (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v)
-            || (0x20000...0x2A6DF).contains(v) || (0x2A700...0x2B73F).contains(v)
-            || (0x2B740...0x2B81F).contains(v) || (0x2B920...0x2CEAF).contains(v)
-            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
+        v >= 0x80 && kind(v) == .cjk
     }
 }
