@@ -11,6 +11,7 @@ struct Finemix: AsyncParsableCommand {
             FetchCommand.self,
             InspectCommand.self,
             SynthCommand.self,
+            TokenizeCommand.self,
         ])
 }
 
