@@ -1,0 +1,155 @@
+import Foundation
+
+/// The workbench session the TUI and `finemix run` share: the loaded models, the data, the
+/// current variant, the recorded variants and the journal. Every action is a `Command`;
+/// `execute` runs one on the caller's thread (the TUI calls it from its worker queue), reports
+/// through `events` and checks `cancel` between steps.
+public final class Session: @unchecked Sendable {
+    public let workspace: URL
+    public let journal: Journal?
+    public let cache: ResourceCache
+
+    public internal(set) var pre: CheckpointFolder?
+    public internal(set) var preName = ""
+    public internal(set) var victim: Variant?
+    public internal(set) var current: Variant?
+    public internal(set) var variants: [Variant] = []
+    var undoStack: [Variant] = []
+
+    public internal(set) var data: SessionData?
+    /// The trigger ASR is measured with: planted by `attack`, read from attack.json, or named.
+    public internal(set) var poison: PoisonConfig?
+    public internal(set) var drift: DriftReport?
+    public internal(set) var epurReport: EPURReport?
+    public internal(set) var sweep: [SweepPoint] = []
+    public internal(set) var layerRho: [String: Double] = [:]
+    public internal(set) var captions: [String] = []
+    /// Every series point of the last training run, for charts drawn after the fact.
+    public internal(set) var series: [String: [(step: Int, value: Double)]] = [:]
+
+    public init(workspace: URL, journaled: Bool = true) throws {
+        self.workspace = workspace
+        cache = ResourceCache(workspace: workspace)
+        journal = journaled ? try Journal(url: workspace.appendingPathComponent("journal.jsonl")) : nil
+    }
+
+    /// Parses, checks and runs one line, records it in the journal, and returns what it said.
+    @discardableResult
+    public func execute(_ line: String, events: EventSink = { _ in }, cancel: CancellationFlag = CancellationFlag()) throws -> Outcome {
+        guard let command = try Verbs.parse(line) else { return Outcome(message: "") }
+        return try execute(command, events: events, cancel: cancel)
+    }
+
+    @discardableResult
+    public func execute(_ command: Command, events: EventSink = { _ in }, cancel: CancellationFlag = CancellationFlag()) throws -> Outcome {
+        if let spec = Verbs.spec(command.verb) { try spec.validate(command) }
+        let started = Date()
+        do {
+            var outcome = try run(command, events: events, cancel: cancel)
+            outcome.results["seconds"] = Date().timeIntervalSince(started)
+            try journal?.append(JournalEntry(command: command.description, ok: true, message: outcome.message,
+                                             results: outcome.results))
+            return outcome
+        } catch let error as FinemixError {
+            try? journal?.append(JournalEntry(command: command.description, ok: false, message: error.message))
+            throw error
+        }
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var message: String
+        public var results: [String: Double] = [:]
+        public init(message: String, results: [String: Double] = [:]) {
+            self.message = message; self.results = results
+        }
+    }
+
+    func run(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
+        switch c.verb {
+        case "load": return try load(c, events: events)
+        case "data": return try useData(c, events: events)
+        case "trigger": return try setTrigger(c)
+        case "attack": return try attack(c, events: events, cancel: cancel)
+        case "inspect": return try inspect(c, events: events)
+        case "mix": return try mix(c, events: events)
+        case "rho": return try setLayerRho(c)
+        case "epur": return try purify(c, events: events)
+        case "finetune": return try finetune(c, events: events, cancel: cancel)
+        case "prune": return try prune(c, events: events)
+        case "eval": return try evaluate(c, events: events, cancel: cancel)
+        case "sweep": return try runSweep(c, events: events, cancel: cancel)
+        case "variant": return try select(c)
+        case "undo": return try undo()
+        case "save": return try save(c, events: events)
+        case "report": return try report(c)
+        case "caption":
+            captions.append(c.arguments[0])
+            events(.log(.info, c.arguments[0]))
+            return Outcome(message: c.arguments[0])
+        default:
+            throw FinemixError("unknown command '\(c.verb)'")
+        }
+    }
+
+    // MARK: shared checks
+
+    func requirePre() throws -> CheckpointFolder {
+        guard let pre else { throw FinemixError("no pre-trained model: load one first (load pre minilm)") }
+        return pre
+    }
+
+    func requireCurrent() throws -> Variant {
+        guard let current else { throw FinemixError("no model to work on: load a victim (load victim PATH) or plant one (attack)") }
+        return current
+    }
+
+    func requireData() throws -> SessionData {
+        guard let data else { throw FinemixError("no data: choose a dataset first (data rt)") }
+        return data
+    }
+
+    /// Makes `v` current, remembering the model it replaces for `undo`, and records it.
+    func adopt(_ v: Variant, record: Bool = true) {
+        if let current { undoStack.append(current) }
+        if undoStack.count > 20 { undoStack.removeFirst() }
+        current = v
+        if record {
+            variants.removeAll { $0.name == v.name }
+            variants.append(v)
+        }
+    }
+
+    func uniqueName(_ base: String) -> String {
+        var name = base, i = 2
+        while variants.contains(where: { $0.name == name }) { name = "\(base)#\(i)"; i += 1 }
+        return name
+    }
+
+    func resolveModelPath(_ word: String, events: EventSink) throws -> URL {
+        if word == "minilm" {
+            return try cache.minilm { events(.log(.info, $0)) }
+        }
+        return URL(fileURLWithPath: (word as NSString).expandingTildeInPath, isDirectory: true)
+    }
+}
+
+/// The data a session works on: one seeded split, the defender's clean set and the test set.
+public struct SessionData: Sendable {
+    public var dataset: Dataset
+    public var split: DataSplit
+    /// The first `cleanSize` examples of the defender pool.
+    public var clean: [Example]
+    /// The rest of the defender pool: held out for choosing ρ on clean data only.
+    public var heldOut: [Example]
+    public var maxLength: Int
+}
+
+/// One point of a ρ sweep.
+public struct SweepPoint: Sendable, Equatable, Codable {
+    public var rho: Double
+    public var finetuned: Bool
+    public var acc: Double
+    public var asr: Double?
+    /// ACC on the held-out clean data (the automatic rule uses only this).
+    public var heldOutAcc: Double?
+}
