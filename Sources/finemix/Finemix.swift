@@ -9,6 +9,8 @@ struct Finemix: AsyncParsableCommand {
         abstract: "Remove backdoors from fine-tuned language models with Fine-mixing and E-PUR.",
         subcommands: [
             FetchCommand.self,
+            PredictCommand.self,
+            BenchCommand.self,
             InspectCommand.self,
             SynthCommand.self,
             TokenizeCommand.self,

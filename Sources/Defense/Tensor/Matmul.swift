@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// Linear layers over row-major buffers, weights `[out, in]` as HuggingFace stores them.
 public enum Linear {
@@ -66,5 +67,23 @@ public enum BLASThreads {
         if before != 1 { set(1) }
         defer { if before != 1 { set(before) } }
         return try body()
+    }
+}
+
+extension BLASThreads {
+    /// Best of `repeats` square n×n×n multiplies with the current thread count, in GFLOP/s: the
+    /// machine's attainable rate that benchmarks compare the engine with.
+    public static func sgemmRate(n: Int, repeats: Int) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n), b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1; c[i] = 0 }
+        var best = Double.infinity
+        for _ in 0...repeats {  // the first is a warm-up
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, c, Int32(n))
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
     }
 }

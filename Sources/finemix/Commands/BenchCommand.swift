@@ -1,0 +1,134 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure this machine's sgemm rate and the engine's training and inference throughput.",
+        discussion: """
+            Random weights. Training = forward + backward + AdamW (dropout on); inference = eval-mode
+            forward. FLOPs: 6 × encoder parameters × tokens for training (2× for inference) plus
+            attention's 12·B·S²·H·layers (4·B·S²·H·layers), so fraction_of_sgemm compares the engine
+            with the large square sgemm measured in the same run. peak_rss_mb is the resident high-water
+            mark during that run (reset before each run where the kernel allows).
+            """)
+
+    @Flag(name: .long, help: "One JSON object on stdout.")
+    var json = false
+
+    @Flag(name: .long, help: "A short run: batch 16, sequence 64, one timed step.")
+    var quick = false
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Configurations: minilm, bert-base.")
+    var configs: [String] = ["minilm", "bert-base"]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Modes: infer, train.")
+    var modes: [String] = ["infer", "train"]
+
+    struct Run: Codable {
+        var config: String, mode: String, batch: Int, seq: Int
+        var tokens_per_s: Double, gflops: Double, fraction_of_sgemm: Double, peak_rss_mb: Double
+    }
+
+    struct Report: Codable { var sgemm_gflops: Double; var threads: Int; var runs: [Run] }
+
+    func run() throws {
+        try failing {
+            let known: [String: BertConfig] = ["minilm": .minilm, "bert-base": .bertBase]
+            for c in configs where known[c] == nil { throw FinemixError("unknown configuration '\(c)'; known: minilm, bert-base") }
+            for m in modes where m != "infer" && m != "train" { throw FinemixError("unknown mode '\(m)'; known: infer, train") }
+            let threads = Parallel.threads
+            BLASThreads.set(threads)
+            let sgemm = BLASThreads.sgemmRate(n: quick ? 1024 : 2048, repeats: quick ? 3 : 5)
+            if !json { note(String(format: "sgemm %.1f GFLOP/s (%d threads)", sgemm, threads)) }
+            var runs: [Run] = []
+            let shapes: [(Int, Int)] = quick ? [(16, 64)] : [(16, 64), (16, 128), (32, 64), (32, 128)]
+            for name in configs {
+                var config = known[name]!
+                config.setLabels(2)
+                let model = BertModel(config: config)
+                model.params.initialiseRandomly(seed: 1)
+                for mode in modes {
+                    for (b, s) in shapes {
+                        let r = try Self.measure(model: model, name: name, train: mode == "train", batch: b, seq: s,
+                                                 steps: quick ? 1 : (name == "minilm" ? 4 : 2), sgemm: sgemm)
+                        runs.append(r)
+                        if !json {
+                            note(name.padding(toLength: 10, withPad: " ", startingAt: 0) + mode.padding(toLength: 6, withPad: " ", startingAt: 0)
+                                 + String(format: "batch %2d seq %3d  %8.0f tokens/s  %6.1f GFLOP/s  %.2f of sgemm  peak %5.0f MB",
+                                          b, s, r.tokens_per_s, r.gflops, r.fraction_of_sgemm, r.peak_rss_mb))
+                        }
+                    }
+                }
+            }
+            let report = Report(sgemm_gflops: sgemm, threads: threads, runs: runs)
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                print(String(decoding: try enc.encode(report), as: UTF8.self))
+            } else {
+                print(String(format: "sgemm_gflops\t%.1f", sgemm))
+                for r in runs {
+                    print("\(r.config)\t\(r.mode)\t\(r.batch)\t\(r.seq)\t" +
+                          String(format: "%.0f\t%.1f\t%.3f\t%.0f", r.tokens_per_s, r.gflops, r.fraction_of_sgemm, r.peak_rss_mb))
+                }
+            }
+        }
+    }
+
+    static func flops(_ c: BertConfig, batch: Int, seq: Int, train: Bool) -> Double {
+        let layout = ParameterLayout(c)
+        let encoder = Double(layout.layers.count > 0 ? layout.poolerW - layout.layers[0].qkvW : 0)
+        let tokens = Double(batch * seq)
+        let attention = 4 * Double(batch) * Double(seq * seq) * Double(c.hiddenSize) * Double(c.numHiddenLayers)
+        return train ? 6 * encoder * tokens + 3 * attention : 2 * encoder * tokens + attention
+    }
+
+    static func measure(model: BertModel, name: String, train: Bool, batch: Int, seq: Int, steps: Int, sgemm: Double) throws -> Run {
+        var r = SeededRandom(seed: UInt64(batch * 1000 + seq))
+        let c = model.config
+        let ids = (0..<(batch * seq)).map { i in i % seq == 0 ? Int32(101) : Int32(1000 + r.below(c.vocabSize - 1000)) }
+        let labels = (0..<batch).map { _ in Int32(r.below(2)) }
+        let b = Batch(batch: batch, seq: seq, ids: ids, typeIds: [Int32](repeating: 0, count: batch * seq),
+                      lengths: [Int](repeating: seq, count: batch), labels: labels)
+        resetPeak()
+        var seconds = 0.0
+        if train {
+            let snapshot = BertParameters(config: c)
+            snapshot.copy(from: model.params)
+            let trainer = try Trainer(model: model, settings: TrainingSettings(schedule: .constant(1e-5)),
+                                      maxBatch: batch, maxSeq: seq)
+            try trainer.step(b)  // warm-up: first touch of every buffer
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps { try trainer.step(b) }
+            seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            model.params.copy(from: snapshot)
+        } else {
+            let p = Predictor(model: model, maxBatch: batch, maxSeq: seq)
+            _ = try p.logits(b)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps { _ = try p.logits(b) }
+            seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        }
+        let perStep = seconds / Double(steps)
+        let gflops = flops(c, batch: batch, seq: seq, train: train) / perStep / 1e9
+        return Run(config: name, mode: train ? "train" : "infer", batch: batch, seq: seq,
+                   tokens_per_s: Double(batch * seq) / perStep, gflops: gflops, fraction_of_sgemm: gflops / sgemm,
+                   peak_rss_mb: peakRSSMegabytes())
+    }
+
+    /// Resets VmHWM to the current resident size (Linux ≥ 4.0; ignored elsewhere).
+    static func resetPeak() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    static func peakRSSMegabytes() -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+}
