@@ -14,6 +14,7 @@ struct Finemix: AsyncParsableCommand {
             InspectCommand.self,
             SynthCommand.self,
             TokenizeCommand.self,
+            DataCommand.self,
         ])
 }
 

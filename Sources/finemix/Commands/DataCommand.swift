@@ -1,0 +1,136 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+/// How to read a dataset file: shared by every command that takes `--data NAME|PATH`.
+struct DataReadOptions: ParsableArguments {
+    @Option(name: .long, help: "Text column of a file: a header name, or a 0-based index (default: text).")
+    var textColumn: String = "text"
+
+    @Option(name: .long, help: "Second text column, for sentence pairs (name or 0-based index).")
+    var pairColumn: String?
+
+    @Option(name: .long, help: "Label column (name or 0-based index; default: label).")
+    var labelColumn: String = "label"
+
+    @Option(name: .long, help: "Labels: discover (sorted values), numeric, VALUE=CLASS,... (e.g. neg=0,pos=1), or threshold:T[:BAND] for ratings (class 1 above T, |r − T| < BAND dropped).")
+    var labels: String = "discover"
+
+    @Option(name: .long, help: "File format: tsv, csv or jsonl (default: from the extension).")
+    var format: String?
+
+    @Flag(inversion: .prefixedNo, help: "Whether the first row of a TSV/CSV names the columns (default: yes when a column is chosen by name).")
+    var header: Bool?
+
+    @Flag(name: .long, help: "Stop at the first bad row instead of skipping it.")
+    var strict = false
+
+    func readOptions() throws -> ReadOptions {
+        var fmt: DataFormat? = nil
+        if let format {
+            guard let f = DataFormat(rawValue: format.lowercased()) else {
+                throw FinemixError("--format '\(format)': expected tsv, csv or jsonl")
+            }
+            fmt = f
+        }
+        return ReadOptions(format: fmt, text: .parse(textColumn), pair: pairColumn.map(ColumnRef.parse),
+                           label: .parse(labelColumn), header: header, labels: try LabelRule.parse(labels), strict: strict)
+    }
+
+    /// Loads a built-in dataset or a file, and tells the user about skipped rows on stderr.
+    func load(_ nameOrPath: String, cache: ResourceCache) throws -> Dataset {
+        let d = try Datasets.load(nameOrPath, options: readOptions(), cache: cache, progress: note)
+        if d.report.skippedCount > 0 {
+            note("\(d.report.skippedCount) bad row\(d.report.skippedCount == 1 ? "" : "s") skipped (--strict stops at the first):")
+            for m in d.report.skipped { note("  \(m)") }
+            if d.report.skippedCount > d.report.skipped.count { note("  … and \(d.report.skippedCount - d.report.skipped.count) more") }
+        }
+        return d
+    }
+}
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Load a dataset (built-in name or file), report its classes, and optionally show a split and poisoned examples.",
+        discussion: "Built-in datasets: " + Datasets.builtins.map { "\($0.name) (\($0.summary))" }.joined(separator: "; "))
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var read: DataReadOptions
+
+    @Argument(help: "A built-in dataset name or a .tsv, .csv or .jsonl file.")
+    var data: String
+
+    @Option(name: .long, help: "Seed of the split (and of the poisoning).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Attacker training examples (default: all that the test set and clean pool leave).")
+    var trainSize: Int?
+
+    @Option(name: .long, help: "Defender's clean pool size.")
+    var cleanSize: Int = 0
+
+    @Option(name: .long, help: "Test examples (stratified by label).")
+    var testSize: Int = 0
+
+    @Option(name: .long, help: "Show what this trigger does: word:cf,mn,bb,tq,mb | sentence:\"I watched this 3D movie\" | ep:cf")
+    var trigger: String?
+
+    @Option(name: .long, help: "Poison rate, a fraction of the training set.")
+    var poisonRate: Double = 0.1
+
+    @Option(name: .long, help: "Target label of the attack.")
+    var target: Int = 1
+
+    @Option(name: .long, help: "Examples to print.")
+    var show: Int = 3
+
+    @Flag(name: .long, help: "Print a JSON summary on stdout.")
+    var json = false
+
+    func run() throws {
+        try failing {
+            let d = try read.load(data, cache: workspace.cache)
+            var summary: [String: Any] = [
+                "dataset": d.name, "examples": d.examples.count, "labelNames": d.labelNames,
+                "classCounts": d.classCounts, "pairs": d.isPair, "fingerprint": d.fingerprint,
+                "rowsRead": d.report.rowsRead, "skipped": d.report.skippedCount,
+                "droppedNeutral": d.report.droppedNeutral, "duplicatesDropped": d.report.duplicatesDropped,
+                "labelMapping": d.report.labelMapping,
+            ]
+            var lines = [
+                "\(d.name): \(d.examples.count) \(d.isPair ? "pairs" : "examples"); "
+                    + zip(d.labelNames, d.classCounts).enumerated().map { "\($0): \($1.0) \($1.1)" }.joined(separator: ", "),
+                "rows read \(d.report.rowsRead), skipped \(d.report.skippedCount), neutral dropped \(d.report.droppedNeutral), duplicates dropped \(d.report.duplicatesDropped)",
+                "labels: " + d.report.labelMapping.joined(separator: "; "),
+            ]
+            var shown = Array(d.examples.prefix(show))
+            if testSize > 0 || cleanSize > 0 || trainSize != nil || trigger != nil {
+                var spec = SplitSpec.fillingTrain(d, seed: seed, cleanPoolSize: cleanSize, testSize: testSize)
+                if let trainSize { spec.trainSize = trainSize }
+                let split = try spec.apply(to: d)
+                lines.append("split seed \(seed): train \(split.train.count), clean pool \(split.cleanPool.count), test \(split.test.count)")
+                summary["split"] = ["seed": seed, "trainSize": spec.trainSize, "cleanPoolSize": spec.cleanPoolSize, "testSize": spec.testSize]
+                shown = Array(split.train.prefix(show))
+                if let trigger {
+                    let config = PoisonConfig(trigger: try Trigger.parse(trigger), rate: poisonRate, targetLabel: target, seed: seed)
+                    let prepared = try AttackData.prepare(dataset: d, split: spec, poison: config)
+                    lines.append("poisoned \(prepared.poisonedTrain.poisonedCount) of \(split.train.count) training examples with \(config.trigger) → label \(target); ASR test set \(prepared.asrTest.count) of \(split.test.count)")
+                    summary["poisoned"] = prepared.poisonedTrain.poisonedCount
+                    summary["asrTest"] = prepared.asrTest.count
+                    shown = prepared.poisonedTrain.poisonedIndices.prefix(show).map { prepared.poisonedTrain.examples[$0] }
+                }
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            for l in lines { print(l) }
+            for e in shown {
+                let text = e.pair.map { "\(e.text) ‖ \($0)" } ?? e.text
+                print("  [\(e.label)] \(text.count > 160 ? String(text.prefix(160)) + "…" : text)")
+            }
+        }
+    }
+}
