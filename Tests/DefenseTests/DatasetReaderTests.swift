@@ -112,6 +112,15 @@ func loadError(_ body: () throws -> Dataset) -> String? {
         #expect(d2.examples == [Example(text: "a", pair: "b", label: 1), Example(text: "c", pair: "d", label: 0)])
     }
 
+    @Test func bomAndCRLFInTSVAndJSONL() throws {
+        defer { files.remove() }
+        let tsv = files.write("bom.tsv", Data([0xEF, 0xBB, 0xBF] + Array("text\tlabel\r\nup\t1\r\ndown\t0\r\n".utf8)))
+        let d = try DatasetReader.read(path: tsv)
+        #expect(d.examples == [Example(text: "up", label: 1), Example(text: "down", label: 0)])
+        let jsonl = files.write("crlf.jsonl", Data([0xEF, 0xBB, 0xBF] + Array("{\"text\":\"up\",\"label\":1}\r\n{\"text\":\"down\",\"label\":0}\r\n".utf8)))
+        #expect(try DatasetReader.read(path: jsonl, options: ReadOptions(labels: .numeric)).examples == d.examples)
+    }
+
     @Test func jsonlBadLineSkippedOrFatal() throws {
         defer { files.remove() }
         let path = files.write("bad.jsonl", "{\"text\": \"a\", \"label\": 0}\nnot json\n{\"text\": \"b\", \"label\": 1}\n[1, 2]\n")
