@@ -15,6 +15,8 @@ struct Finemix: AsyncParsableCommand {
             SynthCommand.self,
             TokenizeCommand.self,
             DataCommand.self,
+            AttackCommand.self,
+            EvalCommand.self,
         ])
 }
 
