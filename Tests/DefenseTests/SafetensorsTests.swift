@@ -145,6 +145,18 @@ func safetensorsError(_ data: Data, in dir: TempDir = TempDir()) throws -> Strin
         #expect(f.entries["pooler.dense.bias"]?.storedName == "bert.pooler.dense.bias")
     }
 
+    @Test func tensorFlowEraLayerNormNamesAreRenamed() throws {
+        #expect(CheckpointNames.canonical("bert.embeddings.LayerNorm.gamma") == "embeddings.LayerNorm.weight")
+        #expect(CheckpointNames.canonical("bert.encoder.layer.0.output.LayerNorm.beta") == "encoder.layer.0.output.LayerNorm.bias")
+        #expect(CheckpointNames.canonical("classifier.weight") == "classifier.weight")
+        #expect(CheckpointNames.stored("pooler.dense.weight", withHead: true) == "bert.pooler.dense.weight")
+        #expect(CheckpointNames.stored("classifier.bias", withHead: true) == "classifier.bias")
+        #expect(CheckpointNames.stored("pooler.dense.weight", withHead: false) == "pooler.dense.weight")
+        #expect(throws: FinemixError.self) {
+            try CheckpointNames.canonicalMap(["embeddings.LayerNorm.gamma", "bert.embeddings.LayerNorm.weight"], file: "f")
+        }
+    }
+
     @Test func wrongBufferSizeNamesTheTensor() throws {
         let dir = TempDir()
         let url = dir.url.appendingPathComponent("m.safetensors")

@@ -6,14 +6,19 @@
 public enum CheckpointNames {
     public static let prefix = "bert."
 
-    /// The canonical name of a stored name: `bert.` removed when present.
+    /// The canonical name of a stored name: `bert.` removed when present, and the TensorFlow-era
+    /// `LayerNorm.gamma`/`LayerNorm.beta` (still in the original bert-base-uncased files) renamed
+    /// to `weight`/`bias`, as transformers does when it loads them.
     public static func canonical(_ stored: String) -> String {
-        stored.hasPrefix(prefix) ? String(stored.dropFirst(prefix.count)) : stored
+        var name = stored.hasPrefix(prefix) ? String(stored.dropFirst(prefix.count)) : stored
+        if name.hasSuffix("LayerNorm.gamma") { name = String(name.dropLast(5)) + "weight" }
+        else if name.hasSuffix("LayerNorm.beta") { name = String(name.dropLast(4)) + "bias" }
+        return name
     }
 
     /// Canonical name → stored name for a whole checkpoint. Throws, naming the file and tensor,
-    /// when one tensor is stored under both forms (`bert.x` and `x`): which one the model would
-    /// use is then a guess.
+    /// when one tensor is stored under two forms (`bert.x` and `x`, or `gamma` and `weight`):
+    /// which one the model would use is then a guess.
     public static func canonicalMap(_ stored: [String], file: String) throws -> [String: String] {
         var map: [String: String] = [:]
         map.reserveCapacity(stored.count)
