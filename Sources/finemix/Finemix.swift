@@ -17,6 +17,7 @@ struct Finemix: AsyncParsableCommand {
             DataCommand.self,
             AttackCommand.self,
             EvalCommand.self,
+            RunCommand.self,
         ])
 }
 

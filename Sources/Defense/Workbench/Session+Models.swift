@@ -26,9 +26,9 @@ extension Session {
             adopt(v)
             drift = nil
             epurReport = nil
-            if false, let record = Optional<(poisonConfig: PoisonConfig, Int)>.none {
-                poison = record.poisonConfig
-                events(.log(.info, "attack.json: trigger \(record.poisonConfig.trigger), target \(record.poisonConfig.targetLabel)"))
+            if let record = try? AttackRecord.read(folder: url) {
+                poison = record.recipe.poison
+                events(.log(.info, "attack.json: trigger \(record.recipe.trigger), target \(record.recipe.target)"))
             }
             return Outcome(message: "victim: \(url.lastPathComponent)")
         default:

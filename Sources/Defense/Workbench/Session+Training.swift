@@ -1,23 +1,164 @@
 import Foundation
 
-/// Planting a backdoor, fine-tuning, pruning, evaluating and sweeping ρ.
+/// Planting a backdoor, fine-tuning, evaluating and sweeping ρ.
 extension Session {
+    /// Trains the victim on the session's split (its seed is the data's), caching it in the
+    /// workspace by recipe so the demo reaches its first screen in seconds the second time.
     func attack(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
-        throw FinemixError("attack: not available in this build yet")
+        let pre = try requirePre()
+        let d = try requireData()
+        let trigger = try Trigger.parse(c.options["trigger"] ?? Trigger.default.description)
+        let recipe = FineTuneRecipe(epochs: try c.int("epochs", default: 3, in: 1...1000),
+                                    lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 32, in: 1...4096),
+                                    maxLength: d.maxLength, seed: d.split.spec.seed)
+        let request = AttackRequest(pretrained: pre.url, dataset: d.dataset, trigger: trigger,
+                                    poisonRate: try c.double("rate", default: 0.1, in: 0...1),
+                                    target: try c.int("target", default: 1, in: 0...(d.dataset.numLabels - 1)),
+                                    trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
+                                    testSize: d.split.spec.testSize, recipe: recipe)
+        let key = Session.cacheKey([pre.url.standardizedFileURL.path, d.dataset.name, "\(d.split.spec)", "\(request.poisonRate)",
+                                    "\(request.target)", trigger.description, "\(recipe)", c.options["fresh"] ?? ""])
+        let folder = workspace.appendingPathComponent("victims/\(key)", isDirectory: true)
+        if (try? AttackRecord.read(folder: folder)) != nil, (try? CheckpointFolder(folder)) != nil {
+            events(.log(.info, "using the victim planted earlier with this recipe: \(folder.path)"))
+        } else {
+            let outcome = try VictimTraining.attack(request, events: events, cancel: cancel)
+            try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: folder)
+            try AtomicFile.write(outcome.record.encoded(), to: folder.appendingPathComponent(AttackRecord.fileName))
+        }
+        let record = try AttackRecord.read(folder: folder)
+        _ = try load(Command(verb: "load", arguments: ["victim", folder.path]), events: events)
+        poison = record.recipe.poison
+        if var v = current {
+            v.recipe = [c.description]
+            v.metrics = EvaluationResult(acc: record.acc, asr: record.asr, nTest: record.nTest, nCorrect: record.nCorrect,
+                                         nPoisonedTest: record.nAsr, nPoisonedToTarget: record.nAsrToTarget, targetLabel: record.recipe.target)
+            replaceCurrent(v)
+        }
+        events(.metric(series: "acc", step: 0, value: record.acc))
+        events(.metric(series: "asr", step: 0, value: record.asr))
+        return Outcome(message: "victim planted (\(trigger)): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
+                       results: ["acc": record.acc, "asr": record.asr])
     }
+
     func finetune(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
-        throw FinemixError("finetune: not available in this build yet")
+        let v = try requireCurrent()
+        let d = try requireData()
+        let recipe = FineTuneRecipe(epochs: try c.int("epochs", default: 10, in: 1...10_000),
+                                    lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 16, in: 1...4096),
+                                    maxLength: d.maxLength, seed: UInt64(try c.int("seed", default: 1, in: 0...Int.max)))
+        let model = try materialise(v)
+        let tokenizer = try self.tokenizer()
+        // Live ACC/ASR on a fixed probe subset, so the Monitor moves during the run.
+        let probeTest = Array(d.split.test.prefix(probeSize))
+        let probeASR = try Array((asrSet() ?? []).prefix(probeSize))
+        let steps = recipe.totalSteps(examples: d.clean.count)
+        let probe = FineTuneProbe(every: max(1, steps / 10)) { [poison] _ in
+            let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: probeTest, asrSet: probeASR,
+                                           targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+            return [("acc", r.acc)] + (r.asr.map { [("asr", $0)] } ?? [])
+        }
+        let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
+                                      job: "fine-tune", events: events, cancel: cancel, probe: probe)
+        var out = Variant(name: uniqueName("\(v.name) + FT"), recipe: v.recipe + [c.description],
+                          weights: TensorDictionary(model.params.export()), config: model.config)
+        out.mix = v.mix
+        out.lossCurve = result.losses.map(Double.init)
+        out.seconds = result.seconds
+        adopt(out)
+        let evaluated = try evaluate(Command(verb: "eval"), events: events, cancel: cancel)
+        return Outcome(message: "\(out.name): \(result.steps) steps on \(d.clean.count) clean sentences; \(evaluated.message)",
+                       results: evaluated.results.merging(["steps": Double(result.steps)]) { a, _ in a })
     }
-    func prune(_ c: Command, events: EventSink) throws -> Outcome {
-        throw FinemixError("prune: not available in this build yet")
-    }
+
     func evaluate(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
-        throw FinemixError("eval: not available in this build yet")
+        var v = try requireCurrent()
+        let d = try requireData()
+        let model = try materialise(v)
+        events(.progress(job: "eval", fraction: 0, detail: "evaluating \(v.name) on \(d.split.test.count) test sentences"))
+        let result = try Evaluator.evaluate(model: model, tokenizer: tokenizer(), test: d.split.test, asrSet: asrSet() ?? [],
+                                            targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+        try cancel.check()
+        v.metrics = result
+        replaceCurrent(v)
+        var results = ["acc": result.acc]
+        if let asr = result.asr { results["asr"] = asr }
+        let asrText = result.asr.map { "ASR \(pct($0)) (\(poison?.trigger.description ?? "?"))" } ?? "ASR unknown (no trigger named)"
+        return Outcome(message: "\(v.name): ACC \(pct(result.acc)), \(asrText)", results: results)
     }
+
+    /// ACC and ASR against ρ, mixing only or Fine-mixing; then the automatic rule of method.md.
     func runSweep(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
-        throw FinemixError("sweep: not available in this build yet")
+        let pre = try requirePre()
+        guard let victim else { throw FinemixError("sweep: load or plant a victim first") }
+        let d = try requireData()
+        let rhos = try parseRange(c.options["rho"] ?? "0:1:0.1", name: "rho")
+        guard rhos.allSatisfy({ (0...1).contains($0) }) else { throw FinemixError("sweep: every ρ must lie in [0, 1]") }
+        let tune = try c.flag("finetune", default: false)
+        let tokenizer = try self.tokenizer()
+        let asr = try asrSet() ?? []
+        var points: [SweepPoint] = []
+        for (i, rho) in rhos.enumerated() {
+            try cancel.check()
+            events(.progress(job: "sweep", fraction: Double(i) / Double(rhos.count), detail: "ρ = \(fmt(rho))"))
+            let mixed = try MixedWeights(pre: pre.weights, victim: victim.weights, spec: MixSpec(rho: rho, seed: 1))
+            let model = try materialise(Variant(name: "sweep", recipe: [], weights: mixed, config: victim.config))
+            if tune {
+                try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean,
+                                 recipe: FineTuneRecipe(epochs: 10, lr: 5e-5, batch: 16, maxLength: d.maxLength, seed: 1),
+                                 job: "sweep ρ=\(fmt(rho))", events: { e in if case .log = e { events(e) } }, cancel: cancel)
+            }
+            let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.split.test, asrSet: asr,
+                                           targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+            let held = d.heldOut.isEmpty ? nil
+                : try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.heldOut, targetLabel: nil, maxLength: d.maxLength).acc
+            let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held)
+            points.append(point)
+            sweep = points
+            events(.metric(series: "sweep-acc", step: i, value: r.acc))
+            if let a = r.asr { events(.metric(series: "sweep-asr", step: i, value: a)) }
+        }
+        let chosen = Session.automaticRho(points)
+        return Outcome(message: "sweep over \(rhos.count) values of ρ (\(tune ? "Fine-mixing" : "mixing only"))"
+                       + (chosen.map { "; automatic rule picks ρ = \(fmt($0))" } ?? ""),
+                       results: chosen.map { ["auto_rho": $0] } ?? [:])
     }
-    func report(_ c: Command) throws -> Outcome {
-        throw FinemixError("report: not available in this build yet")
+
+    /// method.md: the smallest ρ whose held-out clean ACC is within `tolerance` of the victim's
+    /// (ρ = 1); clean data only.
+    public static func automaticRho(_ points: [SweepPoint], tolerance: Double = 0.02) -> Double? {
+        guard let reference = points.first(where: { $0.rho == 1 })?.heldOutAcc else { return nil }
+        return points.filter { ($0.heldOutAcc ?? -1) >= reference - tolerance }.map(\.rho).min()
+    }
+
+    // MARK: helpers
+
+    var probeSize: Int { 200 }
+
+    func tokenizer() throws -> BertTokenizer {
+        try BertTokenizer(vocabURL: requirePre().vocabURL)
+    }
+
+    /// The variant's weights in an engine model; refuses weights without a classifier head.
+    func materialise(_ v: Variant) throws -> BertModel {
+        let params = BertParameters(config: v.config)
+        let loaded = try params.load(from: v.weights)
+        guard loaded.loadedClassifier else { throw FinemixError("\(v.name): no classifier head to evaluate or train") }
+        return BertModel(params: params)
+    }
+
+    /// Updates the current variant in place (metrics), in the Variants table too.
+    func replaceCurrent(_ v: Variant) {
+        current = v
+        if let i = variants.firstIndex(where: { $0.name == v.name }) { variants[i] = v }
+    }
+
+    static func cacheKey(_ parts: [String]) -> String {
+        // FNV-1a over the recipe text: a stable folder name, not a security measure.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in parts.joined(separator: "\u{1F}").utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
     }
 }
+
+func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }

@@ -27,10 +27,27 @@ public final class Session: @unchecked Sendable {
     /// Every series point of the last training run, for charts drawn after the fact.
     public internal(set) var series: [String: [(step: Int, value: Double)]] = [:]
 
-    public init(workspace: URL, journaled: Bool = true) throws {
+    /// `journal`: where this session's journal goes (nil: none). Sessions keep theirs under
+    /// `<workspace>/sessions/<time>/journal.jsonl` (`newJournalURL`).
+    public init(workspace: URL, journal: URL?) throws {
         self.workspace = workspace
         cache = ResourceCache(workspace: workspace)
-        journal = journaled ? try Journal(url: workspace.appendingPathComponent("journal.jsonl")) : nil
+        self.journal = try journal.map { try Journal(url: $0) }
+    }
+
+    public static func newJournalURL(workspace: URL, now: Date = Date()) -> URL {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return workspace.appendingPathComponent("sessions/\(f.string(from: now))-\(getpid())/journal.jsonl")
+    }
+
+    /// The session as plain data: what `finemix run` prints and what the TUI draws.
+    public var summary: SessionSummary {
+        SessionSummary(pre: preName.isEmpty ? nil : preName, current: current?.name,
+                       trigger: poison?.trigger.description, variants: variants.map(\.summary), sweep: sweep,
+                       epur: epurReport?.tokens.prefix(50).map { $0 } ?? [])
     }
 
     /// Parses, checks and runs one line, records it in the journal, and returns what it said.
@@ -142,6 +159,15 @@ public struct SessionData: Sendable {
     /// The rest of the defender pool: held out for choosing ρ on clean data only.
     public var heldOut: [Example]
     public var maxLength: Int
+}
+
+public struct SessionSummary: Sendable, Equatable, Codable {
+    public var pre: String?
+    public var current: String?
+    public var trigger: String?
+    public var variants: [VariantSummary]
+    public var sweep: [SweepPoint]
+    public var epur: [EPURToken]
 }
 
 /// One point of a ρ sweep.

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Pruning lands with the Fine-pruning baseline; reports export the Variants table.
+extension Session {
+    func prune(_ c: Command, events: EventSink) throws -> Outcome {
+        throw FinemixError("prune: Fine-pruning is not in this build yet")
+    }
+
+    /// Writes PATH.md, PATH.json and PATH.csv: the variants with their recipes and numbers, the
+    /// sweep, and the journal's commands.
+    func report(_ c: Command) throws -> Outcome {
+        let base = URL(fileURLWithPath: (c.arguments[0] as NSString).expandingTildeInPath)
+        let stem = base.pathExtension.isEmpty ? base : base.deletingPathExtension()
+        let rows = variants.map(\.summary)
+        let victimRow = rows.first { $0.name == "victim" }
+        var md = "# finemix session report\n\n"
+        md += "Pre-trained: \(preName.isEmpty ? "-" : preName); data: \(data.map { "\($0.dataset.name), clean \($0.clean.count), test \($0.split.test.count)" } ?? "-"); trigger: \(poison?.trigger.description ?? "-")\n\n"
+        md += "| variant | ACC | ASR | ΔACC | ΔASR | recipe | seconds |\n|---|---|---|---|---|---|---|\n"
+        var csv = "variant,acc,asr,delta_acc,delta_asr,recipe,seconds\n"
+        for r in rows {
+            let dAcc = zip2(r.acc, victimRow?.acc).map { $0 - $1 }
+            let dAsr = zip2(r.asr, victimRow?.asr).map { $0 - $1 }
+            md += "| \(r.name) | \(r.acc.map(pct) ?? "-") | \(r.asr.map(pct) ?? "-") | \(dAcc.map(pct) ?? "-") | \(dAsr.map(pct) ?? "-") | `\(r.recipe)` | \(String(format: "%.1f", r.seconds)) |\n"
+            csv += [r.name, r.acc.map { "\($0)" } ?? "", r.asr.map { "\($0)" } ?? "", dAcc.map { "\($0)" } ?? "",
+                    dAsr.map { "\($0)" } ?? "", r.recipe, "\(r.seconds)"].map(csvField).joined(separator: ",") + "\n"
+        }
+        if !sweep.isEmpty {
+            md += "\n## ρ sweep\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
+            for p in sweep {
+                md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map(pct) ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
+            }
+        }
+        if let journal {
+            md += "\n## Commands\n\n```\n" + journal.entries.map { ($0.ok ? "" : "# failed: ") + $0.command }.joined(separator: "\n") + "\n```\n"
+        }
+        struct JSONReport: Encodable { var variants: [VariantSummary]; var sweep: [SweepPoint]; var trigger: String?; var commands: [JournalEntry] }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.dateEncodingStrategy = .iso8601
+        let json = try enc.encode(JSONReport(variants: rows, sweep: sweep, trigger: poison?.trigger.description,
+                                             commands: journal?.entries ?? []))
+        try AtomicFile.write(Data(md.utf8), to: stem.appendingPathExtension("md"))
+        try AtomicFile.write(json, to: stem.appendingPathExtension("json"))
+        try AtomicFile.write(Data(csv.utf8), to: stem.appendingPathExtension("csv"))
+        return Outcome(message: "report written: \(stem.path).md, .json, .csv")
+    }
+}
+
+private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
+
+private func csvField(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}

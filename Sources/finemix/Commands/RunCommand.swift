@@ -1,0 +1,91 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a script of workbench commands headless: progress on stderr, a JSON summary on stdout.",
+        discussion: "The script is the command language of the workbench's ':' palette, one command per line, '#' comments. Run 'finemix run --commands' for the list.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Argument(help: "The script file.")
+    var script: String?
+
+    @Flag(help: "List the commands of the language and exit.")
+    var commands = false
+
+    func run() throws {
+        if commands {
+            for spec in Verbs.all { print("\(spec.usage)\n    \(spec.summary)") }
+            return
+        }
+        guard let script else { throw ValidationError("a script file is required") }
+        let lines = try failing { () throws -> [(line: Int, command: Command)] in
+            let url = URL(fileURLWithPath: script)
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw FinemixError("\(script): cannot read the script")
+            }
+            guard let text = String(data: data, encoding: .utf8) else { throw FinemixError("\(script): not UTF-8 text") }
+            let parsed = try CommandParser.parseScript(text, source: script)
+            for (line, c) in parsed {
+                guard let spec = Verbs.spec(c.verb) else {
+                    throw FinemixError("\(script):\(line): unknown command '\(c.verb)'")
+                }
+                do { try spec.validate(c) } catch let e as FinemixError { throw FinemixError("\(script):\(line): \(e.message)") }
+            }
+            return parsed
+        }
+        let ws = workspace.url
+        let session = try failing { try Session(workspace: ws, journal: Session.newJournalURL(workspace: ws)) }
+        var done: [[String: Any]] = []
+        let progress = ProgressPrinter()
+        for (line, command) in lines {
+            note("> \(command)")
+            do {
+                let outcome = try session.execute(command, events: progress.sink)
+                progress.finish()
+                note("  \(outcome.message)")
+                done.append(["line": line, "command": command.description, "ok": true, "message": outcome.message,
+                             "results": outcome.results])
+            } catch let e as FinemixError {
+                progress.finish()
+                note("finemix: \(script):\(line): \(e.message)")
+                throw ExitCode(1)
+            }
+        }
+        let summary = try JSONSerialization.jsonObject(with: JSONEncoder().encode(session.summary))
+        let out: [String: Any] = ["script": script, "commands": done, "session": summary,
+                                  "journal": session.journal?.url.path ?? NSNull()]
+        let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Turns engine events into one rewritten progress line on stderr plus log lines.
+final class ProgressPrinter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = false
+
+    var sink: EventSink {
+        { [self] event in
+            lock.lock(); defer { lock.unlock() }
+            switch event {
+            case .progress(let job, let fraction, let detail):
+                FileHandle.standardError.write(Data("\r  \(job) \(Int(fraction * 100))% \(detail)\u{1B}[K".utf8))
+                open = true
+            case .log(let level, let text):
+                if open { FileHandle.standardError.write(Data("\n".utf8)); open = false }
+                FileHandle.standardError.write(Data("  \(level == .info ? "" : level.rawValue + ": ")\(text)\n".utf8))
+            case .metric, .finished, .failed:
+                break
+            }
+        }
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if open { FileHandle.standardError.write(Data("\n".utf8)); open = false }
+    }
+}
