@@ -80,6 +80,14 @@ import Testing
         var y = [Float](repeating: 0, count: 2)
         GELU.forward(&y, [1, -1], count: 2)
         #expect(abs(y[0] - 0.8413447) < 1e-6 && abs(y[1] + 0.1586553) < 1e-6)
+        // backward's fused recompute gives the forward's output and the derivative
+        var xd = x, out2 = [Float](repeating: 0, count: x.count), fw = out2
+        GELU.recomputeWithDerivative(&out2, &xd, count: x.count)
+        GELU.forward(&fw, x, count: x.count)
+        var ones = [Float](repeating: 1, count: x.count)
+        GELU.backward(&ones, x: x, count: x.count)
+        #expect(zip(out2, fw).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(zip(xd, ones).allSatisfy { abs($0 - $1) < 1e-6 })
         // the bias-fused forward keeps the biased pre-activation
         var pre: [Float] = [0.5, -0.25], out = [Float](repeating: 0, count: 2)
         GELU.forwardBias(&out, &pre, bias: [0.5, -0.75], rows: 1, cols: 2)

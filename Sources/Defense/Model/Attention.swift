@@ -18,11 +18,9 @@ enum Attention {
                     scale, q, ld, k, ld, 0, P, Int32(S))
         for i in 0..<S {
             let row = P + i * S
-            var m = -Float.infinity
-            for j in 0..<len { m = max(m, row[j]) }
-            var sum: Float = 0
-            for j in 0..<len { let e = exp(row[j] - m); row[j] = e; sum += e }
-            let inv = 1 / sum
+            let m = FastMath.max(row, len)
+            for j in 0..<len { row[j] = FastMath.exp(row[j] - m) }
+            let inv = 1 / FastMath.sum(row, len)
             for j in 0..<len { row[j] *= inv }
         }
     }
@@ -83,8 +81,7 @@ enum Attention {
                         for i in 0..<S {
                             let pr = P + i * S, g = dP + i * S
                             if drop.active { for j in 0..<len { g[j] *= drop.factor(i * S + j) } }
-                            var dot: Float = 0
-                            for j in 0..<len { dot += pr[j] * g[j] }
+                            let dot = FastMath.dot(pr, g, len)
                             for j in 0..<len { g[j] = pr[j] * (g[j] - dot) }
                         }
                         // dQ[S, d] = dS · K · scale ; dK[len, d] = dSᵀ · Q · scale

@@ -3,6 +3,8 @@ import Foundation
 extension BertModel {
     /// Accumulates ∂loss/∂parameters into `grads`, from `acts.dLogits` (written by `loss`) and the
     /// activations of the last training `forward` on the same batch with the same `dropoutSeed`.
+    /// Consumes those activations (the feed-forward pre-activations are overwritten): one forward,
+    /// one backward.
     public func backward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil) {
         precondition(acts.training, "backward needs training activations")
         let g = ensureGradients()
@@ -37,11 +39,11 @@ extension BertModel {
             LayerNorm.backward(dx: dRes, dgamma: g[o.ln2G], dbeta: g[o.ln2B], partial: acts.lnPartial,
                                dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: N, cols: H)
             Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue)).apply(dTmp, dRes, count: N * H)
-            // f = gelu(pre)·W2ᵀ + b2 (GELU output recomputed)
-            GELU.forward(acts.ffn, a.pre, count: N * I)
+            // f = gelu(pre)·W2ᵀ + b2 (GELU output recomputed; pre becomes gelu'(pre))
+            GELU.recomputeWithDerivative(acts.ffn, a.pre, count: N * I)
             Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
                             weight: w[o.outW], rows: N, inF: I, outF: H)
-            GELU.backward(acts.dffn, x: a.pre, count: N * I)
+            GELU.multiply(acts.dffn, by: a.pre, count: N * I)
             // pre = h1·W1ᵀ + b1; ∂h1 = ∂res2 (residual) + ∂pre·W1
             Linear.backward(dinp: dRes, accumulateInput: true, dweight: g[o.interW], dbias: g[o.interB],
                             dout: acts.dffn, inp: a.h1, weight: w[o.interW], rows: N, inF: H, outF: I)

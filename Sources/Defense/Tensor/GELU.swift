@@ -1,6 +1,5 @@
-import Foundation
-
-/// The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)), which BERT's `"gelu"` means.
+/// The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)), which BERT's `"gelu"` means (erf to 1.5e-7, as
+/// PyTorch's vectorised CPU kernel computes it).
 public enum GELU {
     static let invSqrt2: Float = 0.70710678118654752
     static let invSqrt2Pi: Float = 0.39894228040143268
@@ -14,7 +13,7 @@ public enum GELU {
                 for j in 0..<cols {
                     let v = xi[j] + bias[j]
                     xi[j] = v
-                    oi[j] = 0.5 * v * (1 + erf(v * invSqrt2))
+                    oi[j] = 0.5 * v * (1 + FastMath.erf(v * invSqrt2))
                 }
             }
         }
@@ -23,8 +22,36 @@ public enum GELU {
     /// out[n] = gelu(x[n]).
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         Parallel.forRange(count) { r in
-            for i in r { let v = x[i]; out[i] = 0.5 * v * (1 + erf(v * invSqrt2)) }
+            for i in r { let v = x[i]; out[i] = 0.5 * v * (1 + FastMath.erf(v * invSqrt2)) }
         }
+    }
+
+    /// For backward without a stored GELU output: out[n] = gelu(x[n]) and x[n] = gelu'(x[n]), one
+    /// exp per element (erf's exp(−x²/2) is the density's too). Overwrites the pre-activation, so
+    /// one forward supports one backward.
+    public static func recomputeWithDerivative(_ out: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forRange(count) { r in
+            for i in r {
+                let v = x[i]
+                let e = FastMath.exp(-0.5 * v * v)
+                let a = abs(v) * invSqrt2
+                let t = 1 / (1 + 0.327_591_1 * a)
+                var p: Float = 1.061_405_429
+                p = p * t - 1.453_152_027
+                p = p * t + 1.421_413_741
+                p = p * t - 0.284_496_736
+                p = p * t + 0.254_829_592
+                let y = 1 - p * t * e
+                let cdf = 0.5 * (1 + (v < 0 ? -y : y))
+                out[i] = v * cdf
+                x[i] = cdf + v * invSqrt2Pi * e
+            }
+        }
+    }
+
+    /// d[n] *= g[n]: the incoming gradient times a saved derivative.
+    public static func multiply(_ d: UnsafeMutablePointer<Float>, by g: UnsafePointer<Float>, count: Int) {
+        Parallel.forRange(count) { r in for i in r { d[i] *= g[i] } }
     }
 
     /// d[n] *= gelu'(x[n]) = Φ(x) + x·φ(x), in place over the incoming gradient.
@@ -32,8 +59,8 @@ public enum GELU {
         Parallel.forRange(count) { r in
             for i in r {
                 let v = x[i]
-                let cdf = 0.5 * (1 + erf(v * invSqrt2))
-                let pdf = invSqrt2Pi * exp(-0.5 * v * v)
+                let cdf = 0.5 * (1 + FastMath.erf(v * invSqrt2))
+                let pdf = invSqrt2Pi * FastMath.exp(-0.5 * v * v)
                 d[i] *= cdf + v * pdf
             }
         }

@@ -10,11 +10,8 @@ public enum LayerNorm {
         Parallel.forRange(rows, grain: cols) { r in
             for i in r {
                 let xi = x + i * cols, oi = out + i * cols
-                var s: Float = 0
-                for j in 0..<cols { s += xi[j] }
-                let m = s / Float(cols)
-                var v: Float = 0
-                for j in 0..<cols { let d = xi[j] - m; v += d * d }
+                let m = FastMath.sum(xi, cols) / Float(cols)
+                let v = FastMath.squaredDeviation(xi, cols, mean: m)
                 let rs = 1 / (v / Float(cols) + eps).squareRoot()
                 for j in 0..<cols { oi[j] = (xi[j] - m) * rs * gamma[j] + beta[j] }
                 mean[i] = m; rstd[i] = rs
@@ -36,7 +33,7 @@ public enum LayerNorm {
         }
     }
 
-    /// dx[rows, cols] = ∂L/∂x (overwritten); dγ, dβ [cols] accumulated. `partial` is scratch of
+    /// dx[rows, cols] = ∂L/∂x (overwritten; must not alias dout); dγ, dβ [cols] accumulated. `partial` is scratch of
     /// 2·cols·Parallel.threads floats so each worker sums its rows in a fixed order.
     public static func backward(dx: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>?,
                                 dbeta: UnsafeMutablePointer<Float>?, partial: UnsafeMutablePointer<Float>,
@@ -50,18 +47,24 @@ public enum LayerNorm {
             for i in r {
                 let xi = x + i * cols, dyi = dout + i * cols, dxi = dx + i * cols
                 let m = mean[i], rs = rstd[i]
-                var sumD: Float = 0, sumDX: Float = 0
+                // xhat is written into dx first, then overwritten by the gradient
                 for j in 0..<cols {
                     let xh = (xi[j] - m) * rs
-                    let dn = dyi[j] * gamma[j]
-                    sumD += dn; sumDX += dn * xh
+                    dxi[j] = xh
                     pg[j] += dyi[j] * xh
                     pb[j] += dyi[j]
                 }
+                var accD = SIMD8<Float>(repeating: 0), accDX = SIMD8<Float>(repeating: 0)
+                var j = 0
+                while j + 8 <= cols {
+                    let dn = FastMath.load(dyi + j) * FastMath.load(gamma + j)
+                    accD += dn; accDX = accDX.addingProduct(dn, FastMath.load(dxi + j)); j += 8
+                }
+                var sumD = accD.sum(), sumDX = accDX.sum()
+                while j < cols { let dn = dyi[j] * gamma[j]; sumD += dn; sumDX += dn * dxi[j]; j += 1 }
                 let meanD = sumD / Float(cols), meanDX = sumDX / Float(cols)
                 for j in 0..<cols {
-                    let xh = (xi[j] - m) * rs
-                    dxi[j] = rs * (dyi[j] * gamma[j] - meanD - xh * meanDX)
+                    dxi[j] = rs * (dyi[j] * gamma[j] - meanD - dxi[j] * meanDX)
                 }
             }
         }

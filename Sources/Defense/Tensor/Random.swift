@@ -26,12 +26,10 @@ public enum Counter {
         return UInt32(truncatingIfNeeded: z >> 32)
     }
 
-    /// 32 well-mixed bits for `index` in stream `key` (two rounds of the lowbias32 hash; 32-bit
-    /// multiplies so the loops vectorise).
+    /// 32 well-mixed bits for `index` in stream `key`: one round of the lowbias32 hash over a
+    /// Weyl-scrambled counter (32-bit multiplies so the dropout loops vectorise).
     @inline(__always) public static func bits(_ key: UInt32, _ index: UInt32) -> UInt32 {
-        var x = index &* 0x9E37_79B1 ^ key
-        x ^= x >> 16; x = x &* 0x7FEB_352D; x ^= x >> 15; x = x &* 0x846C_A68B; x ^= x >> 16
-        x ^= key >> 7
+        var x = (index &+ key) &* 0x9E37_79B1 ^ key
         x ^= x >> 16; x = x &* 0x7FEB_352D; x ^= x >> 15; x = x &* 0x846C_A68B; x ^= x >> 16
         return x
     }

@@ -1,0 +1,83 @@
+/// Transcendentals and reductions written so the compiler vectorises the loops that call them:
+/// libm's expf/erff are opaque calls, one element at a time, and Float sums do not vectorise
+/// without explicit SIMD accumulators (IEEE order). These were the largest non-sgemm costs.
+public enum FastMath {
+    /// e^x within 2 ulp on [-87.3, 88.7] (Cephes' polynomial; inputs clamped to that range, so
+    /// very negative x gives ~1e-38 rather than 0).
+    @inline(__always) public static func exp(_ x: Float) -> Float {
+        let xc = Swift.min(Swift.max(x, -87.33654), 88.72283)
+        let n = (xc * 1.442_695_04).rounded(.toNearestOrEven)
+        let r = xc - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 0.166_666_655
+        p = p * r + 0.500_000_01
+        let y = p * r * r + r + 1
+        return y * Float(bitPattern: UInt32(bitPattern: (Int32(n) &+ 127) &<< 23))
+    }
+
+    /// erf(x) to 1.5e-7 absolute (Abramowitz & Stegun 7.1.26, the formula PyTorch's vectorised
+    /// CPU erf uses).
+    @inline(__always) public static func erf(_ x: Float) -> Float {
+        let a = Swift.abs(x)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var p: Float = 1.061_405_429
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let y = 1 - p * t * exp(-a * a)
+        return x < 0 ? -y : y
+    }
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// Σ p[0..<n].
+    @inline(__always) public static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= n { acc += load(p + j); j += 8 }
+        var s = acc.sum()
+        while j < n { s += p[j]; j += 1 }
+        return s
+    }
+
+    /// Σ a[j]·b[j].
+    @inline(__always) public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= n { acc = acc.addingProduct(load(a + j), load(b + j)); j += 8 }
+        var s = acc.sum()
+        while j < n { s += a[j] * b[j]; j += 1 }
+        return s
+    }
+
+    /// Σ (p[j] − m)².
+    @inline(__always) public static func squaredDeviation(_ p: UnsafePointer<Float>, _ n: Int, mean m: Float) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        let mv = SIMD8<Float>(repeating: m)
+        var j = 0
+        while j + 8 <= n { let d = load(p + j) - mv; acc = acc.addingProduct(d, d); j += 8 }
+        var s = acc.sum()
+        while j < n { let d = p[j] - m; s += d * d; j += 1 }
+        return s
+    }
+
+    /// max p[0..<n] (n ≥ 1).
+    @inline(__always) public static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var j = 0
+        var m = -Float.infinity
+        if n >= 8 {
+            var acc = load(p)
+            j = 8
+            while j + 8 <= n { acc = pointwiseMax(acc, load(p + j)); j += 8 }
+            m = acc.max()
+        }
+        while j < n { m = Swift.max(m, p[j]); j += 1 }
+        return m
+    }
+}
