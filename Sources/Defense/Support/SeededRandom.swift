@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one random number generator in finemix: xoshiro256** seeded through SplitMix64.
 ///
 /// Everything that must be reproducible (splits, poisoning, trigger positions, dropout masks,
@@ -86,5 +88,40 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         var copy = array
         shuffle(&copy)
         return copy
+    }
+}
+
+/// Counter-based draws: the value at `index` of the stream `key` is a pure function of both, so a
+/// mask over a tensor is the same however the tensor is cut into chunks or spread over threads.
+/// It is SplitMix64 evaluated at position `index` (the state after index + 1 steps from `key`).
+extension SeededRandom {
+    /// The key of a named stream under a user seed (e.g. `mix/<tensor name>`).
+    public static func streamKey(seed: UInt64, stream: String) -> UInt64 {
+        var g = SeededRandom(seed: seed, stream: stream)
+        return g.next()
+    }
+
+    @inline(__always)
+    public static func bits(key: UInt64, index: UInt64) -> UInt64 {
+        var z = key &+ (index &+ 1) &* 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+
+    /// The threshold on the top 53 bits for a Bernoulli(p) draw: `bits >> 11 < threshold` holds
+    /// with probability p (exactly 0 for p = 0, always for p = 1).
+    public static func bernoulliThreshold(_ p: Double) -> UInt64 {
+        if !(p > 0) { return 0 }
+        if p >= 1 { return 1 << 53 }
+        return UInt64((p * 9_007_199_254_740_992.0).rounded(.down))
+    }
+
+    /// A standard normal draw at `index` (Box-Muller over the draws 2·index and 2·index + 1).
+    public static func normal(key: UInt64, index: UInt64) -> Double {
+        let a = bits(key: key, index: index &* 2), b = bits(key: key, index: index &* 2 &+ 1)
+        let u1 = (Double(a >> 11) + 1) * (1.0 / 9_007_199_254_740_992.0)   // (0, 1]
+        let u2 = Double(b >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }
