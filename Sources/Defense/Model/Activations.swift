@@ -2,8 +2,9 @@
 /// and reused for any smaller batch shape: no allocation inside a step.
 ///
 /// Kept per layer for backward (N = batch·seq tokens): qkv [N,3H], ctx [N,H], res1 [N,H] (input of
-/// the attention LayerNorm), h1 [N,H] (its output), pre [N,I] (feed-forward pre-activation),
-/// res2 [N,H], the layer output x [N,H], and LayerNorm statistics. Attention probabilities are
+/// the attention LayerNorm), pre [N,I] (feed-forward pre-activation), res2 [N,H], the layer output
+/// x [N,H], and LayerNorm statistics. The attention LayerNorm's output h1 [N,H] lives in one shared
+/// buffer and backward recomputes it from res1 and the statistics. Attention probabilities are
 /// recomputed in backward rather than stored ([B,heads,S,S] per layer would dominate memory).
 /// Inference-only activations keep one layer's worth and alternate two layer outputs.
 public final class Activations: @unchecked Sendable {
@@ -35,9 +36,10 @@ public final class Activations: @unchecked Sendable {
         let perLayer = training ? L : 1
         var layerIdx: [[Int]] = []
         for _ in 0..<perLayer {
-            layerIdx.append([take(N * 3 * H), take(N * H), take(N * H), take(N), take(N), take(N * H),
+            layerIdx.append([take(N * 3 * H), take(N * H), take(N * H), take(N), take(N), -1,
                              take(N * I), take(N * H), take(N), take(N)])
         }
+        let h1Shared = take(N * H)
         let xIdx = (0..<(training ? L + 1 : 2)).map { _ in take(N * H) }
         let e = [take(N * H), take(N), take(N)]
         let ffnI = take(N * I)
@@ -54,7 +56,7 @@ public final class Activations: @unchecked Sendable {
         let base = storage.base
         func p(_ i: Int) -> UnsafeMutablePointer<Float> { base + offsets[i] }
         layers = layerIdx.map { a in
-            Layer(qkv: p(a[0]), ctx: p(a[1]), res1: p(a[2]), mean1: p(a[3]), rstd1: p(a[4]), h1: p(a[5]),
+            Layer(qkv: p(a[0]), ctx: p(a[1]), res1: p(a[2]), mean1: p(a[3]), rstd1: p(a[4]), h1: p(h1Shared),
                   pre: p(a[6]), res2: p(a[7]), mean2: p(a[8]), rstd2: p(a[9]))
         }
         xs = xIdx.map(p)

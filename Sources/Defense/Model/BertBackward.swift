@@ -44,9 +44,12 @@ extension BertModel {
             Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
                             weight: w[o.outW], rows: N, inF: I, outF: H)
             GELU.multiply(acts.dffn, by: a.pre, count: N * I)
-            // pre = h1·W1ᵀ + b1; ∂h1 = ∂res2 (residual) + ∂pre·W1
+            // pre = h1·W1ᵀ + b1; ∂h1 = ∂res2 (residual) + ∂pre·W1. h1 is recomputed into dx, which
+            // is free between the two LayerNorm backwards.
+            let h1 = dx
+            LayerNorm.recompute(h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B], rows: N, cols: H)
             Linear.backward(dinp: dRes, accumulateInput: true, dweight: g[o.interW], dbias: g[o.interB],
-                            dout: acts.dffn, inp: a.h1, weight: w[o.interW], rows: N, inF: H, outF: I)
+                            dout: acts.dffn, inp: h1, weight: w[o.interW], rows: N, inF: H, outF: I)
             // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
             LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
                                dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: N, cols: H)
