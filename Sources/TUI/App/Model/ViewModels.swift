@@ -1,0 +1,346 @@
+// Plain view-model structs the panes draw from. The workbench session fills them (from drift
+// reports, E-PUR rankings, training events, the journal); the TUI never reaches into the engine.
+
+/// Header: what is loaded and what is running.
+public struct HeaderInfo: Equatable, Sendable {
+    public var pretrained: String
+    public var victim: String
+    public var variant: String
+    public var cleanSize: Int
+    public var memoryMB: Int
+    public var job: JobStatus?
+
+    public init(pretrained: String = "", victim: String = "", variant: String = "", cleanSize: Int = 0,
+                memoryMB: Int = 0, job: JobStatus? = nil) {
+        self.pretrained = pretrained
+        self.victim = victim
+        self.variant = variant
+        self.cleanSize = cleanSize
+        self.memoryMB = memoryMB
+        self.job = job
+    }
+}
+
+public struct JobStatus: Equatable, Sendable {
+    public var name: String
+    public var fraction: Double
+    public var detail: String
+    /// Seconds left, when known.
+    public var eta: Double?
+    public init(name: String, fraction: Double = 0, detail: String = "", eta: Double? = nil) {
+        self.name = name
+        self.fraction = fraction
+        self.detail = detail
+        self.eta = eta
+    }
+}
+
+/// What part of the network a row of the Layers pane is.
+public enum LayerKind: String, Equatable, Sendable, CaseIterable {
+    case embeddings, attention, feedForward = "ffn", pooler, head
+}
+
+/// One row of the Layers pane: aggregated drift of a layer between pre-trained and victim.
+/// `relL2` is nil for parts with no pre-trained counterpart (the classifier head: "new").
+public struct LayerRow: Equatable, Sendable {
+    public var name: String
+    public var kind: LayerKind
+    public var relL2: Double?
+    public var parameters: Int
+    public var tensors: [TensorRow]
+
+    public init(name: String, kind: LayerKind, relL2: Double?, parameters: Int, tensors: [TensorRow] = []) {
+        self.name = name
+        self.kind = kind
+        self.relL2 = relL2
+        self.parameters = parameters
+        self.tensors = tensors
+    }
+}
+
+/// One tensor in the drill-down of a layer.
+public struct TensorRow: Equatable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var relL2: Double?
+    public var cosine: Double?
+    public var maxAbsDelta: Double?
+    public var changedFraction: Double?
+    /// Histogram of Δ over `histogramRange` in equal bins.
+    public var histogram: [Int]
+    public var histogramRange: ClosedRange<Double>
+
+    public init(name: String, shape: [Int], relL2: Double?, cosine: Double?, maxAbsDelta: Double?,
+                changedFraction: Double?, histogram: [Int] = [], histogramRange: ClosedRange<Double> = -1...1) {
+        self.name = name
+        self.shape = shape
+        self.relL2 = relL2
+        self.cosine = cosine
+        self.maxAbsDelta = maxAbsDelta
+        self.changedFraction = changedFraction
+        self.histogram = histogram
+        self.histogramRange = histogramRange
+    }
+}
+
+public enum SelectionRule: String, Equatable, Sendable, CaseIterable { case random, largest, smallest }
+public enum MixScope: String, Equatable, Sendable, CaseIterable { case global, perLayer = "layer" }
+
+/// The Mixer: ρ (fraction of weights kept from the victim), rule, seed, scope and a preview.
+public struct MixerModel: Equatable, Sendable {
+    public var rho: Double
+    public var select: SelectionRule
+    public var seed: Int
+    public var scope: MixScope
+    public var layers: [MixPreviewRow]
+
+    public init(rho: Double = 0.3, select: SelectionRule = .random, seed: Int = 7, scope: MixScope = .global,
+                layers: [MixPreviewRow] = []) {
+        self.rho = rho
+        self.select = select
+        self.seed = seed
+        self.scope = scope
+        self.layers = layers
+    }
+
+    /// The ρ in force for a layer.
+    public func rho(for row: MixPreviewRow) -> Double { scope == .perLayer ? (row.rho ?? rho) : rho }
+}
+
+/// Per-layer preview row. `energyKept[i]` is the fraction of ‖Δ‖² the mix keeps at ρ = i/20 under
+/// the current rule (linear for `random`), so the pane previews any ρ without asking the engine.
+public struct MixPreviewRow: Equatable, Sendable {
+    public var name: String
+    public var parameters: Int
+    public var rho: Double?
+    public var energyKept: [Double]
+
+    public init(name: String, parameters: Int, rho: Double? = nil, energyKept: [Double] = []) {
+        self.name = name
+        self.parameters = parameters
+        self.rho = rho
+        self.energyKept = energyKept
+    }
+
+    /// Interpolated kept fraction of ‖Δ‖² at ρ.
+    public func kept(at rho: Double) -> Double {
+        let r = min(max(rho, 0), 1)
+        guard energyKept.count >= 2 else { return r }
+        let pos = r * Double(energyKept.count - 1)
+        let i = min(Int(pos), energyKept.count - 2)
+        let f = pos - Double(i)
+        return energyKept[i] * (1 - f) + energyKept[i + 1] * f
+    }
+}
+
+/// One token in the E-PUR ranking.
+public struct TokenRow: Equatable, Sendable {
+    public var token: String
+    public var id: Int
+    /// Relative drift δ of the token's embedding row.
+    public var drift: Double
+    /// Frequency f in the clean set.
+    public var freq: Double
+    /// Suspicion score s.
+    public var score: Double
+    /// Whether E-PUR will reset this row.
+    public var selected: Bool
+    /// A likely trigger (highlighted).
+    public var candidate: Bool
+
+    public init(token: String, id: Int, drift: Double, freq: Double, score: Double, selected: Bool, candidate: Bool = false) {
+        self.token = token
+        self.id = id
+        self.drift = drift
+        self.freq = freq
+        self.score = score
+        self.selected = selected
+        self.candidate = candidate
+    }
+}
+
+public struct EpurModel: Equatable, Sendable {
+    public var top: Int
+    public var fMin: Double
+    public var tokens: [TokenRow]
+    public init(top: Int = 200, fMin: Double = 0.001, tokens: [TokenRow] = []) {
+        self.top = top
+        self.fMin = fMin
+        self.tokens = tokens
+    }
+}
+
+/// Live training charts and their before-defence reference values.
+public struct MonitorModel: Equatable, Sendable {
+    public var loss: [SeriesPoint]
+    public var acc: [SeriesPoint]
+    public var asr: [SeriesPoint]
+    public var accBefore: Double?
+    public var asrBefore: Double?
+    public var probeSize: Int
+    public var probeInterval: Int
+    public var trigger: String
+    public var totalSteps: Int
+
+    public init(loss: [SeriesPoint] = [], acc: [SeriesPoint] = [], asr: [SeriesPoint] = [], accBefore: Double? = nil,
+                asrBefore: Double? = nil, probeSize: Int = 200, probeInterval: Int = 10, trigger: String = "",
+                totalSteps: Int = 0) {
+        self.loss = loss
+        self.acc = acc
+        self.asr = asr
+        self.accBefore = accBefore
+        self.asrBefore = asrBefore
+        self.probeSize = probeSize
+        self.probeInterval = probeInterval
+        self.trigger = trigger
+        self.totalSteps = totalSteps
+    }
+}
+
+/// One variant made in this session.
+public struct VariantRow: Equatable, Sendable {
+    public var name: String
+    public var method: String
+    public var acc: Double?
+    public var asr: Double?
+    public var deltaAcc: Double?
+    public var deltaAsr: Double?
+    public var rho: Double?
+    public var epur: Bool
+    public var cleanSize: Int
+    public var steps: Int
+    public var seed: Int
+    public var seconds: Double
+    public var current: Bool
+
+    public init(name: String, method: String, acc: Double?, asr: Double?, deltaAcc: Double? = nil, deltaAsr: Double? = nil,
+                rho: Double? = nil, epur: Bool = false, cleanSize: Int = 0, steps: Int = 0, seed: Int = 0,
+                seconds: Double = 0, current: Bool = false) {
+        self.name = name
+        self.method = method
+        self.acc = acc
+        self.asr = asr
+        self.deltaAcc = deltaAcc
+        self.deltaAsr = deltaAsr
+        self.rho = rho
+        self.epur = epur
+        self.cleanSize = cleanSize
+        self.steps = steps
+        self.seed = seed
+        self.seconds = seconds
+        self.current = current
+    }
+}
+
+/// ACC and ASR at one ρ of a sweep.
+public struct SweepPoint: Equatable, Sendable {
+    public var rho: Double
+    public var acc: Double
+    public var asr: Double
+    public init(rho: Double, acc: Double, asr: Double) {
+        self.rho = rho
+        self.acc = acc
+        self.asr = asr
+    }
+}
+
+public struct ProbePrediction: Equatable, Sendable {
+    public var variant: String
+    public var label: String
+    public var confidence: Double
+    public init(variant: String, label: String, confidence: Double) {
+        self.variant = variant
+        self.label = label
+        self.confidence = confidence
+    }
+}
+
+public struct ProbeModel: Equatable, Sendable {
+    public var sentence: String
+    public var predictions: [ProbePrediction]
+    /// Tokens of the sentence E-PUR would reset.
+    public var resetTokens: [String]
+    public init(sentence: String = "", predictions: [ProbePrediction] = [], resetTokens: [String] = []) {
+        self.sentence = sentence
+        self.predictions = predictions
+        self.resetTokens = resetTokens
+    }
+}
+
+public enum FileKind: String, Equatable, Sendable { case directory, checkpoint, dataset, file }
+
+public struct FileEntry: Equatable, Sendable {
+    public var name: String
+    public var kind: FileKind
+    public var detail: String
+    public init(name: String, kind: FileKind, detail: String = "") {
+        self.name = name
+        self.kind = kind
+        self.detail = detail
+    }
+}
+
+/// What the Load pane is choosing.
+public enum LoadTarget: String, Equatable, Sendable, CaseIterable { case pre, victim, clean, test }
+
+public struct LoadModel: Equatable, Sendable {
+    public var directory: String
+    public var entries: [FileEntry]
+    public var recent: [String]
+    public var target: LoadTarget
+    public var error: String?
+    public init(directory: String = "", entries: [FileEntry] = [], recent: [String] = [], target: LoadTarget = .pre,
+                error: String? = nil) {
+        self.directory = directory
+        self.entries = entries
+        self.recent = recent
+        self.target = target
+        self.error = error
+    }
+}
+
+/// A verb of the command language, as the palette completes it and help lists it.
+public struct PaletteCommand: Equatable, Sendable {
+    public var verb: String
+    public var usage: String
+    public var summary: String
+    public var options: [String]
+    public init(verb: String, usage: String, summary: String, options: [String] = []) {
+        self.verb = verb
+        self.usage = usage
+        self.summary = summary
+        self.options = options
+    }
+}
+
+/// Everything the session shows.
+public struct WorkbenchModel: Equatable, Sendable {
+    public var header: HeaderInfo
+    public var layers: [LayerRow]
+    public var mixer: MixerModel
+    public var epur: EpurModel
+    public var monitor: MonitorModel
+    public var variants: [VariantRow]
+    public var sweep: [SweepPoint]
+    public var probe: ProbeModel
+    public var log: [LogLine]
+    public var load: LoadModel
+    public var commands: [PaletteCommand]
+
+    public init(header: HeaderInfo = HeaderInfo(), layers: [LayerRow] = [], mixer: MixerModel = MixerModel(),
+                epur: EpurModel = EpurModel(), monitor: MonitorModel = MonitorModel(), variants: [VariantRow] = [],
+                sweep: [SweepPoint] = [], probe: ProbeModel = ProbeModel(), log: [LogLine] = [],
+                load: LoadModel = LoadModel(), commands: [PaletteCommand] = []) {
+        self.header = header
+        self.layers = layers
+        self.mixer = mixer
+        self.epur = epur
+        self.monitor = monitor
+        self.variants = variants
+        self.sweep = sweep
+        self.probe = probe
+        self.log = log
+        self.load = load
+        self.commands = commands
+    }
+}

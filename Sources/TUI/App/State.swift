@@ -1,0 +1,79 @@
+/// What is layered over the panes.
+public enum Overlay: Equatable, Sendable {
+    case help
+    case palette
+    case confirmQuit
+}
+
+public enum LayerSort: Equatable, Sendable { case order, drift }
+public enum VariantSort: Int, Equatable, Sendable, CaseIterable { case order, acc, asr }
+public enum TokenSort: Int, Equatable, Sendable, CaseIterable { case score, drift, freq }
+
+/// The whole front-end state: immutable by convention, changed only by update().
+public struct State: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+    public var model: WorkbenchModel
+    public var focus: PaneID = .layers
+    public var zoomed = false
+    public var overlay: Overlay?
+    public var keymap: Keymap
+    public var ascii: Bool
+    public var theme: String
+
+    // help and palette
+    public var helpQuery = TextField()
+    public var helpScroll = 0
+    public var palette = TextField()
+    public var completions: [String] = []
+
+    // per-pane cursors (indices into the rows the pane shows, after sorting and filtering)
+    public var layerCursor = 0
+    public var layerSort = LayerSort.order
+    public var drill: Int?          // index into model.layers
+    public var tensorCursor = 0
+    public var mixerCursor = 0
+    public var rhoEntry: String?
+    public var tokenCursor = 0
+    public var tokenSort = TokenSort.score
+    public var variantCursor = 0
+    public var variantSort = VariantSort.order
+    public var loadCursor = 0
+    public var logScroll = 0
+
+    // filters per list pane, and the one being typed
+    public var filters: [PaneID: String] = [:]
+    public var filterField: TextField?
+
+    // probe input
+    public var probeField = TextField()
+    public var probeEditing = false
+
+    // monitor view settings
+    public var frozen: MonitorModel?
+    public var window: Int?         // show only the last N steps
+    public var logScale = false
+
+    public var status = ""
+    public var quitting = false
+    public var spinner = 0
+    public var lastTick = 0.0
+
+    public init(width: Int, height: Int, model: WorkbenchModel, keymap: Keymap = .defaults, ascii: Bool = false,
+                theme: String = "dark") {
+        self.width = width
+        self.height = height
+        self.model = model
+        self.keymap = keymap
+        self.ascii = ascii
+        self.theme = theme
+        self.probeField = TextField(text: model.probe.sentence)
+    }
+
+    public var layout: ScreenLayout {
+        ScreenLayout.compute(width: width, height: height, focus: focus, zoomed: zoomed)
+    }
+
+    public var jobRunning: Bool { model.header.job != nil }
+    public var glyphs: Glyphs { .forMode(ascii: ascii) }
+}
