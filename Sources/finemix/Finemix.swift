@@ -9,7 +9,6 @@ struct Finemix: AsyncParsableCommand {
         abstract: "Remove backdoors from fine-tuned language models with Fine-mixing and E-PUR.",
         subcommands: [
             FetchCommand.self,
-            TuiPreviewCommand.self,
             PredictCommand.self,
             BenchCommand.self,
             InspectCommand.self,
