@@ -9,6 +9,7 @@ struct Finemix: AsyncParsableCommand {
         abstract: "Remove backdoors from fine-tuned language models with Fine-mixing and E-PUR.",
         subcommands: [
             FetchCommand.self,
+            TuiPreviewCommand.self,
             PredictCommand.self,
             BenchCommand.self,
             InspectCommand.self,
@@ -18,8 +19,6 @@ struct Finemix: AsyncParsableCommand {
             AttackCommand.self,
             EvalCommand.self,
             RunCommand.self,
-            MixCommand.self,
-            EpurCommand.self,
         ])
 }
 
