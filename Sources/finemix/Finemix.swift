@@ -19,6 +19,8 @@ struct Finemix: AsyncParsableCommand {
             AttackCommand.self,
             EvalCommand.self,
             RunCommand.self,
+            MixCommand.self,
+            EpurCommand.self,
         ])
 }
 
