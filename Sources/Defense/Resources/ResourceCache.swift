@@ -5,8 +5,14 @@ import Foundation
 public struct ResourceCache: Sendable {
     public let root: URL
 
+    /// `FINEMIX_CACHE` names a cache to share between workspaces (tests use it so that a
+    /// scratch workspace does not fetch 90 MB again).
     public init(workspace: URL = Paths.defaultWorkspace()) {
-        root = workspace.appendingPathComponent("cache", isDirectory: true)
+        if let shared = ProcessInfo.processInfo.environment["FINEMIX_CACHE"], !shared.isEmpty {
+            root = URL(fileURLWithPath: shared, isDirectory: true)
+        } else {
+            root = workspace.appendingPathComponent("cache", isDirectory: true)
+        }
     }
 
     public func folder(_ package: PinnedPackage) -> URL {

@@ -62,11 +62,11 @@ extension Session {
     }
 
     func mix(_ c: Command, events: EventSink) throws -> Outcome {
-        let pre = try requirePre()
-        let v = try requireCurrent()
         guard let rho = Double(c.arguments[0]), (0...1).contains(rho) else {
             throw FinemixError("mix: ρ must be a number in [0, 1], found '\(c.arguments[0])'")
         }
+        let pre = try requirePre()
+        let v = try requireCurrent()
         let select = try MixSpec.Select(rawValue: c.choice("select", default: "random", from: MixSpec.Select.allCases.map(\.rawValue)))!
         let head = try MixSpec.Head(rawValue: c.choice("head", default: "keep", from: MixSpec.Head.allCases.map(\.rawValue)))!
         let seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
@@ -110,15 +110,25 @@ extension Session {
         let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
         let report = try EPUR.run(pre: pre.weights, victim: v.weights, tokenizer: tokenizer,
                                   clean: EPUR.texts(d.clean), corpus: corpus, options: options)
-        let purified = try PurifiedWeights(base: v.weights, pre: pre.weights, rows: report.ids)
+        var rows = report.ids
+        if let picked = c.options["reset"] {
+            // The analyst's own choice of rows (the E-PUR pane's toggles); the ranking stays for display.
+            rows = try picked.split(separator: ",").map { word in
+                guard let id = tokenizer.vocab.id(String(word)) else {
+                    throw FinemixError("epur: reset=\(picked): '\(word)' is not a token of the vocabulary")
+                }
+                return Int(id)
+            }
+        }
+        let purified = try PurifiedWeights(base: v.weights, pre: pre.weights, rows: rows)
         var out = Variant(name: uniqueName("\(v.name) + E-PUR"), recipe: v.recipe + [c.description],
                           weights: purified, config: v.config)
         out.epur = report
         epurReport = report
         adopt(out)
         let shown = report.tokens.prefix(5).map(\.token).joined(separator: " ")
-        return Outcome(message: "E-PUR reset \(report.tokens.count) rows; top: \(shown)",
-                       results: ["rows": Double(report.tokens.count)])
+        return Outcome(message: "E-PUR reset \(rows.count) rows; top: \(shown)",
+                       results: ["rows": Double(rows.count)])
     }
 
     func select(_ c: Command) throws -> Outcome {

@@ -24,6 +24,7 @@ public final class Session: @unchecked Sendable {
     public internal(set) var sweep: [SweepPoint] = []
     public internal(set) var layerRho: [String: Double] = [:]
     public internal(set) var captions: [String] = []
+    public internal(set) var lastProbe: ProbeResult?
     /// Every series point of the last training run, for charts drawn after the fact.
     public internal(set) var series: [String: [(step: Int, value: Double)]] = [:]
 
@@ -47,7 +48,10 @@ public final class Session: @unchecked Sendable {
     public var summary: SessionSummary {
         SessionSummary(pre: preName.isEmpty ? nil : preName, current: current?.name,
                        trigger: poison?.trigger.description, variants: variants.map(\.summary), sweep: sweep,
-                       epur: epurReport?.tokens.prefix(50).map { $0 } ?? [])
+                       epur: epurReport?.tokens.prefix(50).map { $0 } ?? [],
+                       mix: current?.mix, dataset: data?.dataset.name, cleanSize: data?.clean.count,
+                       testSize: data?.split.test.count, drift: drift, probe: lastProbe,
+                       captions: captions)
     }
 
     /// Parses, checks and runs one line, records it in the journal, and returns what it said.
@@ -99,6 +103,7 @@ public final class Session: @unchecked Sendable {
         case "undo": return try undo()
         case "save": return try save(c, events: events)
         case "report": return try report(c)
+        case "probe": return try probe(c, events: events)
         case "caption":
             captions.append(c.arguments[0])
             events(.log(.info, c.arguments[0]))
@@ -168,6 +173,13 @@ public struct SessionSummary: Sendable, Equatable, Codable {
     public var variants: [VariantSummary]
     public var sweep: [SweepPoint]
     public var epur: [EPURToken]
+    public var mix: MixSpec?
+    public var dataset: String?
+    public var cleanSize: Int?
+    public var testSize: Int?
+    public var drift: DriftReport?
+    public var probe: ProbeResult?
+    public var captions: [String]
 }
 
 /// One point of a ρ sweep.
