@@ -21,6 +21,9 @@ struct Finemix: AsyncParsableCommand {
             RunCommand.self,
             MixCommand.self,
             EpurCommand.self,
+            DefendCommand.self,
+            SweepCommand.self,
+            CompareCommand.self,
         ])
 }
 

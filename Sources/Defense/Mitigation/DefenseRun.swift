@@ -1,0 +1,229 @@
+import Foundation
+
+/// One defence, as every front end (defend, sweep, compare, the workbench) asks for it.
+/// Stable snake_case JSON keys: `defense.json` and the compare report record it whole.
+public struct DefenseRecipe: Sendable, Hashable, Codable {
+    public enum Method: String, Sendable, Hashable, Codable, CaseIterable {
+        /// (E-PUR?) → mix ρ → fine-tune (method.md, "Fine-mixing").
+        case finemix
+        /// (E-PUR?) → fine-tune the victim.
+        case finetune
+        /// (E-PUR?) → prune the lowest-activation feed-forward neurons → fine-tune with them held at zero.
+        case fineprune
+        /// (E-PUR?) → mix ρ, no fine-tuning.
+        case mix
+        /// ρ = 0 (the pre-trained encoder, the victim's head) → fine-tune.
+        case retrain
+        /// (E-PUR?) → evaluation only.
+        case none
+
+        public var title: String {
+            switch self {
+            case .finemix: return "Fine-mixing"
+            case .finetune: return "Fine-tuning"
+            case .fineprune: return "Fine-pruning"
+            case .mix: return "Mixing only"
+            case .retrain: return "Retrain (ρ = 0)"
+            case .none: return "No defence"
+            }
+        }
+        /// Whether the method fine-tunes on the clean set.
+        public var trains: Bool { self == .finemix || self == .finetune || self == .fineprune || self == .retrain }
+        public var mixes: Bool { self == .finemix || self == .mix }
+    }
+
+    public var method: Method
+    /// Fraction of weights kept from the victim (finemix, mix).
+    public var rho: Double
+    public var select: MixSpec.Select
+    public var epur: Bool
+    public var epurTop: Int
+    public var epurFmin: Int
+    public var cleanSize: Int
+    public var epochs: Int
+    public var lr: Double
+    public var batch: Int
+    /// Seeds the mask, the shuffles and the dropout.
+    public var seed: UInt64
+    public var pruneRatio: Double
+    public var maxLength: Int
+
+    public init(method: Method, rho: Double = 0.3, select: MixSpec.Select = .random, epur: Bool = false, epurTop: Int = 200,
+                epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = 10, lr: Double = 5e-5, batch: Int = 16, seed: UInt64 = 1,
+                pruneRatio: Double = 0.3, maxLength: Int = 64) {
+        self.method = method; self.rho = rho; self.select = select; self.epur = epur; self.epurTop = epurTop
+        self.epurFmin = epurFmin; self.cleanSize = cleanSize; self.epochs = epochs; self.lr = lr; self.batch = batch
+        self.seed = seed; self.pruneRatio = pruneRatio; self.maxLength = maxLength
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case method, rho, select, epur, epochs, lr, batch, seed
+        case epurTop = "epur_top", epurFmin = "epur_fmin", cleanSize = "clean_size", pruneRatio = "prune_ratio", maxLength = "max_length"
+    }
+
+    /// "Fine-mixing + E-PUR".
+    public var title: String { method.title + (epur ? " + E-PUR" : "") }
+
+    /// The effective ρ: retrain is ρ = 0; methods that do not mix keep everything.
+    public var effectiveRho: Double { method == .retrain ? 0 : method.mixes ? rho : 1 }
+
+    public var fineTune: FineTuneRecipe {
+        FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed)
+    }
+
+    public func validate() throws {
+        guard rho.isFinite, rho >= 0, rho <= 1 else { throw FinemixError("rho must be in [0, 1], found \(rho)") }
+        guard pruneRatio.isFinite, pruneRatio >= 0, pruneRatio < 1 else {
+            throw FinemixError("prune ratio must be in [0, 1), found \(pruneRatio)")
+        }
+        guard cleanSize >= 1 else { throw FinemixError("the clean set is empty: clean size must be at least 1, found \(cleanSize)") }
+        guard epurTop >= 0 else { throw FinemixError("E-PUR top must be 0 or more, found \(epurTop)") }
+        try fineTune.validate()
+    }
+}
+
+/// ACC and ASR of one model on the recorded test split (fractions in [0, 1]).
+public struct DefenseScore: Sendable, Hashable, Codable {
+    public var acc: Double
+    public var asr: Double?
+    public var nTest: Int
+    public var nAsr: Int
+
+    public init(_ r: EvaluationResult) { acc = r.acc; asr = r.asr; nTest = r.nTest; nAsr = r.nPoisonedTest }
+
+    enum CodingKeys: String, CodingKey { case acc, asr, nTest = "n_test", nAsr = "n_asr" }
+}
+
+/// What one defence did. `defense.json` is this, encoded.
+public struct DefenseResult: Sendable, Codable {
+    public var recipe: DefenseRecipe
+    public var before: DefenseScore
+    public var after: DefenseScore
+    /// E-PUR's ranked top list when E-PUR ran.
+    public var epur: EPURReport?
+    /// Loss of every fine-tuning step.
+    public var loss: [Double]
+    public var steps: Int
+    /// Clean sentences the defence used.
+    public var nClean: Int
+    /// Fraction of the mixed weights kept from the victim (mixing methods).
+    public var keptFraction: Double?
+    /// Feed-forward neurons pruned per layer (Fine-pruning).
+    public var prunedPerLayer: Int?
+    /// Wall time of the defence (E-PUR, mixing, pruning, fine-tuning, the after-evaluation).
+    public var seconds: Double
+    public var trainSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case recipe, before, after, epur, loss, steps, seconds
+        case nClean = "n_clean", keptFraction = "kept_fraction", prunedPerLayer = "pruned_per_layer", trainSeconds = "train_seconds"
+    }
+
+    public func encoded() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try enc.encode(self) + Data("\n".utf8)
+    }
+}
+
+/// THE defence: every method of method.md goes through `run`, with the same clean data and the
+/// same fine-tuning budget (epochs × ⌈clean / batch⌉ steps), judged by the same ACC and ASR.
+public enum DefenseRun {
+    public struct Outcome {
+        public var result: DefenseResult
+        /// The defended model (its weights are what `defend --out` saves).
+        public var model: BertModel
+    }
+
+    /// `before`: the victim's score if already measured (compare measures it once).
+    public static func run(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], test: [Example], asrSet: [Example],
+                           targetLabel: Int, recipe: DefenseRecipe, before: DefenseScore? = nil,
+                           events: EventSink = { _ in }, cancel: CancellationFlag? = nil) throws -> Outcome {
+        try recipe.validate()
+        guard !clean.isEmpty else { throw FinemixError("the clean set is empty: the defence needs clean labelled sentences") }
+        guard !test.isEmpty else { throw FinemixError("the test set is empty: nothing to measure ACC on") }
+        guard pre.config.vocabSize == victim.config.vocabSize, pre.config.hiddenSize == victim.config.hiddenSize,
+              pre.config.numHiddenLayers == victim.config.numHiddenLayers else {
+            throw FinemixError("\(pre.url.path) and \(victim.url.path) are different architectures (vocabulary, hidden size or layers differ)")
+        }
+        guard victim.hasHead else {
+            throw FinemixError("\(victim.url.path) has no classifier head (classifier.weight): it is not a fine-tuned victim")
+        }
+        if recipe.epur {
+            // Refuse a bad top before any work, with E-PUR's own message.
+            let candidates = victim.config.vocabSize - 3
+            guard recipe.epurTop <= candidates else {
+                throw FinemixError("E-PUR: top must be between 0 and the \(candidates) candidate tokens of the vocabulary, found \(recipe.epurTop)")
+            }
+        }
+        let tokenizer = try BertTokenizer(vocabURL: victim.vocabURL)
+        func measure(_ model: BertModel) throws -> DefenseScore {
+            DefenseScore(try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: test, asrSet: asrSet,
+                                                targetLabel: targetLabel, maxLength: recipe.maxLength))
+        }
+        let start = Date()
+        let job = recipe.title
+        let beforeScore: DefenseScore
+        if let before { beforeScore = before } else {
+            events(.progress(job: job, fraction: 0, detail: "evaluating the victim"))
+            beforeScore = try measure(try VictimTraining.loadClassifier(victim))
+        }
+        try cancel?.check()
+
+        var source: any TensorSource = victim.weights
+        var report: EPURReport?
+        if recipe.epur {
+            let r = try EPUR.run(pre: pre, victim: victim, clean: EPUR.texts(clean),
+                                 options: EPUR.Options(top: recipe.epurTop, fmin: recipe.epurFmin))
+            source = try PurifiedWeights(base: source, pre: pre.weights, rows: r.ids)
+            report = r
+            events(.log(.info, "E-PUR reset \(r.tokens.count) embedding rows; top: "
+                        + r.tokens.prefix(10).map(\.token).joined(separator: " ")))
+        }
+        var kept: Double?
+        if recipe.method.mixes || recipe.method == .retrain {
+            let mixed = try MixedWeights(pre: pre.weights, victim: source,
+                                         spec: MixSpec(rho: recipe.effectiveRho, select: recipe.select, seed: recipe.seed))
+            kept = try mixed.summary().fraction
+            source = mixed
+        }
+        let params = BertParameters(config: victim.config)
+        guard try params.load(from: source).loadedClassifier else {
+            throw FinemixError("\(victim.url.path): the defended weights have no classifier head")
+        }
+        let model = BertModel(params: params)
+        try cancel?.check()
+
+        var mask = PruneMask()
+        var pruned: Int?
+        if recipe.method == .fineprune {
+            let p = try FinePruning.prune(model: model, tokenizer: tokenizer, clean: clean, ratio: recipe.pruneRatio,
+                                          maxLength: recipe.maxLength)
+            mask = p.mask
+            pruned = p.perLayer
+            events(.log(.info, "fine-pruning zeroed \(p.perLayer) of \(victim.config.intermediateSize) feed-forward neurons per layer"))
+        }
+        var losses: [Double] = []
+        var trainSeconds = 0.0
+        if recipe.method.trains {
+            let r = try FineTune.run(model: model, tokenizer: tokenizer, examples: clean, recipe: recipe.fineTune,
+                                     pruneMask: mask, job: job, events: events, cancel: cancel)
+            losses = r.losses.map(Double.init)
+            trainSeconds = r.seconds
+        }
+        try cancel?.check()
+        events(.progress(job: job, fraction: 1, detail: "evaluating the defended model"))
+        let after = try measure(model)
+        let result = DefenseResult(recipe: recipe, before: beforeScore, after: after, epur: report, loss: losses, steps: losses.count,
+                                   nClean: clean.count, keptFraction: kept, prunedPerLayer: pruned,
+                                   seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds)
+        return Outcome(result: result, model: model)
+    }
+
+    /// method.md's automatic ρ (the workbench's rule, reused): the smallest ρ whose ACC on held-out
+    /// clean data is within `tolerance` of the victim's (ρ = 1).
+    public static func automaticRho(_ points: [(rho: Double, heldOutAcc: Double)], tolerance: Double = 0.02) -> Double? {
+        Session.automaticRho(points.map { SweepPoint(rho: $0.rho, finetuned: true, acc: 0, asr: nil, heldOutAcc: $0.heldOutAcc) },
+                             tolerance: tolerance)
+    }
+}

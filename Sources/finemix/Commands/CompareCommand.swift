@@ -1,0 +1,227 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+/// `finemix compare`: the paper-style table: every method with and without E-PUR on one victim,
+/// one clean-set size and one budget, mean ± std over seeds.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare every defence, with and without E-PUR, on one victim: mean ± std of ACC and ASR over seeds.",
+        discussion: """
+            Rows: the victim, E-PUR alone, mixing only, Fine-tuning, Fine-pruning, Fine-mixing (each \
+            also after E-PUR) and retraining from the pre-trained encoder (rho 0). Every row that \
+            fine-tunes uses the same clean sentences and the same budget. Seeds s, s+1, … seed the \
+            mixing masks, shuffles and dropout. The tables are rewritten after every run, so an \
+            interrupted comparison keeps what finished.
+            """)
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var read: DataReadOptions
+    @OptionGroup var inputs: DefenseOptions
+
+    @Option(name: .long, help: "Fraction of weights kept from the victim by mixing and Fine-mixing.")
+    var rho: Double = 0.3
+
+    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
+    var select: String = "random"
+
+    @Option(name: .long, help: "E-PUR: rows reset.")
+    var epurTop: Int = 200
+
+    @Option(name: .long, help: "E-PUR: frequency floor f_min.")
+    var epurFmin: Int = 20
+
+    @Option(name: .long, help: "Fine-pruning: fraction of neurons pruned per layer.")
+    var pruneRatio: Double = 0.3
+
+    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
+    var epochs: Int = 10
+
+    @Option(name: .long, help: "Learning rate.")
+    var lr: Double = 5e-5
+
+    @Option(name: .long, help: "Batch size.")
+    var batch: Int = 16
+
+    @Option(name: .long, help: "Number of seeds.")
+    var seeds: Int = 3
+
+    @Option(name: .long, help: "First seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Comma list of rows to run, e.g. finetune,finemix+epur (default: all).")
+    var only: String?
+
+    @Option(name: .long, help: "Write the Markdown table here.")
+    var markdown: String?
+
+    @Option(name: .long, help: "Write the JSON report here.")
+    var json: String?
+
+    static let allRows: [(DefenseRecipe.Method, Bool)] = [
+        (.none, true), (.mix, false), (.mix, true), (.finetune, false), (.finetune, true),
+        (.fineprune, false), (.fineprune, true), (.finemix, false), (.finemix, true), (.retrain, false),
+    ]
+
+    static func key(_ m: DefenseRecipe.Method, _ epur: Bool) -> String { m.rawValue + (epur ? "+epur" : "") }
+
+    func run() throws {
+        try failing {
+            guard seeds >= 1, seeds <= 100 else { throw FinemixError("--seeds must be in 1...100, found \(seeds)") }
+            guard let sel = MixSpec.Select(rawValue: select.lowercased()) else {
+                throw FinemixError("--select '\(select)': expected random, largest or smallest")
+            }
+            var rows = Self.allRows
+            if let only {
+                let wanted = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                for w in wanted where !rows.contains(where: { Self.key($0.0, $0.1) == w }) {
+                    throw FinemixError("--only '\(w)': expected one of " + rows.map { Self.key($0.0, $0.1) }.joined(separator: ", "))
+                }
+                rows = rows.filter { wanted.contains(Self.key($0.0, $0.1)) }
+            }
+            func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
+                DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurTop, epurFmin: epurFmin,
+                              cleanSize: inputs.cleanSize, epochs: epochs, lr: lr, batch: batch, seed: s,
+                              pruneRatio: pruneRatio, maxLength: maxLength)
+            }
+            try recipe(.finemix, true, seed, maxLength: inputs.maxLength ?? 64).validate()
+            let d = try DefenseInputs(inputs, read: read, workspace: workspace)
+            let start = Date()
+            note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
+            let victimModel = try VictimTraining.loadClassifier(d.victim)
+            let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
+            let before = DefenseScore(try Evaluator.evaluate(model: victimModel, tokenizer: tokenizer, test: d.test, asrSet: d.asrSet,
+                                                             targetLabel: d.target, maxLength: d.maxLength))
+            var report = CompareReport(victim: d.victim.url.path, trigger: d.record.recipe.trigger.description,
+                                       pre: d.pre.url.path, nClean: d.clean.count, nTest: before.nTest, nAsr: before.nAsr,
+                                       seeds: (0..<seeds).map { seed + UInt64($0) }, rho: rho, select: sel.rawValue,
+                                       epochs: epochs, lr: lr, batch: batch,
+                                       steps: recipe(.finetune, false, seed, maxLength: d.maxLength).fineTune.totalSteps(examples: d.clean.count),
+                                       epurTop: epurTop, epurFmin: epurFmin, pruneRatio: pruneRatio,
+                                       command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+                                       before: before, rows: [], seconds: 0)
+            for (m, epur) in rows {
+                var row = CompareRow(key: Self.key(m, epur), title: recipe(m, epur, seed, maxLength: d.maxLength).title, runs: [])
+                report.rows.append(row)
+                for s in report.seeds {
+                    let r = recipe(m, epur, s, maxLength: d.maxLength)
+                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                                                 targetLabel: d.target, recipe: r, before: before, events: stderrEvents(quiet: true))
+                    let res = out.result
+                    row.runs.append(CompareRun(seed: s, acc: res.after.acc, asr: res.after.asr, steps: res.steps, seconds: res.seconds,
+                                               epurTop10: res.epur.map { Array($0.tokens.prefix(10).map(\.token)) }))
+                    report.rows[report.rows.count - 1] = row
+                    report.seconds = Date().timeIntervalSince(start)
+                    note(String(format: "%@ seed %llu: ACC %@ ASR %@ (%.0fs)", r.title, s, pctText(res.after.acc), pctText(res.after.asr), res.seconds))
+                    try write(report)
+                }
+            }
+            print(report.markdown(), terminator: "")
+        }
+    }
+
+    func write(_ r: CompareReport) throws {
+        if let markdown { try AtomicFile.write(Data(r.markdown().utf8), to: URL(fileURLWithPath: markdown)) }
+        if let json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
+        }
+    }
+}
+
+struct CompareRun: Codable {
+    var seed: UInt64
+    var acc: Double
+    var asr: Double?
+    var steps: Int
+    var seconds: Double
+    var epurTop10: [String]?
+    enum CodingKeys: String, CodingKey { case seed, acc, asr, steps, seconds, epurTop10 = "epur_top10" }
+}
+
+struct CompareRow: Codable {
+    var key: String
+    var title: String
+    var runs: [CompareRun]
+    var acc: MeanStd { MeanStd(runs.map(\.acc)) }
+    var asr: MeanStd { MeanStd(runs.compactMap(\.asr)) }
+
+    enum CodingKeys: String, CodingKey { case key, title, runs, acc, asr }
+    init(key: String, title: String, runs: [CompareRun]) { self.key = key; self.title = title; self.runs = runs }
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        key = try c.decode(String.self, forKey: .key); title = try c.decode(String.self, forKey: .title)
+        runs = try c.decode([CompareRun].self, forKey: .runs)
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(key, forKey: .key); try c.encode(title, forKey: .title); try c.encode(runs, forKey: .runs)
+        try c.encode(acc, forKey: .acc); try c.encode(asr, forKey: .asr)
+    }
+}
+
+/// Mean and sample standard deviation (0 for one value).
+struct MeanStd: Codable {
+    var mean: Double
+    var std: Double
+    var n: Int
+    init(_ xs: [Double]) {
+        n = xs.count
+        let m = xs.isEmpty ? Double.nan : xs.reduce(0, +) / Double(xs.count)
+        mean = m
+        std = xs.count < 2 ? 0 : (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(xs.count - 1)).squareRoot()
+    }
+    var text: String {
+        n == 0 ? "–" : n == 1 ? String(format: "%.1f", 100 * mean) : String(format: "%.1f ± %.1f", 100 * mean, 100 * std)
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if mean.isFinite { try c.encode(mean, forKey: .mean) } else { try c.encodeNil(forKey: .mean) }
+        try c.encode(std, forKey: .std); try c.encode(n, forKey: .n)
+    }
+}
+
+struct CompareReport: Codable {
+    var victim: String
+    var trigger: String
+    var pre: String
+    var nClean: Int
+    var nTest: Int
+    var nAsr: Int
+    var seeds: [UInt64]
+    var rho: Double
+    var select: String
+    var epochs: Int
+    var lr: Double
+    var batch: Int
+    var steps: Int
+    var epurTop: Int
+    var epurFmin: Int
+    var pruneRatio: Double
+    var command: String
+    var before: DefenseScore
+    var rows: [CompareRow]
+    var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds
+        case nClean = "n_clean", nTest = "n_test", nAsr = "n_asr", epurTop = "epur_top", epurFmin = "epur_fmin", pruneRatio = "prune_ratio"
+    }
+
+    func markdown() -> String {
+        var s = "Victim `\(victim)` (trigger \(trigger)); \(nClean) clean sentences; ACC on \(nTest) test sentences, "
+        s += "ASR on \(nAsr) triggered ones (%). Budget: \(epochs) epochs, batch \(batch), lr \(lr) = \(steps) steps. "
+        s += "ρ = \(rho) (\(select)); E-PUR top \(epurTop), f_min \(epurFmin); Fine-pruning ratio \(pruneRatio). "
+        s += "Seeds \(seeds.map(String.init).joined(separator: ", ")): mean ± std.\n\n"
+        s += "| Method | ACC | ASR | runs |\n|---|---:|---:|---:|\n"
+        s += "| Victim (no defence) | \(pctText(before.acc)) | \(pctText(before.asr)) | – |\n"
+        for r in rows { s += "| \(r.title) | \(r.acc.text) | \(r.asr.text) | \(r.runs.count) |\n" }
+        if let top = rows.first(where: { $0.runs.first?.epurTop10 != nil })?.runs.first?.epurTop10 {
+            s += "\nE-PUR top 10 (seed \(seeds[0])): " + top.map { "`\($0)`" }.joined(separator: " ") + "\n"
+        }
+        s += "\nCommand: `\(command)`\n"
+        return s
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+/// `finemix defend`: one defence of method.md on one victim, saved with its `defense.json`.
+struct DefendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "defend",
+        abstract: "Defend a victim: Fine-mixing, Fine-tuning, Fine-pruning, mixing only, retraining, E-PUR.",
+        discussion: """
+            finemix: (E-PUR) → keep a fraction rho of the victim's weights → fine-tune on the clean set. \
+            finetune: fine-tune the victim. fineprune: zero the --prune-ratio lowest-activation \
+            feed-forward neurons of each layer, then fine-tune with them held at zero. mix: mixing \
+            only. retrain: rho 0 (the pre-trained encoder with the victim's head), then fine-tune. \
+            none: evaluation only (with --epur: E-PUR alone). Every method that trains uses the same \
+            budget: --epochs over the clean set in batches of --batch.
+            By default the clean set is the first --clean-size sentences of the defender pool and \
+            ACC/ASR are measured on the test split and trigger recorded in the victim's attack.json, \
+            so clean, test and attacker data never overlap.
+            """)
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var read: DataReadOptions
+    @OptionGroup var inputs: DefenseOptions
+
+    @Option(name: .long, help: "finemix, finetune, fineprune, mix, retrain or none.")
+    var method: String
+
+    @Option(name: .long, help: "Fraction of weights kept from the victim, in [0, 1] (finemix, mix).")
+    var rho: Double = 0.3
+
+    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
+    var select: String = "random"
+
+    @Flag(name: .long, help: "Run E-PUR first: reset the top-scored word-embedding rows to the pre-trained ones.")
+    var epur = false
+
+    @Option(name: .long, help: "E-PUR: rows reset.")
+    var epurTop: Int = 200
+
+    @Option(name: .long, help: "E-PUR: frequency floor f_min of the score.")
+    var epurFmin: Int = 20
+
+    @Option(name: .long, help: "Fine-pruning: fraction of feed-forward neurons pruned per layer.")
+    var pruneRatio: Double = 0.3
+
+    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
+    var epochs: Int = 10
+
+    @Option(name: .long, help: "Learning rate (AdamW, linear decay).")
+    var lr: Double = 5e-5
+
+    @Option(name: .long, help: "Batch size.")
+    var batch: Int = 16
+
+    @Option(name: .long, help: "Seed of the mixing mask, the shuffles and dropout.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Write the defended checkpoint and defense.json into this folder.")
+    var out: String
+
+    @Flag(name: .long, help: "Print defense.json on stdout.")
+    var json = false
+
+    func recipe(maxLength: Int) throws -> DefenseRecipe {
+        guard let m = DefenseRecipe.Method(rawValue: method.lowercased()) else {
+            throw FinemixError("--method '\(method)': expected finemix, finetune, fineprune, mix, retrain or none")
+        }
+        guard let s = MixSpec.Select(rawValue: select.lowercased()) else {
+            throw FinemixError("--select '\(select)': expected random, largest or smallest")
+        }
+        let r = DefenseRecipe(method: m, rho: rho, select: s, epur: epur, epurTop: epurTop, epurFmin: epurFmin,
+                              cleanSize: inputs.cleanSize, epochs: epochs, lr: lr, batch: batch, seed: seed,
+                              pruneRatio: pruneRatio, maxLength: maxLength)
+        try r.validate()
+        return r
+    }
+
+    func run() throws {
+        try failing {
+            // Refuse bad settings before loading anything.
+            _ = try recipe(maxLength: inputs.maxLength ?? 64)
+            let d = try DefenseInputs(inputs, read: read, workspace: workspace)
+            let recipe = try recipe(maxLength: d.maxLength)
+            if recipe.epur, recipe.epurTop > d.victim.config.vocabSize - 3 {
+                throw FinemixError("--epur-top \(recipe.epurTop): larger than the \(d.victim.config.vocabSize - 3) candidate tokens of the vocabulary")
+            }
+            let outcome = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                                             targetLabel: d.target, recipe: recipe, events: stderrEvents())
+            let dir = URL(fileURLWithPath: out, isDirectory: true)
+            try CheckpointFolder.save(config: outcome.model.config, vocab: d.victim.vocabURL,
+                                      tensors: outcome.model.params.export(), to: dir)
+            let data = try outcome.result.encoded()
+            try AtomicFile.write(data, to: dir.appendingPathComponent("defense.json"))
+            let r = outcome.result
+            if json {
+                print(String(decoding: data, as: UTF8.self), terminator: "")
+            } else {
+                print("\(recipe.title) on \(d.clean.count) clean sentences, \(r.steps) steps")
+                print(String(format: "before  ACC %@  ASR %@", pctText(r.before.acc), pctText(r.before.asr)))
+                print(String(format: "after   ACC %@  ASR %@", pctText(r.after.acc), pctText(r.after.asr)))
+                if let e = r.epur {
+                    print("E-PUR top 10: " + e.tokens.prefix(10).map { String(format: "%@ (%.3f)", $0.token, $0.score) }.joined(separator: ", "))
+                }
+                note(String(format: "%.1fs; wrote %@", r.seconds, dir.path))
+            }
+        }
+    }
+}

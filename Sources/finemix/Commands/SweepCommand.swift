@@ -1,0 +1,183 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+/// `finemix sweep`: ACC and ASR against ρ for mixing only and Fine-mixing, and the automatic ρ.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "ACC and ASR against rho for mixing only and Fine-mixing, with the automatic choice of rho.",
+        discussion: """
+            For every rho: mixing only (evaluated as mixed) and Fine-mixing (mixed, then fine-tuned on \
+            the clean set). The automatic rule of method.md uses clean data only: after Fine-mixing, \
+            ACC on the held-out clean sentences (the defender pool beyond --clean-size) is measured, \
+            and the smallest rho whose held-out ACC is within --tolerance of rho = 1's is chosen \
+            (so the sweep must include rho = 1).
+            """)
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var read: DataReadOptions
+    @OptionGroup var inputs: DefenseOptions
+
+    @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1].")
+    var rho: String = "0:1:0.1"
+
+    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
+    var select: String = "random"
+
+    @Flag(name: .long, help: "E-PUR before mixing.")
+    var epur = false
+
+    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
+    var epochs: Int = 10
+
+    @Option(name: .long, help: "Learning rate.")
+    var lr: Double = 5e-5
+
+    @Option(name: .long, help: "Batch size.")
+    var batch: Int = 16
+
+    @Option(name: .long, help: "Seed of the masks, shuffles and dropout.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Automatic rule: held-out ACC within this many points (fraction) of rho = 1's.")
+    var tolerance: Double = 0.02
+
+    @Option(name: .long, help: "Held-out clean sentences for the automatic rule (default: all of the pool's rest, at most 500).")
+    var heldOut: Int = 500
+
+    @Flag(name: .long, help: "Mixing only: skip Fine-mixing (and the automatic rule).")
+    var mixOnly = false
+
+    @Option(name: .long, help: "Write the table as CSV here.")
+    var csv: String?
+
+    @Option(name: .long, help: "Write the JSON report here.")
+    var json: String?
+
+    struct Point: Codable {
+        var rho: Double
+        var mixAcc: Double
+        var mixAsr: Double?
+        var fmixAcc: Double?
+        var fmixAsr: Double?
+        var heldOutAcc: Double?
+        enum CodingKeys: String, CodingKey {
+            case rho, mixAcc = "mix_acc", mixAsr = "mix_asr", fmixAcc = "finemix_acc", fmixAsr = "finemix_asr", heldOutAcc = "held_out_acc"
+        }
+    }
+
+    func run() throws {
+        try failing {
+            let rhos = try parseRhoList(rho)
+            guard let sel = MixSpec.Select(rawValue: select.lowercased()) else {
+                throw FinemixError("--select '\(select)': expected random, largest or smallest")
+            }
+            guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
+            func recipe(_ m: DefenseRecipe.Method, _ r: Double, maxLength: Int) -> DefenseRecipe {
+                DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: epochs, lr: lr,
+                              batch: batch, seed: seed, maxLength: maxLength)
+            }
+            try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
+            let d = try DefenseInputs(inputs, read: read, workspace: workspace)
+            let heldOutSet = Array(d.heldOut.prefix(max(0, heldOut)))
+            if !mixOnly && heldOutSet.isEmpty {
+                note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
+            }
+            let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
+            let before = DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(d.victim), tokenizer: tokenizer,
+                                                             test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength))
+            var points: [Point] = []
+            for r in rhos {
+                let mix = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                                             targetLabel: d.target, recipe: recipe(.mix, r, maxLength: d.maxLength), before: before,
+                                             events: stderrEvents(quiet: true)).result
+                var p = Point(rho: r, mixAcc: mix.after.acc, mixAsr: mix.after.asr)
+                if !mixOnly {
+                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                                                 targetLabel: d.target, recipe: recipe(.finemix, r, maxLength: d.maxLength),
+                                                 before: before, events: stderrEvents(quiet: true))
+                    p.fmixAcc = out.result.after.acc
+                    p.fmixAsr = out.result.after.asr
+                    if !heldOutSet.isEmpty {
+                        p.heldOutAcc = try Evaluator.evaluate(model: out.model, tokenizer: tokenizer, test: heldOutSet, targetLabel: nil,
+                                                              maxLength: d.maxLength).acc
+                    }
+                }
+                points.append(p)
+                note("ρ = \(r): mixing ACC \(pctText(p.mixAcc)) ASR \(pctText(p.mixAsr))"
+                     + (mixOnly ? "" : "; Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr)) held-out ACC \(pctText(p.heldOutAcc))"))
+                try write(points, before: before, auto: nil, d: d)
+            }
+            let held = points.compactMap { p in p.heldOutAcc.map { (rho: p.rho, heldOutAcc: $0) } }
+            let auto = mixOnly ? nil : DefenseRun.automaticRho(held, tolerance: tolerance)
+            try write(points, before: before, auto: auto, d: d)
+            print(table(points, before: before))
+            print(chart(points))
+            if !mixOnly {
+                if let auto, let p = points.first(where: { $0.rho == auto }) {
+                    print("automatic ρ (held-out clean ACC within \(pctText(tolerance)) points of ρ = 1's, \(heldOutSet.count) held-out sentences): "
+                          + "ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr))")
+                } else {
+                    print("automatic ρ: none (it needs ρ = 1 in the sweep and held-out clean sentences)")
+                }
+            }
+        }
+    }
+
+    func fmtRho(_ r: Double) -> String { String(format: "%g", r) }
+
+    func table(_ points: [Point], before: DefenseScore) -> String {
+        var s = "victim: ACC \(pctText(before.acc)) ASR \(pctText(before.asr)) (%)\n"
+        s += "   ρ   mix ACC  mix ASR" + (mixOnly ? "" : "  FMix ACC  FMix ASR  held-out ACC") + "\n"
+        for p in points {
+            s += String(format: "%4@  %7@  %7@", fmtRho(p.rho), pctText(p.mixAcc), pctText(p.mixAsr))
+            if !mixOnly { s += String(format: "  %8@  %8@  %12@", pctText(p.fmixAcc), pctText(p.fmixAsr), pctText(p.heldOutAcc)) }
+            s += "\n"
+        }
+        return s
+    }
+
+    /// One row per ρ: ACC as `=` and ASR as `#` on a 0–100% scale of 40 columns.
+    func chart(_ points: [Point]) -> String {
+        let width = 40
+        func bar(_ x: Double?, _ ch: Character) -> String {
+            guard let x else { return String(repeating: " ", count: width) }
+            let n = max(0, min(width, Int((x * Double(width)).rounded())))
+            return String(repeating: ch, count: n) + String(repeating: "·", count: width - n)
+        }
+        var s = (mixOnly ? "mixing only" : "Fine-mixing") + ": ACC (=) and ASR (#) against ρ, 0–100%\n"
+        for p in points {
+            let acc = mixOnly ? p.mixAcc : p.fmixAcc, asr = mixOnly ? p.mixAsr : p.fmixAsr
+            s += String(format: "%4@ ", fmtRho(p.rho)) + "ACC |" + bar(acc, "=") + "|\n"
+            s += "     ASR |" + bar(asr, "#") + "|\n"
+        }
+        return s
+    }
+
+    func write(_ points: [Point], before: DefenseScore, auto: Double?, d: DefenseInputs) throws {
+        if let csv {
+            var s = "rho,mix_acc,mix_asr,finemix_acc,finemix_asr,held_out_acc\n"
+            func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+            for p in points { s += "\(fmtRho(p.rho)),\(f(p.mixAcc)),\(f(p.mixAsr)),\(f(p.fmixAcc)),\(f(p.fmixAsr)),\(f(p.heldOutAcc))\n" }
+            try AtomicFile.write(Data(s.utf8), to: URL(fileURLWithPath: csv))
+        }
+        if let json {
+            struct Report: Codable {
+                var victim: String; var nClean: Int; var nHeldOut: Int; var epur: Bool; var seed: UInt64; var select: String
+                var epochs: Int; var lr: Double; var batch: Int; var tolerance: Double
+                var before: DefenseScore; var points: [Point]; var autoRho: Double?; var command: String
+                enum CodingKeys: String, CodingKey {
+                    case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
+                    case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
+                }
+            }
+            let r = Report(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : min(heldOut, d.heldOut.count), epur: epur,
+                           seed: seed, select: select, epochs: epochs, lr: lr, batch: batch, tolerance: tolerance, before: before,
+                           points: points, autoRho: auto, command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
+        }
+    }
+}
