@@ -128,6 +128,14 @@ public final class BertParameters: @unchecked Sendable {
         }
     }
 
+    /// One tensor drawn from N(0, initializerRange).
+    public func initialiseNormal(_ name: String, seed: UInt64) {
+        guard let t = layout.info(name) else { return }
+        var rng = SeededRandom(seed: seed)
+        let std = Float(config.initializerRange), p = values[t.offset]
+        for i in 0..<t.count { p[i] = rng.nextNormal() * std }
+    }
+
     /// A fresh classifier head: weight N(0, initializerRange), bias 0, as HuggingFace's `_init_weights`.
     public func initialiseClassifier(seed: UInt64) {
         var rng = SeededRandom(seed: seed)
