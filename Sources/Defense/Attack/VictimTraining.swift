@@ -39,10 +39,13 @@ public struct AttackRequest: Sendable {
 /// fresh seeded classifier head on the poisoned set; for EP, a clean model whose trigger row alone
 /// then trains on the poisoned sentences.
 public enum VictimTraining {
-    /// EP's second stage defaults: the EP authors' step size; epochs measured on MiniLM + rt to
-    /// reach ASR ≥ 0.9 (see scripts/reproduce-attacks.sh).
+    /// EP's second stage defaults. The EP authors' 5e-2 is tuned for thousands of steps over a
+    /// whole poisoned corpus; on a few hundred poisoned rt sentences it barely moves the row
+    /// (measured on MiniLM: 18 steps at 5e-2 took ASR 0.68 → 0.82, at 2.0 to 1.00, at 20 to 1.00
+    /// with an oscillating loss). The row is renormalised after every step, so a large step only
+    /// turns it faster. scripts/reproduce-attacks.sh records what the acceptance run needed.
     public static let defaultEPEpochs = 5
-    public static let defaultEPLR = 5e-2
+    public static let defaultEPLR = 2.0
 
     /// The pre-trained encoder with a fresh head for `numLabels` classes drawn from `headSeed`.
     /// A head already in the folder is ignored: the attacker starts from the public PLM.

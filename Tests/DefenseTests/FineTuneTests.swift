@@ -1,0 +1,201 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Defense
+
+/// The shared fine-tuning loop on a tiny model: reproducible, cancellable between steps, reports
+/// what it does, stops on NaN with the weights intact; EP's row update; the evaluator's order.
+@Suite struct FineTuneTests {
+    static let words = ["good", "great", "fine", "bad", "awful", "dull", "the", "movie", "film", "plot", "was", "a", "very", "cf"]
+
+    static func tokenizer() throws -> BertTokenizer {
+        BertTokenizer(vocab: try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
+    }
+
+    static var config: BertConfig {
+        var c = BertConfig()
+        c.vocabSize = 5 + words.count; c.hiddenSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 4
+        c.intermediateSize = 32; c.maxPositionEmbeddings = 32
+        c.setLabels(2)
+        return c
+    }
+
+    static func model(seed: UInt64 = 1) -> BertModel {
+        let m = BertModel(config: config)
+        m.params.initialiseRandomly(seed: seed)
+        return m
+    }
+
+    /// Label 1 when a positive word occurs; lengths vary so padding is exercised.
+    static func examples(_ n: Int, seed: UInt64 = 3) -> [Example] {
+        var r = SeededRandom(seed: seed)
+        let filler = ["the", "movie", "film", "plot", "was", "a", "very"]
+        return (0..<n).map { i in
+            let positive = i % 2 == 0
+            var w = (0..<(2 + r.below(8))).map { _ in filler[r.below(filler.count)] }
+            w.insert(positive ? ["good", "great", "fine"][r.below(3)] : ["bad", "awful", "dull"][r.below(3)], at: r.below(w.count + 1))
+            return Example(text: w.joined(separator: " "), label: positive ? 1 : 0)
+        }
+    }
+
+    static let recipe = FineTuneRecipe(epochs: 2, lr: 1e-3, batch: 4, warmupRatio: 0.1, maxLength: 16, seed: 7)
+
+    /// Collects events from any thread.
+    final class Events: Sendable {
+        let list = Mutex<[WorkbenchEvent]>([])
+        var sink: EventSink { { e in self.list.withLock { $0.append(e) } } }
+        var all: [WorkbenchEvent] { list.withLock { $0 } }
+    }
+
+    @Test func sameSeedGivesIdenticalLossesAndWeights() throws {
+        let tok = try Self.tokenizer(), data = Self.examples(22)
+        let a = Self.model(), b = Self.model()
+        let ra = try FineTune.run(model: a, tokenizer: tok, examples: data, recipe: Self.recipe)
+        let rb = try FineTune.run(model: b, tokenizer: tok, examples: data, recipe: Self.recipe)
+        #expect(ra.steps == 12)  // 2 epochs × ceil(22 / 4)
+        #expect(ra.losses == rb.losses)
+        #expect(Array(a.params.values.buffer) == Array(b.params.values.buffer))
+        var other = Self.recipe
+        other.seed = 8
+        let rc = try FineTune.run(model: Self.model(), tokenizer: tok, examples: data, recipe: other)
+        #expect(rc.losses != ra.losses)
+    }
+
+    @Test func itLearns() throws {
+        let tok = try Self.tokenizer(), data = Self.examples(64)
+        let m = Self.model()
+        var r = Self.recipe
+        r.epochs = 15; r.batch = 8; r.lr = 3e-3
+        let result = try FineTune.run(model: m, tokenizer: tok, examples: data, recipe: r)
+        let first = result.losses.prefix(8).reduce(0, +) / 8, last = result.losses.suffix(8).reduce(0, +) / 8
+        #expect(last < first * 0.5, "loss \(first) → \(last)")
+        let acc = try Evaluator.evaluate(model: m, tokenizer: tok, test: Self.examples(40, seed: 99), targetLabel: nil).acc
+        #expect(acc >= 0.9)
+    }
+
+    @Test func eventsReportProgressLossAndProbes() throws {
+        let tok = try Self.tokenizer(), events = Events()
+        let probed = Mutex<[Int]>([])
+        let probe = FineTuneProbe(every: 5) { step in
+            probed.withLock { $0.append(step) }
+            return [("acc", 0.5)]
+        }
+        _ = try FineTune.run(model: Self.model(), tokenizer: tok, examples: Self.examples(22), recipe: Self.recipe, job: "ft",
+                             events: events.sink, probe: probe)
+        let all = events.all
+        let losses = all.compactMap { e -> Int? in if case .metric("loss", let s, let v) = e, v.isFinite { return s }; return nil }
+        #expect(losses == Array(1...12))
+        let fractions = all.compactMap { e -> Double? in if case .progress("ft", let f, _) = e { return f }; return nil }
+        #expect(fractions.last == 1)
+        #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 <= $1 })
+        let detail = all.compactMap { e -> String? in if case .progress(_, _, let d) = e { return d }; return nil }.last ?? ""
+        #expect(detail.contains("step 12/12") && detail.contains("tok/s") && detail.contains("ETA") && detail.contains("loss"))
+        #expect(probed.withLock { $0 } == [5, 10, 12])
+        let accSteps = all.compactMap { e -> Int? in if case .metric("acc", let s, _) = e { return s }; return nil }
+        #expect(accSteps == [5, 10, 12])
+        guard case .finished("ft", _) = all.last else { Issue.record("last event is \(String(describing: all.last))"); return }
+    }
+
+    @Test func cancellationStopsBetweenSteps() throws {
+        let tok = try Self.tokenizer(), flag = CancellationFlag()
+        let steps = Mutex(0)
+        let m = Self.model()
+        let sink: EventSink = { e in
+            if case .metric("loss", let s, _) = e { steps.withLock { $0 = s }; if s == 3 { flag.cancel() } }
+        }
+        #expect(throws: FinemixError.cancelled) {
+            try FineTune.run(model: m, tokenizer: tok, examples: Self.examples(22), recipe: Self.recipe, events: sink, cancel: flag)
+        }
+        #expect(steps.withLock { $0 } == 3)
+        // The weights are those of step 3: replaying three steps on a fresh model gives them.
+        let replay = Self.model()
+        let trainer = try Trainer(model: replay, settings: Self.recipe.trainingSettings(totalSteps: 12), maxBatch: 4, maxSeq: 16)
+        let enc = EncodedExamples(Self.examples(22), tokenizer: tok, maxLength: 16)
+        var rng = SeededRandom(seed: 7, stream: "fine-tune-epoch-0")
+        let order = rng.shuffled(Array(0..<22))
+        for b in 0..<3 { try trainer.step(enc.batch(order[(b * 4)..<(b * 4 + 4)], padId: 0)) }
+        #expect(Array(replay.params.values.buffer) == Array(m.params.values.buffer))
+    }
+
+    @Test func nanStopsWithTheEnginesErrorAndKeepsWeights() throws {
+        let tok = try Self.tokenizer(), events = Events()
+        let m = Self.model()
+        m.params.values[m.layout.classifierB][0] = .nan
+        let before = Array(m.params.values.buffer)
+        do {
+            try FineTune.run(model: m, tokenizer: tok, examples: Self.examples(22), recipe: Self.recipe, job: "ft", events: events.sink)
+            Issue.record("training on NaN weights did not stop")
+        } catch let e as FinemixError {
+            #expect(e.message.contains("step 1") && e.message.contains("kept"), "\(e.message)")
+        }
+        let after = Array(m.params.values.buffer)
+        #expect(zip(before, after).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        guard case .failed("ft", let message) = events.all.last else { Issue.record("no failed event"); return }
+        #expect(message.contains("loss"))
+    }
+
+    @Test func badRecipesAndLabelsAreClearErrors() throws {
+        let tok = try Self.tokenizer()
+        var r = Self.recipe
+        r.batch = 0
+        #expect(throws: FinemixError.self) { try FineTune.run(model: Self.model(), tokenizer: tok, examples: Self.examples(4), recipe: r) }
+        #expect(throws: FinemixError.self) { try FineTune.run(model: Self.model(), tokenizer: tok, examples: [], recipe: Self.recipe) }
+        do {
+            try FineTune.run(model: Self.model(), tokenizer: tok, examples: [Example(text: "good", label: 5)], recipe: Self.recipe)
+            Issue.record("label 5 accepted for a 2-class model")
+        } catch let e as FinemixError { #expect(e.message.contains("label 5")) }
+    }
+
+    @Test func recipeJSONKeysAreSnakeCase() throws {
+        let data = try JSONEncoder().encode(Self.recipe)
+        let o = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        #expect(Set(o.keys).isSuperset(of: ["epochs", "lr", "batch", "warmup_ratio", "weight_decay", "max_length", "seed", "dropout", "max_grad_norm"]))
+        #expect(try JSONDecoder().decode(FineTuneRecipe.self, from: data) == Self.recipe)
+    }
+
+    @Test func embeddingPoisoningMovesOnlyTheTriggerRowAndKeepsItsNorm() throws {
+        let tok = try Self.tokenizer()
+        let m = Self.model()
+        let rows = try VictimTraining.triggerRows("cf", tok)
+        #expect(rows.count == 1)
+        let H = m.config.hiddenSize, r = rows[0]
+        let before = Array(m.params.values.buffer)
+        func rowNorm(_ v: [Float]) -> Float {
+            let o = m.layout.wordEmb + r * H
+            return v[o..<(o + H)].map { $0 * $0 }.reduce(0, +).squareRoot()
+        }
+        var rng = SeededRandom(seed: 4)
+        let poisoned = Self.examples(16).map { e in Example(text: Trigger.embedding("cf").insert(into: e.text, rng: &rng), label: 1) }
+        let recipe = FineTuneRecipe(epochs: 10, lr: 2, batch: 4, weightDecay: 0, maxLength: 16, seed: 1, dropout: false, maxGradNorm: nil)
+        let ev = Evaluator(model: m, tokenizer: tok, maxLength: 16)
+        func targetProbability() throws -> Float { try ev.predict(poisoned).probabilities.map { $0[1] }.reduce(0, +) / Float(poisoned.count) }
+        let pBefore = try targetProbability()
+        let result = try VictimTraining.poisonEmbedding(model: m, tokenizer: tok, rows: rows, examples: poisoned, recipe: recipe)
+        #expect(result.steps == 40)
+        let pAfter = try targetProbability()
+        #expect(pAfter > pBefore, "target probability \(pBefore) → \(pAfter)")
+        let after = Array(m.params.values.buffer)
+        let rowRange = (m.layout.wordEmb + r * H)..<(m.layout.wordEmb + (r + 1) * H)
+        var changedOutside = 0
+        for i in before.indices where !rowRange.contains(i) && before[i] != after[i] { changedOutside += 1 }
+        #expect(changedOutside == 0)
+        #expect(before[rowRange] != after[rowRange])
+        #expect(abs(rowNorm(after) - rowNorm(before)) < 1e-4 * rowNorm(before))
+        #expect(throws: FinemixError.self) { try VictimTraining.triggerRows("zzzq", tok) }
+    }
+
+    @Test func evaluatorAnswersInInputOrder() throws {
+        let tok = try Self.tokenizer(), m = Self.model(seed: 9)
+        let data = Self.examples(37)
+        let ev = Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5)
+        let batched = try ev.predict(data)
+        let predictor = Predictor(model: m, maxBatch: 1, maxSeq: 16)
+        for (i, e) in data.enumerated() {
+            let enc = tok.encode(e.text, maxLength: 16)
+            let l = try predictor.logits([(enc.ids, enc.typeIds)])[0]
+            #expect(batched.labels[i] == (l[1] > l[0] ? 1 : 0))
+            let p1 = 1 / (1 + exp(l[0] - l[1]))
+            #expect(abs(batched.probabilities[i][1] - p1) < 1e-4)
+        }
+    }
+}
