@@ -35,9 +35,13 @@ struct BenchCommand: ParsableCommand {
     struct Run: Codable {
         var config: String, mode: String, batch: Int, seq: Int
         var tokens_per_s: Double, gflops: Double, fraction_of_sgemm: Double, peak_rss_mb: Double
+        /// The same ratio per CPU-second (engine FLOPs per process CPU-second over sgemm's): far less
+        /// sensitive to other processes on the machine than wall-clock rates.
+        var cpu_fraction_of_sgemm: Double
+        var cpu_gflops_per_cpu_s: Double
     }
 
-    struct Report: Codable { var sgemm_gflops: Double; var sgemm_gflops_before_after: [Double]; var threads: Int; var runs: [Run] }
+    struct Report: Codable { var sgemm_gflops: Double; var sgemm_gflops_before_after: [Double]; var sgemm_gflops_per_cpu_s: Double; var threads: Int; var runs: [Run] }
 
     func run() throws {
         try failing {
@@ -46,7 +50,10 @@ struct BenchCommand: ParsableCommand {
             for m in modes where m != "infer" && m != "train" { throw FinemixError("unknown mode '\(m)'; known: infer, train") }
             let threads = Parallel.threads
             BLASThreads.set(threads)
+            let cpu0 = Self.cpuSeconds()
             let sgemm = BLASThreads.sgemmRate(n: quick ? 1024 : 2048, repeats: quick ? 3 : 5)
+            let n = Double(quick ? 1024 : 2048)
+            let sgemmPerCPU = 2 * n * n * n * Double((quick ? 3 : 5) + 1) / (Self.cpuSeconds() - cpu0) / 1e9
             if !json { note(String(format: "sgemm %.1f GFLOP/s (%d threads)", sgemm, threads)) }
             var runs: [Run] = []
             var shapes: [(Int, Int)] = quick ? [(16, 64)] : [(16, 64), (16, 128), (32, 64), (32, 128)]
@@ -82,9 +89,16 @@ struct BenchCommand: ParsableCommand {
             // before and after, keeps the fractions conservative.
             let sgemmAfter = BLASThreads.sgemmRate(n: quick ? 1024 : 2048, repeats: quick ? 3 : 5)
             let best = max(sgemm, sgemmAfter)
-            for i in runs.indices { runs[i].fraction_of_sgemm = runs[i].gflops / best }
-            if !json { note(String(format: "sgemm again %.1f GFLOP/s; fractions use %.1f", sgemmAfter, best)) }
-            let report = Report(sgemm_gflops: best, sgemm_gflops_before_after: [sgemm, sgemmAfter], threads: threads, runs: runs)
+            for i in runs.indices {
+                runs[i].fraction_of_sgemm = runs[i].gflops / best
+                runs[i].cpu_fraction_of_sgemm = runs[i].cpu_gflops_per_cpu_s / sgemmPerCPU
+            }
+            if !json {
+                note(String(format: "sgemm again %.1f GFLOP/s; fractions use %.1f; per CPU-second %.1f", sgemmAfter, best, sgemmPerCPU))
+                for r in runs { note("\(r.config) \(r.mode) \(r.batch)x\(r.seq): " + String(format: "%.3f of sgemm per CPU-second", r.cpu_fraction_of_sgemm)) }
+            }
+            let report = Report(sgemm_gflops: best, sgemm_gflops_before_after: [sgemm, sgemmAfter],
+                                sgemm_gflops_per_cpu_s: sgemmPerCPU, threads: threads, runs: runs)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]
@@ -115,7 +129,7 @@ struct BenchCommand: ParsableCommand {
         let b = Batch(batch: batch, seq: seq, ids: ids, typeIds: [Int32](repeating: 0, count: batch * seq),
                       lengths: [Int](repeating: seq, count: batch), labels: labels)
         resetPeak()
-        var seconds = 0.0
+        var seconds = 0.0, cpu = 0.0, cpuStart = 0.0
         if train {
             // The weights drift a little (lr 1e-5) across runs; a copy to restore them would add the
             // model's size to the peak memory this run reports.
@@ -123,20 +137,32 @@ struct BenchCommand: ParsableCommand {
                                       maxBatch: batch, maxSeq: seq)
             try trainer.step(b)  // warm-up: first touch of every buffer
             let t0 = DispatchTime.now().uptimeNanoseconds
+            cpuStart = cpuSeconds()
             for _ in 0..<steps { try trainer.step(b) }
+            cpu = cpuSeconds() - cpuStart
             seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         } else {
             let p = Predictor(model: model, maxBatch: batch, maxSeq: seq)
             _ = try p.logits(b)
             let t0 = DispatchTime.now().uptimeNanoseconds
+            cpuStart = cpuSeconds()
             for _ in 0..<steps { _ = try p.logits(b) }
+            cpu = cpuSeconds() - cpuStart
             seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
         let perStep = seconds / Double(steps)
         let gflops = flops(c, batch: batch, seq: seq, train: train) / perStep / 1e9
         return Run(config: name, mode: train ? "train" : "infer", batch: batch, seq: seq,
                    tokens_per_s: Double(batch * seq) / perStep, gflops: gflops, fraction_of_sgemm: gflops / sgemm,
-                   peak_rss_mb: peakRSSMegabytes())
+                   peak_rss_mb: peakRSSMegabytes(), cpu_fraction_of_sgemm: 0,
+                   cpu_gflops_per_cpu_s: flops(c, batch: batch, seq: seq, train: train) * Double(steps) / cpu / 1e9)
+    }
+
+    /// User + system CPU time of the whole process so far.
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
     }
 
     /// Resets VmHWM to the current resident size (Linux ≥ 4.0; ignored elsewhere).
