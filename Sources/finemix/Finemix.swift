@@ -21,10 +21,13 @@ struct Finemix: AsyncParsableCommand {
             RunCommand.self,
             MixCommand.self,
             EpurCommand.self,
+            TuiCommand.self,
+            DemoCommand.self,
             DefendCommand.self,
             SweepCommand.self,
             CompareCommand.self,
-        ])
+        ],
+        defaultSubcommand: DemoCommand.self)
 }
 
 /// Options every command that touches the workspace shares.

@@ -29,6 +29,7 @@ public enum App {
         case .progress(let job, let fraction, let detail):
             // The session folds its ETA into `detail`; a stale one is worse than none.
             s.model.header.job = JobStatus(name: job, fraction: min(max(fraction, 0), 1), detail: detail)
+            if let total = totalSteps(detail) { s.model.monitor.totalSteps = total }
         case .metric(let series, let step, let value):
             let p = SeriesPoint(Double(step), value)
             switch series.lowercased() {
@@ -48,6 +49,14 @@ public enum App {
             appendLog(&s, LogLine(level: .error, text: "\(job): \(message)"))
             s.status = "\(job) failed: \(message)"
         }
+    }
+
+    /// The run's length from a progress line's "step 40/120", so the Monitor's x axis is fixed.
+    static func totalSteps(_ detail: String) -> Int? {
+        guard let r = detail.range(of: "step ") else { return nil }
+        let rest = detail[r.upperBound...]
+        guard let slash = rest.firstIndex(of: "/"), Int(rest[..<slash]) != nil else { return nil }
+        return Int(rest[rest.index(after: slash)...].prefix { $0.isNumber })
     }
 
     static func appendLog(_ s: inout State, _ line: LogLine) {

@@ -14,6 +14,7 @@ extension App {
             Panes.draw(pane, &c, slot.rect, s, others: slot.panes.filter { $0 != pane }, g)
         }
         StatusBar.draw(&c, layout.status, s, g)
+        CaptionBanner.draw(&c, layout.body, s, g)
         switch s.overlay {
         case .help: HelpOverlay.draw(&c, layout.body, s, g)
         case .palette: PaletteOverlay.draw(&c, layout.body, s, g)
@@ -166,5 +167,17 @@ enum ConfirmQuit {
             c.text("A job is running: \(job?.name ?? "") \(Fmt.percent(job?.fraction)).", x: inner.x + 1, y: inner.y, style: Style(.warn))
             c.text("Quit anyway? y = quit, any other key = stay", x: inner.x + 1, y: inner.y + 2, style: .bold)
         }
+    }
+}
+
+/// The walkthrough's caption: a bold reversed band across the bottom of the body, so a
+/// presenter's audience reads it first.
+enum CaptionBanner {
+    static func draw(_ c: inout Canvas, _ body: Rect, _ s: State, _ g: Glyphs) {
+        guard let text = s.model.caption, !text.isEmpty, body.height >= 6 else { return }
+        let y = body.maxY - 1
+        let t = " " + text.truncated(to: max(0, body.width - 4), ellipsis: g.ellipsis) + " "
+        let x = body.x + max(0, (body.width - t.terminalWidth) / 2)
+        c.text(t, x: x, y: y, style: Style(.accent, [.bold, .reverse]))
     }
 }

@@ -326,11 +326,14 @@ public struct WorkbenchModel: Equatable, Sendable {
     public var log: [LogLine]
     public var load: LoadModel
     public var commands: [PaletteCommand]
+    /// The walkthrough's current caption, shown as a banner (nil: none).
+    public var caption: String?
 
     public init(header: HeaderInfo = HeaderInfo(), layers: [LayerRow] = [], mixer: MixerModel = MixerModel(),
                 epur: EpurModel = EpurModel(), monitor: MonitorModel = MonitorModel(), variants: [VariantRow] = [],
                 sweep: [SweepPoint] = [], probe: ProbeModel = ProbeModel(), log: [LogLine] = [],
-                load: LoadModel = LoadModel(), commands: [PaletteCommand] = []) {
+                load: LoadModel = LoadModel(), commands: [PaletteCommand] = [], caption: String? = nil) {
+        self.caption = caption
         self.header = header
         self.layers = layers
         self.mixer = mixer

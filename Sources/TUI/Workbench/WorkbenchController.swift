@@ -1,0 +1,234 @@
+import Defense
+import Foundation
+
+/// The bridge between the front end and the engine: owns the `Session` on one serial worker
+/// queue (the session is not thread-safe), runs the runtime's effects there, turns the session's
+/// events into `Msg.engine` and posts a fresh `Msg.model` snapshot after every command.
+/// The UI thread only posts work and drains the mailbox, so long jobs never block input.
+public final class WorkbenchController: @unchecked Sendable {
+    public let session: Session
+    public let mailbox: Mailbox
+    private let queue = DispatchQueue(label: "finemix.workbench.session")
+    private let lock = NSLock()
+    private var cancelFlag = CancellationFlag()
+    private var pendingCount = 0
+    private var monitor = MonitorModel()
+    private var load = LoadModel()
+    private var caption: String?
+    private var probe = ProbeModel()
+    private var jobStart: (name: String, at: Date)?
+    private var lastOK = true
+
+    public init(session: Session, mailbox: Mailbox) {
+        self.session = session
+        self.mailbox = mailbox
+        load.directory = FileManager.default.currentDirectoryPath
+    }
+
+    /// Commands queued or running.
+    public var pending: Int {
+        lock.lock(); defer { lock.unlock() }
+        return pendingCount
+    }
+
+    /// Whether the last finished command succeeded.
+    public var lastSucceeded: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return lastOK
+    }
+
+    /// Runs one effect of the runtime. Called on the UI thread; returns at once.
+    public func perform(_ effect: Effect) {
+        switch effect {
+        case .command(let line): submit(line)
+        case .cancelJob:
+            lock.lock()
+            let flag = cancelFlag
+            lock.unlock()
+            flag.cancel()
+        case .browse(let path):
+            queue.async { [self] in
+                browse(path)
+                mailbox.post(.model(snapshot()))
+            }
+        case .quit: break
+        }
+    }
+
+    /// Queues one line of the command language. `done` runs on the worker after it finished
+    /// (true when it succeeded).
+    public func submit(_ line: String, done: (@Sendable (Bool) -> Void)? = nil) {
+        lock.lock()
+        pendingCount += 1
+        lock.unlock()
+        queue.async { [self] in
+            let ok = execute(line)
+            lock.lock()
+            pendingCount -= 1
+            lastOK = ok
+            lock.unlock()
+            done?(ok)
+        }
+    }
+
+    /// Posts the first snapshot (palette commands, the Load pane's listing).
+    public func start() {
+        queue.async { [self] in
+            browse(load.directory)
+            mailbox.post(.model(snapshot()))
+        }
+    }
+
+    /// Blocks until every queued command has run (for tests and scripts).
+    public func waitIdle() { queue.sync {} }
+
+    // MARK: on the worker queue
+
+    private func execute(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { return true }
+        let verb = String(trimmed.split(separator: " ").first ?? "")
+        let flag = CancellationFlag()
+        lock.lock()
+        cancelFlag = flag
+        lock.unlock()
+        if ["attack", "finetune", "prune", "sweep"].contains(verb) {
+            lock.lock()
+            monitor.loss = []
+            monitor.acc = []
+            monitor.asr = []
+            monitor.totalSteps = 0
+            lock.unlock()
+            mailbox.post(.model(snapshot()))
+        }
+        jobStart = (verb, Date())
+        mailbox.post(.engine(.progress(job: verb, fraction: 0, detail: "running")))
+        var ok = true
+        do {
+            let outcome = try session.execute(line, events: sink(), cancel: flag)
+            if verb == "caption" {
+                lock.lock()
+                caption = outcome.message
+                lock.unlock()
+            } else if verb == "probe" {
+                lock.lock()
+                probe.sentence = Self.probeSentence(trimmed) ?? probe.sentence
+                lock.unlock()
+            }
+            if outcome.message.contains("\n") && verb != "caption" {
+                mailbox.post(.engine(.log(.info, outcome.message)))
+            }
+            mailbox.post(.model(snapshot()))
+            mailbox.post(.engine(.finished(job: verb, summary: outcome.message.isEmpty ? "done" : Self.firstLine(outcome.message))))
+        } catch let e as FinemixError {
+            ok = false
+            mailbox.post(.model(snapshot()))
+            mailbox.post(.engine(.failed(job: verb.isEmpty ? "command" : verb, message: e.message)))
+        } catch {
+            ok = false
+            mailbox.post(.model(snapshot()))
+            mailbox.post(.engine(.failed(job: verb.isEmpty ? "command" : verb, message: "\(error)")))
+        }
+        jobStart = nil
+        return ok
+    }
+
+    static func firstLine(_ s: String) -> String { String(s.split(separator: "\n").first ?? "") }
+
+    static func probeSentence(_ line: String) -> String? {
+        guard let c = try? Verbs.parse(line), c.verb == "probe", let s = c.arguments.first else { return nil }
+        return s
+    }
+
+    /// Turns session events into messages; keeps the live series so snapshots carry them.
+    private func sink() -> EventSink {
+        { [self] event in
+            switch event {
+            case .progress(let job, let fraction, let detail):
+                var d = detail
+                if let start = jobStart, fraction > 0.02, fraction < 1, !detail.contains("ETA") {
+                    let elapsed = Date().timeIntervalSince(start.at)
+                    d += (d.isEmpty ? "" : " · ") + "ETA " + Fmt.duration(elapsed * (1 - fraction) / fraction)
+                }
+                if let total = App.totalSteps(detail) {
+                    lock.lock()
+                    monitor.totalSteps = total
+                    lock.unlock()
+                }
+                mailbox.post(.engine(.progress(job: job, fraction: fraction, detail: d)))
+            case .metric(let series, let step, let value):
+                lock.lock()
+                let p = SeriesPoint(Double(step), value)
+                switch series {
+                case "loss": monitor.loss.append(p)
+                case "acc": monitor.acc.append(p)
+                case "asr": monitor.asr.append(p)
+                default: break
+                }
+                lock.unlock()
+                if ["loss", "acc", "asr"].contains(series) {
+                    mailbox.post(.engine(.metric(series: series, step: step, value: value)))
+                }
+            case .log(let level, let text):
+                mailbox.post(.engine(.log(level == .info ? .info : (level == .warning ? .warn : .error), text)))
+            case .finished(let job, let summary):
+                mailbox.post(.engine(.log(.info, "\(job): \(summary)")))
+            case .failed(let job, let message):
+                mailbox.post(.engine(.log(.error, "\(job): \(message)")))
+            }
+        }
+    }
+
+    private func browse(_ path: String) {
+        let fm = FileManager.default
+        let dir = (path as NSString).expandingTildeInPath
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+            load.error = "cannot list \(dir)"
+            return
+        }
+        var entries = [FileEntry(name: "..", kind: .directory)]
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let full = (dir as NSString).appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            _ = fm.fileExists(atPath: full, isDirectory: &isDir)
+            if isDir.boolValue {
+                let ckpt = fm.fileExists(atPath: (full as NSString).appendingPathComponent("config.json"))
+                entries.append(FileEntry(name: name, kind: ckpt ? .checkpoint : .directory, detail: ckpt ? "checkpoint" : ""))
+            } else {
+                let ext = (name as NSString).pathExtension.lowercased()
+                let size = (try? fm.attributesOfItem(atPath: full)[.size] as? Int) ?? 0
+                entries.append(FileEntry(name: name, kind: ["tsv", "csv", "jsonl", "txt"].contains(ext) ? .dataset : .file,
+                                         detail: "\(size / 1024) KB"))
+            }
+        }
+        load.directory = dir
+        load.entries = entries
+        load.error = nil
+    }
+
+    /// The session as view models. Runs on the worker queue (reads the session).
+    public func snapshot() -> WorkbenchModel {
+        lock.lock()
+        var mon = monitor
+        let cap = caption
+        let pr = probe
+        lock.unlock()
+        var m = SessionSnapshot.model(session)
+        mon.accBefore = session.victim?.metrics?.acc
+        mon.asrBefore = session.victim?.metrics?.asr
+        mon.trigger = session.poison?.trigger.description ?? ""
+        mon.probeSize = 200
+        mon.probeInterval = max(1, (mon.totalSteps > 0 ? mon.totalSteps : 10) / 10)
+        m.monitor = mon
+        m.load = load
+        m.caption = cap
+        if m.probe.sentence.isEmpty { m.probe.sentence = pr.sentence }
+        return m
+    }
+
+    public func setCaption(_ text: String?) {
+        lock.lock()
+        caption = text
+        lock.unlock()
+    }
+}

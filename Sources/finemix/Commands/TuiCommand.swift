@@ -1,0 +1,102 @@
+import ArgumentParser
+import Defense
+import Foundation
+import TUI
+
+/// `finemix tui`: the workbench over the real engine.
+struct TuiCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tui",
+        abstract: "Open the workbench: drift map, mixer, E-PUR, live fine-tuning, variants.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+
+    @Option(name: .long, help: "Pre-trained checkpoint folder, or 'minilm' (fetched on first use).")
+    var pre: String?
+
+    @Option(name: .long, help: "The suspicious fine-tuned checkpoint folder.")
+    var victim: String?
+
+    @Option(name: .long, help: "Clean data: a built-in dataset name (rt, ...) or a file.")
+    var clean: String?
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Command-language files to run at start.")
+    var script: [String] = []
+
+    @OptionGroup var display: DisplayOptions
+
+    func run() throws {
+        var lines: [String] = []
+        if let pre { lines.append("load pre \(Fmt.arg(pre))") }
+        if let victim { lines.append("load victim \(Fmt.arg(victim))") }
+        if let clean { lines.append("data \(Fmt.arg(clean))") }
+        if pre != nil && victim != nil { lines.append("inspect") }
+        for file in script {
+            let text = try failing { try readScript(file) }
+            lines += ScriptPlayer.lines(of: text)
+        }
+        try WorkbenchLauncher.run(workspace: workspace.url, display: display, start: lines, autoplay: nil)
+    }
+}
+
+/// Display options the workbench commands share.
+struct DisplayOptions: ParsableArguments {
+    @Flag(name: .long, help: "Draw charts, bars and boxes with ASCII only.")
+    var ascii = false
+
+    @Option(name: .long, help: "Theme: dark, light or 16.")
+    var theme = "dark"
+
+    @Option(name: .long, help: "Key bindings file (default: $XDG_CONFIG_HOME/finemix/keys.conf).")
+    var keys: String?
+}
+
+func readScript(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw FinemixError("\(path): cannot read the script") }
+    guard let text = String(data: data, encoding: .utf8) else { throw FinemixError("\(path): not UTF-8 text") }
+    return text
+}
+
+/// Starts the ncurses workbench over a session; `start` lines run first (in order, on the
+/// session's worker), then `autoplay` lines are played at a presenter's pace.
+enum WorkbenchLauncher {
+    static func run(workspace: URL, display: DisplayOptions, start: [String], autoplay: [String]?) throws {
+        guard let chosen = Theme.named(display.theme) else {
+            note("finemix: unknown theme '\(display.theme)'; known: \(Theme.names.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            note("finemix: the workbench needs a terminal on stdin and stdout (use 'finemix run SCRIPT' headless)")
+            throw ExitCode(1)
+        }
+        let session = try failing { try Session(workspace: workspace, journal: Session.newJournalURL(workspace: workspace)) }
+        let keyURL = display.keys.map { URL(fileURLWithPath: $0) } ?? KeyConfig.defaultURL()
+        let (keymap, problems) = KeyConfig.load(keyURL)
+        var model = WorkbenchModel()
+        for p in problems { model.log.append(LogLine(level: .error, text: "\(keyURL.path): \(p.description)")) }
+        model.log.append(LogLine(level: .info, text: "workspace \(workspace.path); journal \(session.journal?.url.path ?? "none")"))
+
+        let ncurses = NcursesTerminal(theme: chosen)
+        let tap = KeyTapTerminal(ncurses) { _ in false }
+        let runtime = Runtime(terminal: tap,
+                              state: State(width: ncurses.width, height: ncurses.height, model: model, keymap: keymap,
+                                           ascii: display.ascii, theme: ncurses.theme.name))
+        let controller = WorkbenchController(session: session, mailbox: runtime.mailbox)
+        runtime.perform = { controller.perform($0) }
+        controller.start()
+        for line in start { controller.submit(line) }
+        if let autoplay {
+            let player = ScriptPlayer(controller: controller, lines: autoplay)
+            if let p = ProcessInfo.processInfo.environment["FINEMIX_AUTOPLAY_PAUSE"], let v = Double(p) {
+                player.pause = v
+                player.captionPause = v * 3
+            }
+            tap.intercept = { player.intercept($0) }
+            player.start()
+        }
+        let exit = runtime.run()
+        // A job may still run on the worker: stop it so the process can end promptly.
+        controller.perform(.cancelJob)
+        if case .signal(let sig) = exit { throw ExitCode(128 + sig) }
+    }
+}
