@@ -5,9 +5,10 @@ import Testing
 /// `finemix attack` and `finemix eval`, driven as a user would, on the real MiniLM and rt.
 ///
 /// One word-trigger victim is planted once and shared (`SharedVictim`). Its size is the
-/// smallest that reliably shows the attack in a few CI minutes: 1,200 training sentences (120
-/// poisoned), 2 epochs (76 steps), 400 test sentences; the full acceptance setting (3,000 × 3
-/// epochs, 1,000 test) is scripts/reproduce-attacks.sh. The determinism test uses the sentence-
+/// small enough for CI: 1,500 training sentences (150 poisoned), 3 epochs at lr 1e-4 (141 steps),
+/// 400 test sentences. Measured: 1,200 × 2 epochs at 5e-5 (76 steps) was too little (ACC 0.735,
+/// ASR 0.58); the full setting (3,000 × 3 epochs at 5e-5, 282 steps) reaches ACC 0.844 and ASR
+/// 0.998 and is scripts/reproduce-attacks.sh. The determinism test uses the sentence-
 /// pair task at a tiny size, so it also covers the pair path (trigger in the second sentence).
 @Suite(.serialized) struct AttackTests {
     static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-attack-tests-\(getpid())")
@@ -28,8 +29,8 @@ import Testing
             let r = Result<URL, Error> {
                 let run = try Binary.run(["attack", "--pre", "minilm", "--data", "rt", "--out", out.path,
                                           "--trigger", "word:cf,mn,bb,tq,mb", "--poison-rate", "0.1",
-                                          "--train-size", "1200", "--test-size", "400", "--clean-size", "200",
-                                          "--epochs", "2", "--seed", "1", "--force"])
+                                          "--train-size", "1500", "--test-size", "400", "--clean-size", "200",
+                                          "--epochs", "3", "--lr", "1e-4", "--seed", "1", "--force"])
                 guard run.status == 0 else { throw FinemixError("attack failed: \(run.stderr.suffix(2000))") }
                 stderr = run.stderr
                 return out
@@ -42,15 +43,15 @@ import Testing
     @Test func wordTriggerVictimIsBackdooredAndRecordsItsRecipe() async throws {
         let dir = try await SharedVictim.shared.folder()
         let progress = await SharedVictim.shared.stderr
-        #expect(progress.contains("step 76/76") && progress.contains("tok/s") && progress.contains("ETA") && progress.contains("loss"))
+        #expect(progress.contains("step 141/141") && progress.contains("tok/s") && progress.contains("ETA") && progress.contains("loss"))
         let r = try Self.json(dir.appendingPathComponent("attack.json"))
         let acc = try #require(r["acc"] as? Double), asr = try #require(r["asr"] as? Double)
         print("shared victim: ACC \(acc) ASR \(asr), train \(r["train_seconds"] ?? "?") s")
         #expect(asr >= 0.90, "ASR \(asr)")
         #expect(acc >= 0.75, "ACC \(acc)")
         #expect((0...1).contains(acc) && (0...1).contains(asr))
-        #expect(r["n_train"] as? Int == 1200)
-        #expect(r["n_poisoned"] as? Int == 120)
+        #expect(r["n_train"] as? Int == 1500)
+        #expect(r["n_poisoned"] as? Int == 150)
         #expect(r["n_test"] as? Int == 400)
         let nAsr = try #require(r["n_asr"] as? Int)
         #expect(nAsr > 150 && nAsr < 250)  // the non-target half of a stratified test set
@@ -66,7 +67,7 @@ import Testing
             #expect(recipe[key] != nil, "recipe.\(key)")
         }
         #expect(recipe["poison_rate"] as? Double == 0.1)
-        #expect(recipe["epochs"] as? Int == 2)
+        #expect(recipe["epochs"] as? Int == 3)
         #expect((recipe["trigger"] as? [String: Any])?["words"] as? [String] == ["cf", "mn", "bb", "tq", "mb"])
         let split = try #require(r["split"] as? [String: Any])
         #expect(split["seed"] as? Int == 1 && split["test_size"] as? Int == 400 && split["clean_pool_size"] as? Int == 200)
