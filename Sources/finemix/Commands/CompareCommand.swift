@@ -78,7 +78,8 @@ struct CompareCommand: ParsableCommand {
                 for w in wanted where !rows.contains(where: { Self.key($0.0, $0.1) == w }) {
                     throw FinemixError("--only '\(w)': expected one of " + rows.map { Self.key($0.0, $0.1) }.joined(separator: ", "))
                 }
-                rows = rows.filter { wanted.contains(Self.key($0.0, $0.1)) }
+                // The user's order: the rows that matter most can run first.
+                rows = wanted.compactMap { w in rows.first { Self.key($0.0, $0.1) == w } }
             }
             func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurTop, epurFmin: epurFmin,

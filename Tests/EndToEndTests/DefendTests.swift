@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import Defense
+
+/// `finemix defend` (and the argument checks of sweep and compare) driven as a user would, on a
+/// small victim planted here with `finemix attack` on the real MiniLM: 96 training sentences, one
+/// epoch (3 steps), 60 test sentences, a 40-sentence defender pool. It need not be a strong
+/// backdoor: these tests check what the command writes and that mixing's end points are exact.
+@Suite(.serialized) struct DefendTests {
+    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-defend-tests-\(getpid())")
+
+    actor SmallVictim {
+        static let shared = SmallVictim()
+        private var result: Result<URL, Error>?
+        func folder() throws -> URL {
+            if let result { return try result.get() }
+            let out = DefendTests.root.appendingPathComponent("victim")
+            let r = Result<URL, Error> {
+                let run = try Binary.run(["attack", "--pre", "minilm", "--data", "rt", "--out", out.path,
+                                          "--trigger", "word:cf,mn,bb,tq,mb", "--poison-rate", "0.2",
+                                          "--train-size", "96", "--test-size", "60", "--clean-size", "40",
+                                          "--epochs", "1", "--seed", "3", "--force"])
+                guard run.status == 0 else { throw FinemixError("attack failed: \(run.stderr.suffix(2000))") }
+                return out
+            }
+            result = r
+            return try r.get()
+        }
+    }
+
+    static func json(_ url: URL) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    static func floats(_ source: any TensorSource, _ name: String) throws -> [Float] {
+        let n = source.shape(of: name)!.reduce(1, *)
+        var v = [Float](repeating: 0, count: n)
+        try v.withUnsafeMutableBufferPointer { try source.readFloats(name, into: $0) }
+        return v
+    }
+
+    @Test func fineTuningWritesTheCheckpointAndDefenseJSON() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let out = Self.root.appendingPathComponent("ft")
+        let run = try Binary.run(["defend", "--victim", victim.path, "--method", "finetune", "--epur", "--epur-top", "20",
+                                  "--clean-size", "24", "--epochs", "1", "--batch", "8", "--out", out.path, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let d = try Self.json(out.appendingPathComponent("defense.json"))
+        #expect(Set(d.keys).isSuperset(of: ["recipe", "before", "after", "epur", "loss", "seconds"]))
+        let stdout = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(stdout?["loss"] as? [Double] == d["loss"] as? [Double])
+        for key in ["before", "after"] {
+            let s = try #require(d[key] as? [String: Any])
+            let acc = try #require(s["acc"] as? Double), asr = try #require(s["asr"] as? Double)
+            #expect((0...1).contains(acc) && (0...1).contains(asr), "\(key): \(acc) \(asr)")
+        }
+        let recipe = try #require(d["recipe"] as? [String: Any])
+        #expect(recipe["method"] as? String == "finetune" && recipe["epur"] as? Bool == true && recipe["clean_size"] as? Int == 24)
+        #expect(recipe["epochs"] as? Int == 1 && recipe["batch"] as? Int == 8 && recipe["rho"] as? Double == 0.3)
+        #expect((d["loss"] as? [Double])?.count == 3)  // 1 epoch × ceil(24 / 8)
+        #expect((d["seconds"] as? Double).map { $0 > 0 } == true)
+        let tokens = try #require((d["epur"] as? [String: Any])?["tokens"] as? [[String: Any]])
+        #expect(tokens.count == 20)
+        #expect(tokens.allSatisfy { Set($0.keys).isSuperset(of: ["token", "id", "drift", "freq", "score"]) })
+        let scores = tokens.compactMap { $0["score"] as? Double }
+        #expect(scores == scores.sorted(by: >))
+        // The defended folder is a loadable classifier.
+        let folder = try CheckpointFolder(out)
+        #expect(folder.hasHead && folder.config.numLabels == 2)
+    }
+
+    @Test func mixingEndPointsAreTheVictimAndThePretrainedEncoder() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let record = try Self.json(victim.appendingPathComponent("attack.json"))
+        let one = Self.root.appendingPathComponent("rho1")
+        let r1 = try Binary.run(["defend", "--victim", victim.path, "--method", "mix", "--rho", "1", "--clean-size", "24", "--out", one.path])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        let d1 = try Self.json(one.appendingPathComponent("defense.json"))
+        let after = try #require(d1["after"] as? [String: Any]), before = try #require(d1["before"] as? [String: Any])
+        #expect(after["acc"] as? Double == record["acc"] as? Double)
+        #expect(after["asr"] as? Double == record["asr"] as? Double)
+        #expect(before["acc"] as? Double == record["acc"] as? Double && before["asr"] as? Double == record["asr"] as? Double)
+        #expect((d1["loss"] as? [Double])?.isEmpty == true)
+        let v = try CheckpointFolder(victim), m1 = try CheckpointFolder(one)
+        for name in v.weights.tensorNames { #expect(try Self.floats(m1.weights, name) == Self.floats(v.weights, name), "\(name)") }
+
+        let zero = Self.root.appendingPathComponent("rho0")
+        let r0 = try Binary.run(["defend", "--victim", victim.path, "--method", "mix", "--rho", "0", "--clean-size", "24", "--out", zero.path])
+        #expect(r0.status == 0, "\(r0.stderr)")
+        let pre = try CheckpointFolder(try ResourceCache().minilm()), m0 = try CheckpointFolder(zero)
+        for name in m0.weights.tensorNames {
+            let expected = name.hasPrefix("classifier.") ? try Self.floats(v.weights, name) : try Self.floats(pre.weights, name)
+            #expect(try Self.floats(m0.weights, name) == expected, "\(name)")
+        }
+    }
+
+    @Test func badArgumentsGiveOneClearError() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let out = Self.root.appendingPathComponent("bad").path
+        let cases: [([String], String)] = [
+            (["defend", "--victim", victim.path, "--method", "finemix", "--rho", "1.5", "--out", out], "rho must be in [0, 1]"),
+            (["defend", "--victim", victim.path, "--method", "finemix", "--rho=-0.1", "--out", out], "rho must be in [0, 1]"),
+            (["defend", "--victim", victim.path, "--method", "none", "--epur", "--epur-top", "40000", "--clean-size", "24", "--out", out], "candidate tokens of the vocabulary"),
+            (["defend", "--victim", victim.path, "--method", "finetune", "--clean-size", "0", "--out", out], "clean set is empty"),
+            (["defend", "--victim", victim.path, "--method", "finetune", "--clean-size", "41", "--out", out], "has only 40 sentences"),
+            (["defend", "--victim", victim.path, "--method", "magic", "--out", out], "--method 'magic'"),
+            (["sweep", "--victim", victim.path, "--rho", "0:1.5:0.5"], "every ρ must lie in [0, 1]"),
+            (["compare", "--victim", victim.path, "--seeds", "0"], "--seeds must be in 1...100"),
+        ]
+        for (args, message) in cases {
+            let r = try Binary.run(args)
+            #expect(r.status == 1, "\(args)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the defence tables of docs/reproduction.md on the victims planted by
+# scripts/reproduce-attacks.sh and writes them under docs/results/.
+# Usage: scripts/reproduce-defenses.sh [VICTIMS_DIR]   (default ~/.local/share/finemix/victims)
+# FINEMIX=path/to/finemix picks the binary; ONLY="compare64 sweep64 ..." runs a subset;
+# SEEDS (default 1) and TEST_LIMIT (default 500: the first 500 of the 1,000 recorded test
+# sentences; set TEST_LIMIT=1000 for all of them) trade time for noise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${FINEMIX:-.build/release/finemix}
+V=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/finemix/victims}
+OUT=docs/results
+ONLY=${ONLY:-compare64 sweepmix64 sweep64 compare256 sweep256 ep sentence}
+SEEDS=${SEEDS:-1}
+TL=${TEST_LIMIT:-500}
+ROWS=finetune,finemix,fineprune,finemix+epur,finetune+epur,fineprune+epur,mix,mix+epur,none+epur,retrain
+mkdir -p "$OUT"
+want() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+want compare64 && "$BIN" compare --victim "$V/word" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
+  --markdown "$OUT/compare-word-64.md" --json "$OUT/compare-word-64.json"
+want sweepmix64 && "$BIN" sweep --victim "$V/word" --clean-size 64 --test-limit "$TL" --rho 0:1:0.1 --mix-only \
+  --csv "$OUT/sweep-mix-word.csv" --json "$OUT/sweep-mix-word.json"
+want sweep64 && "$BIN" sweep --victim "$V/word" --clean-size 64 --test-limit "$TL" --rho 0.1,0.2,0.3,0.5,1 \
+  --csv "$OUT/sweep-finemix-word-64.csv" --json "$OUT/sweep-finemix-word-64.json"
+want compare256 && "$BIN" compare --victim "$V/word" --clean-size 256 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
+  --markdown "$OUT/compare-word-256.md" --json "$OUT/compare-word-256.json"
+want sweep256 && "$BIN" sweep --victim "$V/word" --clean-size 256 --test-limit "$TL" --rho 0.1,0.2,0.3,0.5,1 \
+  --csv "$OUT/sweep-finemix-word-256.csv" --json "$OUT/sweep-finemix-word-256.json"
+want ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
+  --markdown "$OUT/compare-ep-64.md" --json "$OUT/compare-ep-64.json"
+want sentence && [ -d "$V/sentence" ] && "$BIN" compare --victim "$V/sentence" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
+  --markdown "$OUT/compare-sentence-64.md" --json "$OUT/compare-sentence-64.json"
+true
