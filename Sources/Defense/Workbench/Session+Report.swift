@@ -1,9 +1,21 @@
 import Foundation
 
-/// Pruning lands with the Fine-pruning baseline; reports export the Variants table.
+/// Fine-pruning's pruning step, and reports that export the Variants table.
 extension Session {
+    /// Fine-pruning's pruning step on the current variant; the mask rides with the variant so a
+    /// following `finetune` keeps the pruned neurons at zero.
     func prune(_ c: Command, events: EventSink) throws -> Outcome {
-        throw FinemixError("prune: Fine-pruning is not in this build yet")
+        let v = try requireCurrent()
+        let d = try requireData()
+        let ratio = try c.double("ratio", default: 0.3, in: 0...0.99)
+        let model = try materialise(v)
+        let result = try FinePruning.prune(model: model, tokenizer: tokenizer(), clean: d.clean, ratio: ratio, maxLength: d.maxLength)
+        var out = Variant(name: uniqueName("\(v.name) + prune \(fmt(ratio))"), recipe: v.recipe + [c.description],
+                          weights: TensorDictionary(model.params.export()), config: model.config)
+        out.pruneMask = result.mask
+        adopt(out)
+        return Outcome(message: "\(out.name): \(result.perLayer) of \(model.config.intermediateSize) feed-forward neurons pruned per layer",
+                       results: ["ratio": ratio])
     }
 
     /// Writes PATH.md, PATH.json and PATH.csv: the variants with their recipes and numbers, the

@@ -59,10 +59,11 @@ extension Session {
             return [("acc", r.acc)] + (r.asr.map { [("asr", $0)] } ?? [])
         }
         let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
-                                      job: "fine-tune", events: events, cancel: cancel, probe: probe)
+                                      pruneMask: v.pruneMask, job: "fine-tune", events: events, cancel: cancel, probe: probe)
         var out = Variant(name: uniqueName("\(v.name) + FT"), recipe: v.recipe + [c.description],
                           weights: TensorDictionary(model.params.export()), config: model.config)
         out.mix = v.mix
+        out.pruneMask = v.pruneMask
         out.lossCurve = result.losses.map(Double.init)
         out.seconds = result.seconds
         adopt(out)

@@ -15,6 +15,8 @@ public struct Variant {
     public var epur: EPURReport?
     /// For a mix: the model it was taken of, so moving ρ re-mixes that model, not the mix.
     public var mixBase: MixBase?
+    /// Feed-forward neurons a `prune` zeroed; fine-tuning keeps them at zero.
+    public var pruneMask = PruneMask()
     public var seconds: Double = 0
     public var lossCurve: [Double] = []
 }
