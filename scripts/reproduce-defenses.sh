@@ -21,11 +21,11 @@ want compare64 && "$BIN" compare --victim "$V/word" --clean-size 64 --seeds "$SE
   --markdown "$OUT/compare-word-64.md" --json "$OUT/compare-word-64.json"
 want sweepmix64 && "$BIN" sweep --victim "$V/word" --clean-size 64 --test-limit "$TL" --rho 0:1:0.1 --mix-only \
   --csv "$OUT/sweep-mix-word.csv" --json "$OUT/sweep-mix-word.json"
-want sweep64 && "$BIN" sweep --victim "$V/word" --clean-size 64 --test-limit "$TL" --rho 0.1,0.2,0.3,0.5,1 \
+want sweep64 && "$BIN" sweep --victim "$V/word" --clean-size 64 --test-limit "$TL" --rho 1,0.1,0.5,0.2,0.3 \
   --csv "$OUT/sweep-finemix-word-64.csv" --json "$OUT/sweep-finemix-word-64.json"
 want compare256 && "$BIN" compare --victim "$V/word" --clean-size 256 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
   --markdown "$OUT/compare-word-256.md" --json "$OUT/compare-word-256.json"
-want sweep256 && "$BIN" sweep --victim "$V/word" --clean-size 256 --test-limit "$TL" --rho 0.1,0.2,0.3,0.5,1 \
+want sweep256 && "$BIN" sweep --victim "$V/word" --clean-size 256 --test-limit "$TL" --rho 1,0.1,0.5,0.2,0.3 \
   --csv "$OUT/sweep-finemix-word-256.csv" --json "$OUT/sweep-finemix-word-256.json"
 want ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
   --markdown "$OUT/compare-ep-64.md" --json "$OUT/compare-ep-64.json"
