@@ -78,7 +78,7 @@ public enum SessionSnapshot {
     }
 
     static func variants(_ s: Session) -> [VariantRow] {
-        let ref = s.victim?.metrics
+        let ref = victimMetrics(s)
         return s.variants.map { v in
             let recipe = v.recipe
             let steps = recipe.map { String($0.split(separator: " ").first ?? "") }
@@ -103,6 +103,11 @@ public enum SessionSnapshot {
                               cleanSize: hasFT ? (s.data?.clean.count ?? 0) : 0, steps: v.lossCurve.count, seed: seed,
                               seconds: v.seconds, current: v.name == s.current?.name)
         }
+    }
+
+    /// The victim's ACC/ASR: the recorded variant carries them (attack, eval), the loaded copy may not.
+    public static func victimMetrics(_ s: Session) -> EvaluationResult? {
+        s.variants.first { $0.name == s.victim?.name }?.metrics ?? s.victim?.metrics
     }
 
     static func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {

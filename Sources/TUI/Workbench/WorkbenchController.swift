@@ -214,8 +214,9 @@ public final class WorkbenchController: @unchecked Sendable {
         let pr = probe
         lock.unlock()
         var m = SessionSnapshot.model(session)
-        mon.accBefore = session.victim?.metrics?.acc
-        mon.asrBefore = session.victim?.metrics?.asr
+        let before = SessionSnapshot.victimMetrics(session)
+        mon.accBefore = before?.acc
+        mon.asrBefore = before?.asr
         mon.trigger = session.poison?.trigger.description ?? ""
         mon.probeSize = 200
         mon.probeInterval = max(1, (mon.totalSteps > 0 ? mon.totalSteps : 10) / 10)
