@@ -10,7 +10,8 @@ public final class WorkbenchController: @unchecked Sendable {
     public let mailbox: Mailbox
     private let queue = DispatchQueue(label: "finemix.workbench.session")
     private let lock = NSLock()
-    private var cancelFlag = CancellationFlag()
+    private var flags: [Int: CancellationFlag] = [:]
+    private var nextTicket = 0
     private var pendingCount = 0
     private var monitor = MonitorModel()
     private var load = LoadModel()
@@ -42,10 +43,12 @@ public final class WorkbenchController: @unchecked Sendable {
         switch effect {
         case .command(let line): submit(line)
         case .cancelJob:
+            // The running command and any queued behind it: a cancel typed just after the
+            // command line must not miss a job the worker has not started yet.
             lock.lock()
-            let flag = cancelFlag
+            let pending = Array(self.flags.values)
             lock.unlock()
-            flag.cancel()
+            for f in pending { f.cancel() }
         case .browse(let path):
             queue.async { [self] in
                 browse(path)
@@ -58,12 +61,17 @@ public final class WorkbenchController: @unchecked Sendable {
     /// Queues one line of the command language. `done` runs on the worker after it finished
     /// (true when it succeeded).
     public func submit(_ line: String, done: (@Sendable (Bool) -> Void)? = nil) {
+        let flag = CancellationFlag()
         lock.lock()
         pendingCount += 1
+        nextTicket += 1
+        let ticket = nextTicket
+        flags[ticket] = flag
         lock.unlock()
         queue.async { [self] in
-            let ok = execute(line)
+            let ok = execute(line, cancel: flag)
             lock.lock()
+            flags[ticket] = nil
             pendingCount -= 1
             lastOK = ok
             lock.unlock()
@@ -84,14 +92,14 @@ public final class WorkbenchController: @unchecked Sendable {
 
     // MARK: on the worker queue
 
-    private func execute(_ line: String) -> Bool {
+    private func execute(_ line: String, cancel flag: CancellationFlag) -> Bool {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { return true }
         let verb = String(trimmed.split(separator: " ").first ?? "")
-        let flag = CancellationFlag()
-        lock.lock()
-        cancelFlag = flag
-        lock.unlock()
+        if flag.isCancelled {
+            mailbox.post(.engine(.failed(job: verb, message: "cancelled before it started")))
+            return false
+        }
         if ["attack", "finetune", "prune", "sweep"].contains(verb) {
             lock.lock()
             monitor.loss = []
