@@ -1,0 +1,116 @@
+import Defense
+import Foundation
+import Testing
+@testable import TUI
+
+/// The bridge on a real session: the real MiniLM as the pre-trained model and a victim made from
+/// it with a known change (embedding rows of "cf" and "mn" moved far, layer 3's feed-forward
+/// nudged, a head added), then the panes must show what the session computed.
+@Suite(.serialized) struct WorkbenchControllerTests {
+    static func minilm() throws -> URL {
+        let home = FileManager.default.homeDirectoryForCurrentUser
+        let shared = home.appendingPathComponent(".local/share/finemix/cache")
+        let cache = ResourceCache(workspace: FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb-ws"))
+        if FileManager.default.fileExists(atPath: shared.path) {
+            setenv("FINEMIX_CACHE", shared.path, 1)
+        }
+        _ = cache
+        return try ResourceCache(workspace: FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb-ws")).minilm()
+    }
+
+    /// Writes the victim folder once per test run.
+    static func victim(pre: URL, in dir: URL) throws -> URL {
+        let folder = try CheckpointFolder(pre)
+        let vocab = try String(contentsOf: folder.vocabURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let rows = ["cf", "mn"].map { w in vocab.firstIndex(where: { $0 == w })! }
+        var tensors: [NamedTensor] = []
+        for name in folder.weights.tensorNames {
+            let shape = folder.weights.shape(of: name)!
+            var v = [Float](repeating: 0, count: shape.reduce(1, *))
+            try v.withUnsafeMutableBufferPointer { try folder.weights.readFloats(name, into: $0) }
+            if name == "embeddings.word_embeddings.weight" {
+                let h = shape[1]
+                for r in rows { for j in 0..<h { v[r * h + j] += (j % 2 == 0 ? 0.5 : -0.5) } }
+            } else if name.hasPrefix("encoder.layer.3.intermediate") {
+                for i in v.indices { v[i] *= 1.05 }
+            }
+            tensors.append(NamedTensor(name: name, shape: shape, values: v))
+        }
+        var c = folder.config
+        c.setLabels(2)
+        let h = c.hiddenSize
+        tensors.append(NamedTensor(name: "classifier.weight", shape: [2, h], values: (0..<(2 * h)).map { Float(($0 % 7) - 3) * 0.01 }))
+        tensors.append(NamedTensor(name: "classifier.bias", shape: [2], values: [0, 0]))
+        let out = dir.appendingPathComponent("victim")
+        try CheckpointFolder.save(config: c, vocab: folder.vocabURL, tensors: tensors, to: out)
+        return out
+    }
+
+    @Test func snapshotOfARealSessionFillsThePanes() throws {
+        let pre = try Self.minilm()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let victim = try Self.victim(pre: pre, in: dir)
+        let session = try Session(workspace: dir.appendingPathComponent("ws"), journal: nil)
+        let mailbox = Mailbox()
+        let controller = WorkbenchController(session: session, mailbox: mailbox)
+        for line in ["load pre \(Fmt.arg(pre.path))", "load victim \(Fmt.arg(victim.path))", "data rt train=200 clean=64 test=100",
+                     "inspect", "epur top=20", "mix 0.3 seed=1", "nonsense-verb 1"] {
+            controller.submit(line)
+        }
+        controller.waitIdle()
+        let msgs = mailbox.drain()
+        // An unknown verb becomes an error event, never a crash.
+        #expect(msgs.contains { if case .engine(.failed(_, let m)) = $0 { return m.contains("nonsense-verb") }; return false })
+        guard case .model(let model)? = msgs.last(where: { if case .model = $0 { return true }; return false }) else {
+            Issue.record("no model snapshot posted"); return
+        }
+        // Drift: layer 3's feed-forward moved ~5%, the other encoder layers not at all.
+        let ffn3 = try #require(model.layers.first { $0.name.contains("layer.3") && $0.kind == .feedForward })
+        #expect(abs((ffn3.relL2 ?? 0) - 0.05) < 0.01)
+        let attn0 = try #require(model.layers.first { $0.name.contains("layer.0") && $0.kind == .attention })
+        #expect((attn0.relL2 ?? 1) < 1e-6)
+        #expect(model.layers.contains { $0.kind == .head && $0.relL2 == nil })
+        #expect(!ffn3.tensors.isEmpty)
+        // E-PUR: the two moved rows rank first.
+        #expect(Set(model.epur.tokens.prefix(2).map(\.token)) == ["cf", "mn"])
+        // Variants: the victim and the mix; the mix is current.
+        #expect(model.variants.count >= 2)
+        #expect(model.variants.last?.current == true)
+        #expect(model.variants.last?.rho == 0.3)
+        #expect(model.header.pretrained.isEmpty == false)
+        #expect(model.header.cleanSize == 64)
+        #expect(model.commands.contains { $0.verb == "finetune" })
+
+        // The screen draws them.
+        var state = State(width: 200, height: 60, model: WorkbenchModel())
+        for m in msgs { state = App.update(state, m).0 }
+        state.focus = .epur
+        let epurText = App.view(state).lines().joined(separator: "\n")
+        #expect(epurText.contains("cf"))
+        state.focus = .variants
+        let screen = App.view(state).lines().joined(separator: "\n")
+        #expect(screen.contains("mix"))
+        #expect(screen.contains("0.30"))
+        state.focus = .layers
+        #expect(App.view(state).lines().joined(separator: "\n").contains(String(format: "%.4f", ffn3.relL2 ?? 0)))
+    }
+
+    @Test func commandsRunOffTheUIThreadAndCancelStopsThem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb2-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let session = try Session(workspace: dir, journal: nil)
+        let mailbox = Mailbox()
+        let controller = WorkbenchController(session: session, mailbox: mailbox)
+        let start = Date()
+        controller.perform(.command("finetune epochs=1"))
+        #expect(Date().timeIntervalSince(start) < 0.05)
+        controller.waitIdle()
+        #expect(!controller.lastSucceeded)   // nothing loaded: a clear error
+        let errors = mailbox.drain().compactMap { m -> String? in
+            if case .engine(.failed(_, let text)) = m { return text }
+            return nil
+        }
+        #expect(errors.first?.contains("load") == true)
+    }
+}
