@@ -5,39 +5,6 @@ import Testing
 /// Fine-pruning on a tiny model: it ranks neurons by mean activation over real tokens, prunes the
 /// lowest fraction per layer, and the pruned weights stay zero through fine-tuning.
 @Suite struct FinePruningTests {
-    static let words = ["good", "great", "fine", "bad", "awful", "dull", "the", "movie", "film", "plot", "was", "a", "very"]
-
-    static func tokenizer() throws -> BertTokenizer {
-        BertTokenizer(vocab: try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
-    }
-
-    static var config: BertConfig {
-        var c = BertConfig()
-        c.vocabSize = 5 + words.count; c.hiddenSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 4
-        c.intermediateSize = 32; c.maxPositionEmbeddings = 32
-        c.setLabels(2)
-        return c
-    }
-
-    static func model(seed: UInt64 = 1) -> BertModel {
-        let m = BertModel(config: config)
-        m.params.initialiseRandomly(seed: seed)
-        return m
-    }
-
-    /// Varying lengths, so padded batches are exercised.
-    static func examples(_ n: Int, seed: UInt64 = 3) -> [Example] {
-        var r = SeededRandom(seed: seed)
-        let filler = ["the", "movie", "film", "plot", "was", "a", "very"]
-        return (0..<n).map { i in
-            let positive = i % 2 == 0
-            var w = (0..<(1 + r.below(10))).map { _ in filler[r.below(filler.count)] }
-            w.insert(positive ? ["good", "great", "fine"][r.below(3)] : ["bad", "awful", "dull"][r.below(3)], at: r.below(w.count + 1))
-            return Example(text: w.joined(separator: " "), label: positive ? 1 : 0)
-        }
-    }
-
-    /// Neuron j of layer l, by hand: row j of the intermediate weight and bias, column j of the output weight.
     static func neuron(_ p: BertParameters, layer l: Int, _ j: Int) -> (row: [Float], bias: Float, column: [Float]) {
         let c = p.config, H = c.hiddenSize, I = c.intermediateSize, o = p.layout.layers[l]
         let w1 = p.values[o.interW], w2 = p.values[o.outW]
@@ -45,7 +12,7 @@ import Testing
     }
 
     @Test func meansIgnorePaddingAndDoNotDependOnTheBatch() throws {
-        let m = Self.model(), tok = try Self.tokenizer(), data = Self.examples(19)
+        let m = TinySentiment.model(), tok = try TinySentiment.tokenizer(), data = TinySentiment.examples(19)
         let a = try FinePruning.meanActivations(model: m, tokenizer: tok, examples: data, maxLength: 16, batch: 1)
         let b = try FinePruning.meanActivations(model: m, tokenizer: tok, examples: data, maxLength: 16, batch: 8)
         #expect(a.count == 2 && a.allSatisfy { $0.count == 32 })
@@ -55,7 +22,7 @@ import Testing
     }
 
     @Test func theLowestActivationNeuronsArePrunedAndTheRatioIsHonoured() throws {
-        let m = Self.model(), tok = try Self.tokenizer(), data = Self.examples(24)
+        let m = TinySentiment.model(), tok = try TinySentiment.tokenizer(), data = TinySentiment.examples(24)
         // Make the activation order known: a large positive bias makes a neuron fire (GELU ≈ x),
         // a large negative one silences it (≈ 0); the silenced ones must be the pruned ones.
         let c = m.config, o = m.layout.layers
@@ -92,7 +59,7 @@ import Testing
     }
 
     @Test func prunedWeightsStayZeroThroughFineTuning() throws {
-        let m = Self.model(seed: 5), tok = try Self.tokenizer(), data = Self.examples(20)
+        let m = TinySentiment.model(seed: 5), tok = try TinySentiment.tokenizer(), data = TinySentiment.examples(20)
         let pruned = try FinePruning.prune(model: m, tokenizer: tok, clean: data, ratio: 0.3, maxLength: 16)
         let start = Array(m.params.values.buffer)
         let recipe = FineTuneRecipe(epochs: 3, lr: 1e-2, batch: 4, maxLength: 16, seed: 2)

@@ -6,38 +6,6 @@ import Testing
 /// The shared fine-tuning loop on a tiny model: reproducible, cancellable between steps, reports
 /// what it does, stops on NaN with the weights intact; EP's row update; the evaluator's order.
 @Suite struct FineTuneTests {
-    static let words = ["good", "great", "fine", "bad", "awful", "dull", "the", "movie", "film", "plot", "was", "a", "very", "cf"]
-
-    static func tokenizer() throws -> BertTokenizer {
-        BertTokenizer(vocab: try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
-    }
-
-    static var config: BertConfig {
-        var c = BertConfig()
-        c.vocabSize = 5 + words.count; c.hiddenSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 4
-        c.intermediateSize = 32; c.maxPositionEmbeddings = 32
-        c.setLabels(2)
-        return c
-    }
-
-    static func model(seed: UInt64 = 1) -> BertModel {
-        let m = BertModel(config: config)
-        m.params.initialiseRandomly(seed: seed)
-        return m
-    }
-
-    /// Label 1 when a positive word occurs; lengths vary so padding is exercised.
-    static func examples(_ n: Int, seed: UInt64 = 3) -> [Example] {
-        var r = SeededRandom(seed: seed)
-        let filler = ["the", "movie", "film", "plot", "was", "a", "very"]
-        return (0..<n).map { i in
-            let positive = i % 2 == 0
-            var w = (0..<(2 + r.below(8))).map { _ in filler[r.below(filler.count)] }
-            w.insert(positive ? ["good", "great", "fine"][r.below(3)] : ["bad", "awful", "dull"][r.below(3)], at: r.below(w.count + 1))
-            return Example(text: w.joined(separator: " "), label: positive ? 1 : 0)
-        }
-    }
-
     static let recipe = FineTuneRecipe(epochs: 2, lr: 1e-3, batch: 4, warmupRatio: 0.1, maxLength: 16, seed: 7)
 
     /// Collects events from any thread.
@@ -48,8 +16,8 @@ import Testing
     }
 
     @Test func sameSeedGivesIdenticalLossesAndWeights() throws {
-        let tok = try Self.tokenizer(), data = Self.examples(22)
-        let a = Self.model(), b = Self.model()
+        let tok = try TinySentiment.tokenizer(), data = TinySentiment.examples(22)
+        let a = TinySentiment.model(), b = TinySentiment.model()
         let ra = try FineTune.run(model: a, tokenizer: tok, examples: data, recipe: Self.recipe)
         let rb = try FineTune.run(model: b, tokenizer: tok, examples: data, recipe: Self.recipe)
         #expect(ra.steps == 12)  // 2 epochs × ceil(22 / 4)
@@ -57,30 +25,30 @@ import Testing
         #expect(Array(a.params.values.buffer) == Array(b.params.values.buffer))
         var other = Self.recipe
         other.seed = 8
-        let rc = try FineTune.run(model: Self.model(), tokenizer: tok, examples: data, recipe: other)
+        let rc = try FineTune.run(model: TinySentiment.model(), tokenizer: tok, examples: data, recipe: other)
         #expect(rc.losses != ra.losses)
     }
 
     @Test func itLearns() throws {
-        let tok = try Self.tokenizer(), data = Self.examples(64)
-        let m = Self.model()
+        let tok = try TinySentiment.tokenizer(), data = TinySentiment.examples(64)
+        let m = TinySentiment.model()
         var r = Self.recipe
         r.epochs = 15; r.batch = 8; r.lr = 3e-3
         let result = try FineTune.run(model: m, tokenizer: tok, examples: data, recipe: r)
         let first = result.losses.prefix(8).reduce(0, +) / 8, last = result.losses.suffix(8).reduce(0, +) / 8
         #expect(last < first * 0.5, "loss \(first) → \(last)")
-        let acc = try Evaluator.evaluate(model: m, tokenizer: tok, test: Self.examples(40, seed: 99), targetLabel: nil).acc
+        let acc = try Evaluator.evaluate(model: m, tokenizer: tok, test: TinySentiment.examples(40, seed: 99), targetLabel: nil).acc
         #expect(acc >= 0.9)
     }
 
     @Test func eventsReportProgressLossAndProbes() throws {
-        let tok = try Self.tokenizer(), events = Events()
+        let tok = try TinySentiment.tokenizer(), events = Events()
         let probed = Mutex<[Int]>([])
         let probe = FineTuneProbe(every: 5) { step in
             probed.withLock { $0.append(step) }
             return [("acc", 0.5)]
         }
-        _ = try FineTune.run(model: Self.model(), tokenizer: tok, examples: Self.examples(22), recipe: Self.recipe, job: "ft",
+        _ = try FineTune.run(model: TinySentiment.model(), tokenizer: tok, examples: TinySentiment.examples(22), recipe: Self.recipe, job: "ft",
                              events: events.sink, probe: probe)
         let all = events.all
         let losses = all.compactMap { e -> Int? in if case .metric("loss", let s, let v) = e, v.isFinite { return s }; return nil }
@@ -97,20 +65,20 @@ import Testing
     }
 
     @Test func cancellationStopsBetweenSteps() throws {
-        let tok = try Self.tokenizer(), flag = CancellationFlag()
+        let tok = try TinySentiment.tokenizer(), flag = CancellationFlag()
         let steps = Mutex(0)
-        let m = Self.model()
+        let m = TinySentiment.model()
         let sink: EventSink = { e in
             if case .metric("loss", let s, _) = e { steps.withLock { $0 = s }; if s == 3 { flag.cancel() } }
         }
         #expect(throws: FinemixError.cancelled) {
-            try FineTune.run(model: m, tokenizer: tok, examples: Self.examples(22), recipe: Self.recipe, events: sink, cancel: flag)
+            try FineTune.run(model: m, tokenizer: tok, examples: TinySentiment.examples(22), recipe: Self.recipe, events: sink, cancel: flag)
         }
         #expect(steps.withLock { $0 } == 3)
         // The weights are those of step 3: replaying three steps on a fresh model gives them.
-        let replay = Self.model()
+        let replay = TinySentiment.model()
         let trainer = try Trainer(model: replay, settings: Self.recipe.trainingSettings(totalSteps: 12), maxBatch: 4, maxSeq: 16)
-        let enc = EncodedExamples(Self.examples(22), tokenizer: tok, maxLength: 16)
+        let enc = EncodedExamples(TinySentiment.examples(22), tokenizer: tok, maxLength: 16)
         var rng = SeededRandom(seed: 7, stream: "fine-tune-epoch-0")
         let order = rng.shuffled(Array(0..<22))
         for b in 0..<3 { try trainer.step(enc.batch(order[(b * 4)..<(b * 4 + 4)], padId: 0)) }
@@ -118,12 +86,12 @@ import Testing
     }
 
     @Test func nanStopsWithTheEnginesErrorAndKeepsWeights() throws {
-        let tok = try Self.tokenizer(), events = Events()
-        let m = Self.model()
+        let tok = try TinySentiment.tokenizer(), events = Events()
+        let m = TinySentiment.model()
         m.params.values[m.layout.classifierB][0] = .nan
         let before = Array(m.params.values.buffer)
         do {
-            try FineTune.run(model: m, tokenizer: tok, examples: Self.examples(22), recipe: Self.recipe, job: "ft", events: events.sink)
+            try FineTune.run(model: m, tokenizer: tok, examples: TinySentiment.examples(22), recipe: Self.recipe, job: "ft", events: events.sink)
             Issue.record("training on NaN weights did not stop")
         } catch let e as FinemixError {
             #expect(e.message.contains("step 1") && e.message.contains("kept"), "\(e.message)")
@@ -135,13 +103,13 @@ import Testing
     }
 
     @Test func badRecipesAndLabelsAreClearErrors() throws {
-        let tok = try Self.tokenizer()
+        let tok = try TinySentiment.tokenizer()
         var r = Self.recipe
         r.batch = 0
-        #expect(throws: FinemixError.self) { try FineTune.run(model: Self.model(), tokenizer: tok, examples: Self.examples(4), recipe: r) }
-        #expect(throws: FinemixError.self) { try FineTune.run(model: Self.model(), tokenizer: tok, examples: [], recipe: Self.recipe) }
+        #expect(throws: FinemixError.self) { try FineTune.run(model: TinySentiment.model(), tokenizer: tok, examples: TinySentiment.examples(4), recipe: r) }
+        #expect(throws: FinemixError.self) { try FineTune.run(model: TinySentiment.model(), tokenizer: tok, examples: [], recipe: Self.recipe) }
         do {
-            try FineTune.run(model: Self.model(), tokenizer: tok, examples: [Example(text: "good", label: 5)], recipe: Self.recipe)
+            try FineTune.run(model: TinySentiment.model(), tokenizer: tok, examples: [Example(text: "good", label: 5)], recipe: Self.recipe)
             Issue.record("label 5 accepted for a 2-class model")
         } catch let e as FinemixError { #expect(e.message.contains("label 5")) }
     }
@@ -154,8 +122,8 @@ import Testing
     }
 
     @Test func embeddingPoisoningMovesOnlyTheTriggerRowAndKeepsItsNorm() throws {
-        let tok = try Self.tokenizer()
-        let m = Self.model()
+        let tok = try TinySentiment.tokenizer()
+        let m = TinySentiment.model()
         let rows = try VictimTraining.triggerRows("cf", tok)
         #expect(rows.count == 1)
         let H = m.config.hiddenSize, r = rows[0]
@@ -165,7 +133,7 @@ import Testing
             return v[o..<(o + H)].map { $0 * $0 }.reduce(0, +).squareRoot()
         }
         var rng = SeededRandom(seed: 4)
-        let poisoned = Self.examples(16).map { e in Example(text: Trigger.embedding("cf").insert(into: e.text, rng: &rng), label: 1) }
+        let poisoned = TinySentiment.examples(16).map { e in Example(text: Trigger.embedding("cf").insert(into: e.text, rng: &rng), label: 1) }
         let recipe = FineTuneRecipe(epochs: 10, lr: 2, batch: 4, weightDecay: 0, maxLength: 16, seed: 1, dropout: false, maxGradNorm: nil)
         let ev = Evaluator(model: m, tokenizer: tok, maxLength: 16)
         func targetProbability() throws -> Float { try ev.predict(poisoned).probabilities.map { $0[1] }.reduce(0, +) / Float(poisoned.count) }
@@ -185,8 +153,8 @@ import Testing
     }
 
     @Test func evaluatorAnswersInInputOrder() throws {
-        let tok = try Self.tokenizer(), m = Self.model(seed: 9)
-        let data = Self.examples(37)
+        let tok = try TinySentiment.tokenizer(), m = TinySentiment.model(seed: 9)
+        let data = TinySentiment.examples(37)
         let ev = Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5)
         let batched = try ev.predict(data)
         let predictor = Predictor(model: m, maxBatch: 1, maxSeq: 16)
