@@ -165,6 +165,41 @@ func values(_ source: any TensorSource, _ name: String) throws -> [Float] {
         #expect(trunc.tensors[0].maxAbs == Double(maxTrunc))
     }
 
+    @Test func deltaHistogramCountsEveryValueInItsBin() throws {
+        let rows = 1500, cols = 400   // three pieces, so per-piece counts must add up
+        let a = (0..<(rows * cols)).map { Float(sin(Double($0) * 0.001)) }
+        var b = a
+        for i in stride(from: 3, to: b.count, by: 7) { b[i] += Float(i % 11 - 5) * 0.002 }
+        let dir = TempDir()
+        let pu = dir.url.appendingPathComponent("pre.safetensors"), vu = dir.url.appendingPathComponent("victim.safetensors")
+        try SafetensorsWriter.write([t("embeddings.word_embeddings.weight", [rows, cols], a),
+                                     t("pooler.dense.bias", [3], [1, 2, 3])], to: pu)
+        try SafetensorsWriter.write([t("embeddings.word_embeddings.weight", [rows, cols], b),
+                                     t("pooler.dense.bias", [3], [1, 2, 3])], to: vu)
+        let bins = 21
+        let r = try Drift.report(pre: try SafetensorsFile(pu), victim: try SafetensorsFile(vu), vocabulary: [],
+                                 options: .init(histogramBins: bins))
+        let e = try #require(r.tensors.first { $0.name == "embeddings.word_embeddings.weight" })
+        let limit = Float(e.maxAbs)
+        var want = [Int](repeating: 0, count: bins)
+        for i in a.indices {
+            let x = ((b[i] - a[i]) + limit) * (Float(bins) / (2 * limit))
+            want[Int(min(Float(bins - 1), max(0, x)))] += 1
+        }
+        #expect(e.histogram == want)
+        #expect(e.histogram!.reduce(0, +) == rows * cols)
+        // most weights did not move: the middle bin holds them; the edges hold the ±0.01 steps
+        #expect(e.histogram![bins / 2] > rows * cols / 2)
+        #expect(e.histogram!.first! > 0 && e.histogram!.last! > 0)
+        // an unmoved tensor puts everything in the middle bin
+        let still = try #require(r.tensors.first { $0.name == "pooler.dense.bias" })
+        #expect(still.histogram == (0..<bins).map { $0 == bins / 2 ? 3 : 0 })
+        // off by default, and absent from the JSON then
+        let plain = try Drift.report(pre: try SafetensorsFile(pu), victim: try SafetensorsFile(vu), vocabulary: [])
+        #expect(plain.tensors.allSatisfy { $0.histogram == nil })
+        #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("histogram"))
+    }
+
     @Test func jsonHasExactlyTheIssueKeys() throws {
         let pre = TensorDictionary([t("embeddings.word_embeddings.weight", [2, 2], [1, 2, 3, 4]), t("pooler.dense.bias", [2], [0, 0]),
                                     t("cls.predictions.bias", [1], [1])])

@@ -72,6 +72,12 @@ import Testing
         #expect((attn0.relL2 ?? 1) < 1e-6)
         #expect(model.layers.contains { $0.kind == .head && $0.relL2 == nil })
         #expect(!ffn3.tensors.isEmpty)
+        // Drill-down: scaling by 1.05 moves every weight outwards, so the Δ histogram has both
+        // tails, spans ±max|Δ| and counts every weight of the tensor.
+        let dense = try #require(ffn3.tensors.first { $0.name.hasSuffix("intermediate.dense.weight") })
+        #expect(dense.histogram.reduce(0, +) == dense.shape.reduce(1, *))
+        #expect(dense.histogram.first! > 0 && dense.histogram.last! > 0)
+        #expect(dense.histogramRange.upperBound == dense.maxAbsDelta)
         // E-PUR: the two moved rows rank first.
         #expect(Set(model.epur.tokens.prefix(2).map(\.token)) == ["cf", "mn"])
         // Variants: the victim and the mix; the mix is current.

@@ -17,8 +17,11 @@ public enum Drift {
         public var changedThreshold: Double = 1e-6
         /// How many embedding rows the report lists (`tokens`).
         public var topTokens: Int = 20
-        public init(changedThreshold: Double = 1e-6, topTokens: Int = 20) {
+        /// Bins of each tensor's Δ histogram; 0 skips the second pass that counts them.
+        public var histogramBins: Int = 0
+        public init(changedThreshold: Double = 1e-6, topTokens: Int = 20, histogramBins: Int = 0) {
             self.changedThreshold = changedThreshold; self.topTokens = topTokens
+            self.histogramBins = histogramBins
         }
     }
 
@@ -39,7 +42,13 @@ public enum Drift {
         let scan = try Scan.run(pre: pre, victim: victim, names: common, rowsOf: wantRows ? wordEmbeddings : nil,
                                 threshold: Float(options.changedThreshold))
 
-        let tensors = zip(common, scan.stats).map { name, s in s.drift(name: name, shape: pre.shape(of: name)!) }
+        var tensors = zip(common, scan.stats).map { name, s in s.drift(name: name, shape: pre.shape(of: name)!) }
+        if options.histogramBins > 0 {
+            // The bins span each tensor's own ±max|Δ|, known only after the first pass.
+            let counts = try Scan.histograms(pre: pre, victim: victim, names: common,
+                                             limits: scan.stats.map(\.maxAbs), bins: options.histogramBins)
+            for i in tensors.indices { tensors[i].histogram = counts[i] }
+        }
         let onlyInVictim = victimNames.subtracting(preNames).sorted()
         let layers = aggregate(tensors, onlyInVictim: onlyInVictim)
 
@@ -135,26 +144,9 @@ extension Drift {
 
         static func run(pre: any TensorSource, victim: any TensorSource, names: [String], rowsOf: String?,
                         threshold: Float) throws -> Result {
-            for source in [pre, victim] { (source as? SafetensorsFile)?.adviseSequential() }
-            // A source without ranged access would re-read a whole tensor per piece: one piece each then.
-            let ranged = pre is any RangedTensorSource && victim is any RangedTensorSource
-            var pieces: [Piece] = []
+            let pieces = cut(pre: pre, victim: victim, names: names)
             var rowCount = 0
-            for (t, name) in names.enumerated() {
-                let shape = pre.shape(of: name)!
-                let count = shape.reduce(1, *)
-                let width = max(1, shape.last ?? 1)
-                if name == rowsOf { rowCount = count / width }
-                let step = ranged ? max(1, pieceValues / width) * width : max(count, 1)
-                var first = 0
-                repeat {
-                    let r = first..<min(count, first + step)
-                    pieces.append(Piece(tensor: t, range: r, width: width))
-                    first = r.upperBound
-                } while first < count
-            }
-            // Largest pieces first so the last ones to finish are small.
-            pieces.sort { $0.range.count > $1.range.count }
+            if let rowsOf, let shape = pre.shape(of: rowsOf) { rowCount = shape.reduce(1, *) / max(1, shape.last ?? 1) }
 
             var pieceStats = [Stats](repeating: Stats(), count: pieces.count)
             var rows = [Float](repeating: 0, count: rowCount)
@@ -181,6 +173,77 @@ extension Drift {
             for (p, s) in zip(pieces, pieceStats) { stats[p.tensor].add(s) }
             return Result(stats: stats, rows: rowTensor == nil ? nil : rows)
         }
+
+        /// Row-aligned pieces of every tensor, largest first so the last ones to finish are small.
+        static func cut(pre: any TensorSource, victim: any TensorSource, names: [String]) -> [Piece] {
+            for source in [pre, victim] { (source as? SafetensorsFile)?.adviseSequential() }
+            // A source without ranged access would re-read a whole tensor per piece: one piece each then.
+            let ranged = pre is any RangedTensorSource && victim is any RangedTensorSource
+            var pieces: [Piece] = []
+            for (t, name) in names.enumerated() {
+                let shape = pre.shape(of: name)!
+                let count = shape.reduce(1, *)
+                let width = max(1, shape.last ?? 1)
+                let step = ranged ? max(1, pieceValues / width) * width : max(count, 1)
+                var first = 0
+                repeat {
+                    let r = first..<min(count, first + step)
+                    pieces.append(Piece(tensor: t, range: r, width: width))
+                    first = r.upperBound
+                } while first < count
+            }
+            pieces.sort { $0.range.count > $1.range.count }
+            return pieces
+        }
+
+        /// Second pass: counts of Δ in `bins` equal bins over [-limits[t], limits[t]] per tensor
+        /// (all in the middle bin when the tensor did not move).
+        static func histograms(pre: any TensorSource, victim: any TensorSource, names: [String],
+                               limits: [Float], bins: Int) throws -> [[Int]] {
+            let pieces = cut(pre: pre, victim: victim, names: names)
+            var pieceCounts = [Int](repeating: 0, count: pieces.count * bins)
+            let failure = ErrorBox()
+            try pieceCounts.withUnsafeMutableBufferPointer { countsOut in
+                let out = SendableCounts(base: countsOut)
+                let shared = Shared(pre: pre, victim: victim, stats: .init(start: nil, count: 0),
+                                    rows: .init(start: nil, count: 0), failure: failure)
+                let work = pieces, namesCopy = names
+                DispatchQueue.concurrentPerform(iterations: work.count) { i in
+                    let piece = work[i]
+                    let limit = limits[piece.tensor]
+                    // Δ = ±limit maps to the edge bins; the clamp keeps +limit in the last one.
+                    let scale = limit > 0 ? Float(bins) / (2 * limit) : 0
+                    let counts = out.base.baseAddress! + i * bins
+                    let n = piece.range.count
+                    let scratchA = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1))
+                    let scratchB = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1))
+                    defer { scratchA.deallocate(); scratchB.deallocate() }
+                    do {
+                        try shared.pre.floats(namesCopy[piece.tensor], in: piece.range, scratch: scratchA) { p in
+                            try shared.victim.floats(namesCopy[piece.tensor], in: piece.range, scratch: scratchB) { v in
+                                guard limit > 0 else { counts[bins / 2] += n; return }
+                                let top = Float(bins - 1)
+                                for k in 0..<n {
+                                    let x = ((v[k] - p[k]) + limit) * scale
+                                    if x.isNaN { continue }  // non-finite weights are reported elsewhere, never binned
+                                    counts[Int(min(top, max(0, x)))] += 1
+                                }
+                            }
+                        }
+                    } catch {
+                        shared.failure.record(error)
+                    }
+                }
+                if let e = failure.error { throw e }
+            }
+            var result = [[Int]](repeating: [Int](repeating: 0, count: bins), count: names.count)
+            for (i, p) in pieces.enumerated() {
+                for b in 0..<bins { result[p.tensor][b] += pieceCounts[i * bins + b] }
+            }
+            return result
+        }
+
+        struct SendableCounts: @unchecked Sendable { let base: UnsafeMutableBufferPointer<Int> }
 
         static func scanPiece(_ shared: Shared, _ name: String, _ piece: Piece, threshold: Float,
                               rows: UnsafeMutableBufferPointer<Float>?) throws -> Stats {

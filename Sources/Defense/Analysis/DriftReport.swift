@@ -33,12 +33,16 @@ public struct TensorDrift: Codable, Equatable, Sendable {
     public var maxAbs: Double
     public var changedFrac: Double
     public var zeroNorm: Bool
+    /// Counts of Δ in equal bins over [-max_abs, max_abs], when asked for (`Drift.Options.histogramBins`).
+    /// Symmetric on purpose: a lopsided shape shows a tensor pushed one way, as a planted
+    /// backdoor's embedding rows or biases are.
+    public var histogram: [Int]?
     /// ‖Δ‖ and ‖pre‖, kept for aggregation; not part of the JSON.
     public var deltaNorm: Double = 0
     public var preNorm: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case name, shape, cosine
+        case name, shape, cosine, histogram
         case relL2 = "rel_l2", maxAbs = "max_abs", changedFrac = "changed_frac", zeroNorm = "zero_norm"
     }
 
@@ -57,6 +61,7 @@ public struct TensorDrift: Codable, Equatable, Sendable {
         maxAbs = try c.decode(Double.self, forKey: .maxAbs)
         changedFrac = try c.decode(Double.self, forKey: .changedFrac)
         zeroNorm = try c.decodeIfPresent(Bool.self, forKey: .zeroNorm) ?? false
+        histogram = try c.decodeIfPresent([Int].self, forKey: .histogram)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -68,6 +73,7 @@ public struct TensorDrift: Codable, Equatable, Sendable {
         try c.encode(maxAbs, forKey: .maxAbs)
         try c.encode(changedFrac, forKey: .changedFrac)
         if zeroNorm { try c.encode(true, forKey: .zeroNorm) }
+        if let histogram { try c.encode(histogram, forKey: .histogram) }
     }
 }
 

@@ -48,13 +48,16 @@ extension Session {
         }
     }
 
+    /// Odd, so Δ = 0 has a bin of its own in the middle of the drill-down's histogram.
+    static let histogramBins = 41
+
     func inspect(_ c: Command, events: EventSink) throws -> Outcome {
         let pre = try requirePre()
         let v = try requireCurrent()
         let top = try c.int("top", default: 20, in: 1...100_000)
         let vocabulary = try Drift.vocabularyLines(pre.vocabURL)
         let report = try Drift.report(pre: pre.weights, victim: v.weights, vocabulary: vocabulary,
-                                      options: Drift.Options(topTokens: top))
+                                      options: Drift.Options(topTokens: top, histogramBins: Session.histogramBins))
         drift = report
         let most = report.layers.compactMap { l in l.relL2.map { (l.name, $0) } }.max { $0.1 < $1.1 }
         return Outcome(message: "drift of \(v.name): \(report.tensors.count) tensors; most moved: \(most.map { "\($0.0) \(String(format: "%.4f", $0.1))" } ?? "none")",

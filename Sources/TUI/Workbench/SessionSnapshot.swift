@@ -51,7 +51,8 @@ public enum SessionSnapshot {
             let ts = byGroup[l.name] ?? []
             let rows = ts.map { t in
                 TensorRow(name: t.name, shape: t.shape, relL2: t.relL2, cosine: t.cosine, maxAbsDelta: t.maxAbs,
-                          changedFraction: t.changedFrac)
+                          changedFraction: t.changedFrac, histogram: t.histogram ?? [],
+                          histogramRange: -t.maxAbs...t.maxAbs)
             }
             let params = ts.reduce(0) { $0 + $1.shape.reduce(1, *) }
             return LayerRow(name: l.name, kind: kind(l.name), relL2: l.isNew ? nil : l.relL2, parameters: params, tensors: rows)

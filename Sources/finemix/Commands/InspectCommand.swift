@@ -29,7 +29,11 @@ struct InspectCommand: ParsableCommand {
     @Option(name: .long, help: "|Δ| above this counts as changed (changed_frac).")
     var threshold: Double = 1e-6
 
+    @Option(name: .long, help: "Add to each tensor of the JSON a histogram of Δ in this many equal bins over ±max_abs (a second pass over the weights).")
+    var histogram: Int = 0
+
     func validate() throws {
+        guard (0...10_000).contains(histogram) else { throw ValidationError("--histogram must be between 0 and 10000 bins") }
         guard top >= 0 else { throw ValidationError("--top must be at least 0") }
         guard threshold >= 0, threshold.isFinite else { throw ValidationError("--threshold must be a non-negative number") }
     }
@@ -40,7 +44,7 @@ struct InspectCommand: ParsableCommand {
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
             let vocabulary = try Drift.vocabularyLines(preFolder.vocabURL)
             return try Drift.report(pre: preFolder.weights, victim: victimFolder.weights, vocabulary: vocabulary,
-                                    options: .init(changedThreshold: threshold, topTokens: top))
+                                    options: .init(changedThreshold: threshold, topTokens: top, histogramBins: histogram))
         }
         if json {
             let encoder = JSONEncoder()

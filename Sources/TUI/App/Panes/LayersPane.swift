@@ -1,3 +1,5 @@
+import Foundation
+
 enum LayersPane {
     static func tableRect(_ inner: Rect, _ s: State) -> Rect {
         if s.drill != nil {
@@ -62,8 +64,9 @@ enum LayersPane {
             c.text("no Δ histogram (no pre-trained counterpart)", x: r.x, y: hy, style: .dim)
             return
         }
-        c.text("Δ histogram of \(shortName(t.name))", x: r.x, y: hy, style: .dim, maxWidth: r.width)
-        Sparkline(values: t.histogram.map(Double.init), style: .accent)
+        c.text("Δ histogram of \(shortName(t.name)) (log count)", x: r.x, y: hy, style: .dim, maxWidth: r.width)
+        // Log counts: fine-tuning moves most weights a little, so linear bars show only the centre spike.
+        Sparkline(values: t.histogram.map { log1p(Double($0)) }, style: .accent)
             .draw(&c, in: Rect(x: r.x, y: hy + 1, width: min(r.width, t.histogram.count), height: 1), glyphs: g)
         let lo = Fmt.f(t.histogramRange.lowerBound, 4), hi = Fmt.f(t.histogramRange.upperBound, 4)
         c.text(lo, x: r.x, y: hy + 2, style: .dim)
