@@ -106,7 +106,6 @@ public final class Session: @unchecked Sendable {
         case "probe": return try probe(c, events: events)
         case "caption":
             captions.append(c.arguments[0])
-            events(.log(.info, c.arguments[0]))
             return Outcome(message: c.arguments[0])
         default:
             throw FinemixError("unknown command '\(c.verb)'")

@@ -123,11 +123,13 @@ public final class WorkbenchController: @unchecked Sendable {
                 probe.sentence = Self.probeSentence(trimmed) ?? probe.sentence
                 lock.unlock()
             }
-            if outcome.message.contains("\n") && verb != "caption" {
-                mailbox.post(.engine(.log(.info, outcome.message)))
-            }
             mailbox.post(.model(snapshot()))
             mailbox.post(.engine(.finished(job: verb, summary: outcome.message.isEmpty ? "done" : Self.firstLine(outcome.message))))
+            // `finished` logs the first line; a table or list below it follows, once.
+            let rest = outcome.message.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+            if !rest.isEmpty && verb != "caption" {
+                mailbox.post(.engine(.log(.info, rest.joined(separator: "\n"))))
+            }
         } catch let e as FinemixError {
             ok = false
             mailbox.post(.model(snapshot()))
