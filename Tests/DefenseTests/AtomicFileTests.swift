@@ -28,3 +28,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["a.txt"])
     }
 }
+
+@Suite struct AtomicFileCrashTests {
+    @Test func aDeadWritersTemporaryIsRemovedByTheNextWrite() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-atomic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("model.safetensors")
+        try AtomicFile.write(Data("old".utf8), to: target)
+        // Int32.max is above any Linux pid_max: that writer is certainly gone. Our own pid is alive.
+        let stale = ".model.safetensors.\(Int32.max).12345.tmp"
+        let live = ".model.safetensors.\(getppid()).777.tmp"
+        let other = ".config.json.\(Int32.max).1.tmp"
+        for n in [stale, live, other] { try Data("half".utf8).write(to: dir.appendingPathComponent(n)) }
+        try AtomicFile.write(Data("new".utf8), to: target)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        #expect(names == ["model.safetensors", live, other])
+        #expect(try String(contentsOf: target, encoding: .utf8) == "new")
+    }
+}

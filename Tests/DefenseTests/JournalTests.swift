@@ -33,3 +33,39 @@ import Testing
         #expect(throws: FinemixError.cancelled) { try flag.check() }
     }
 }
+
+@Suite struct JournalTornLineTests {
+    static let line = "{\"command\":\"eval\",\"message\":\"\",\"ok\":true,\"results\":{\"acc\":0.5},\"time\":\"2026-01-01T00:00:00Z\"}\n"
+
+    @Test func aTornLastLineIsDroppedAndTheNextAppendHeals() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-journal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent("journal.jsonl")
+        // Every cut of the second line (killed mid-append) reads as the first entry alone.
+        let whole = Self.line + Self.line.replacingOccurrences(of: "eval", with: "mix 0.3")
+        let firstEnd = Self.line.utf8.count
+        for cut in (firstEnd + 1)..<(whole.utf8.count - 1) {
+            try Data(Array(whole.utf8).prefix(cut)).write(to: url)
+            let j = try Journal(url: url)
+            #expect(j.entries.map(\.command) == ["eval"], "cut at byte \(cut)")
+            #expect(j.droppedTornLine, "cut at byte \(cut)")
+        }
+        let j = try Journal(url: url)
+        try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "undo", ok: true))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 2 && text.hasSuffix("\n"))
+        let again = try Journal(url: url)
+        #expect(again.entries.map(\.command) == ["eval", "undo"] && !again.droppedTornLine)
+    }
+
+    @Test func aWholeLastEntryWithoutNewlineIsKept() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-journal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent("journal.jsonl")
+        try Data((Self.line + Self.line.dropLast()).utf8).write(to: url)
+        let j = try Journal(url: url)
+        #expect(j.entries.count == 2 && !j.droppedTornLine)
+    }
+}

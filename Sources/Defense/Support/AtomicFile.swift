@@ -16,6 +16,7 @@ public enum AtomicFile {
     public static func write(to url: URL, _ body: (Int32) throws -> Void) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        removeStaleTemporaries(of: url)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw FinemixError("\(url.path): cannot create a temporary file: \(errnoText())") }
@@ -47,6 +48,22 @@ public enum AtomicFile {
                 throw FinemixError("\(path): write failed: \(errnoText())")
             }
             offset += n
+        }
+    }
+
+    /// A process killed mid-write (SIGKILL, power cut) leaves its `.NAME.PID.RAND.tmp` behind.
+    /// Loaders never look at these names; the next write of NAME removes those whose writer is
+    /// gone, so they do not pile up. A live writer's file (another finemix) is left alone.
+    static func removeStaleTemporaries(of url: URL) {
+        let dir = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent)."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
+            guard middle.count == 2, let pid = Int32(middle[0]), UInt32(middle[1]) != nil else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                unlink(dir.appendingPathComponent(name).path)
+            }
         }
     }
 

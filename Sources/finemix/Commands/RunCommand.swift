@@ -16,13 +16,17 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "List the commands of the language and exit.")
     var commands = false
 
+    @OptionGroup var resume: ResumeOptions
+
     func run() throws {
         if commands {
             for spec in Verbs.all { print("\(spec.usage)\n    \(spec.summary)") }
             return
         }
-        guard let script else { throw ValidationError("a script file is required") }
-        let lines = try failing { () throws -> [(line: Int, command: Command)] in
+        let replay = try failing { try resume.replay(workspace: workspace.url) }
+        guard script != nil || replay != nil else { throw ValidationError("a script file is required (or --resume)") }
+        var lines = try failing { () throws -> [(line: Int, command: Command)] in
+            guard let script else { return [] }
             let url = URL(fileURLWithPath: script)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw FinemixError("\(script): cannot read the script")
@@ -37,6 +41,13 @@ struct RunCommand: ParsableCommand {
             }
             return parsed
         }
+        // Replayed commands come first, numbered in replay order.
+        if let replay {
+            note("resuming \(replay.journal.path): \(replay.lines.count) commands" + (replay.torn ? " (its torn last line dropped)" : ""))
+            let parsed = try failing { try replay.lines.enumerated().compactMap { (i, l) in try Verbs.parse(l).map { (line: i + 1, command: $0) } } }
+            lines = parsed + lines
+        }
+        let source = script ?? replay?.journal.path ?? ""
         let ws = workspace.url
         let session = try failing { try Session(workspace: ws, journal: Session.newJournalURL(workspace: ws)) }
         var done: [[String: Any]] = []
@@ -51,12 +62,12 @@ struct RunCommand: ParsableCommand {
                              "results": outcome.results])
             } catch let e as FinemixError {
                 progress.finish()
-                note("finemix: \(script):\(line): \(e.message)")
+                note("finemix: \(source):\(line): \(e.message)")
                 throw ExitCode(1)
             }
         }
         let summary = try JSONSerialization.jsonObject(with: JSONEncoder().encode(session.summary))
-        let out: [String: Any] = ["script": script, "commands": done, "session": summary,
+        let out: [String: Any] = ["script": script ?? NSNull(), "commands": done, "session": summary,
                                   "journal": session.journal?.url.path ?? NSNull()]
         let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: data, as: UTF8.self))

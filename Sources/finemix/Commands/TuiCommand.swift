@@ -23,10 +23,17 @@ struct TuiCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Command-language files to run at start.")
     var script: [String] = []
 
+    @OptionGroup var resume: ResumeOptions
+
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
         var lines: [String] = []
+        var notes: [String] = []
+        if let r = try failing({ try resume.replay(workspace: workspace.url) }) {
+            lines += r.lines
+            notes.append("resuming \(r.journal.path): \(r.lines.count) commands replayed" + (r.torn ? " (its torn last line dropped)" : ""))
+        }
         if let pre { lines.append("load pre \(Fmt.arg(pre))") }
         if let victim { lines.append("load victim \(Fmt.arg(victim))") }
         if let clean { lines.append("data \(Fmt.arg(clean))") }
@@ -35,7 +42,7 @@ struct TuiCommand: ParsableCommand {
             let text = try failing { try readScript(file) }
             lines += ScriptPlayer.lines(of: text)
         }
-        try WorkbenchLauncher.run(workspace: workspace.url, display: display, start: lines, autoplay: nil)
+        try WorkbenchLauncher.run(workspace: workspace.url, display: display, start: lines, autoplay: nil, notes: notes)
     }
 }
 
@@ -60,7 +67,7 @@ func readScript(_ path: String) throws -> String {
 /// Starts the ncurses workbench over a session; `start` lines run first (in order, on the
 /// session's worker), then `autoplay` lines are played at a presenter's pace.
 enum WorkbenchLauncher {
-    static func run(workspace: URL, display: DisplayOptions, start: [String], autoplay: [String]?) throws {
+    static func run(workspace: URL, display: DisplayOptions, start: [String], autoplay: [String]?, notes: [String] = []) throws {
         guard let chosen = Theme.named(display.theme) else {
             note("finemix: unknown theme '\(display.theme)'; known: \(Theme.names.joined(separator: ", "))")
             throw ExitCode(1)
@@ -75,6 +82,7 @@ enum WorkbenchLauncher {
         var model = WorkbenchModel()
         for p in problems { model.log.append(LogLine(level: .error, text: "\(keyURL.path): \(p.description)")) }
         model.log.append(LogLine(level: .info, text: "workspace \(workspace.path); journal \(session.journal?.url.path ?? "none")"))
+        for n in notes { model.log.append(LogLine(level: .info, text: n)) }
 
         let ncurses = NcursesTerminal(theme: chosen)
         let tap = KeyTapTerminal(ncurses) { _ in false }
