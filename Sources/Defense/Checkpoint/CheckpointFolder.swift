@@ -51,6 +51,7 @@ public struct CheckpointFolder: Sendable {
         }
         weights = try SafetensorsFile(weightsURL)
         try Self.checkShapes(weights, against: config, file: weightsURL.path)
+        try Self.checkComplete(weights, against: config, file: weightsURL.path)
     }
 
     // MARK: config.json
@@ -146,6 +147,18 @@ public struct CheckpointFolder: Sendable {
             if c.id2label == nil, name == "classifier.weight", found.count != 2 || found[1] != c.hiddenSize {
                 throw FinemixError("\(file): tensor \(name) has shape \(found), expected [labels, \(c.hiddenSize)]")
             }
+        }
+    }
+
+    /// Every embedding and encoder tensor the config implies must be in the file (only the pooler
+    /// and the head may be missing). The engine allocates the model from config.json, so this
+    /// keeps a hostile config (vocab_size 10,000,000 × hidden_size 65,536) beside a tiny file from
+    /// making it allocate terabytes: what it allocates, the file has (at ≥ 2 bytes a value).
+    static func checkComplete(_ weights: SafetensorsFile, against c: BertConfig, file: String) throws {
+        let present = Set(weights.tensorNames)
+        let expected = expectedShapes(c, withHead: false)
+        for name in expected.keys.sorted() where !name.hasPrefix("pooler.") && !present.contains(name) {
+            throw FinemixError("\(file): tensor \(name) is missing (config.json implies shape \(expected[name]!) with \(c.numHiddenLayers) layers of width \(c.hiddenSize)); a model folder needs every embedding and encoder tensor")
         }
     }
 

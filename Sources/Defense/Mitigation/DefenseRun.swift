@@ -142,6 +142,7 @@ public enum DefenseRun {
         try recipe.validate()
         guard !clean.isEmpty else { throw FinemixError("the clean set is empty: the defence needs clean labelled sentences") }
         guard !test.isEmpty else { throw FinemixError("the test set is empty: nothing to measure ACC on") }
+        try CheckpointFolder.checkSameVocabulary(pre: pre, victim: victim)
         guard pre.config.vocabSize == victim.config.vocabSize, pre.config.hiddenSize == victim.config.hiddenSize,
               pre.config.numHiddenLayers == victim.config.numHiddenLayers else {
             throw FinemixError("\(pre.url.path) and \(victim.url.path) are different architectures (vocabulary, hidden size or layers differ)")

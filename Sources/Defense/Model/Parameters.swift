@@ -152,6 +152,7 @@ public final class BertParameters: @unchecked Sendable {
     public func load(from source: TensorSource) throws -> (loadedClassifier: Bool, loadedPooler: Bool) {
         let names = Set(source.tensorNames)
         var loadedClassifier = true, loadedPooler = true
+        var nonFinite: [(name: String, count: Int, of: Int)] = []
         for t in layout.tensors {
             let isHead = t.name.hasPrefix("classifier.")
             let isPooler = t.name.hasPrefix("pooler.")
@@ -164,6 +165,11 @@ public final class BertParameters: @unchecked Sendable {
                 throw FinemixError("tensor \(t.name): expected shape \(t.shape), found \(s)")
             }
             try source.readFloats(t.name, into: UnsafeMutableBufferPointer(start: values[t.offset], count: t.count))
+            let bad = NonFiniteWeights.count(UnsafeBufferPointer(start: values[t.offset], count: t.count))
+            if bad > 0 { nonFinite.append((t.name, bad, t.count)) }
+        }
+        if !nonFinite.isEmpty {
+            throw NonFiniteWeights.error(nonFinite, in: (source as? SafetensorsFile)?.url.path ?? "the weights")
         }
         return (loadedClassifier, loadedPooler)
     }

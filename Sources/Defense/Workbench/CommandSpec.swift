@@ -58,12 +58,15 @@ extension Command {
 
 /// A range `start:stop:step` (inclusive of stop when it lands on it), as in `sweep rho=0:1:0.1`.
 public func parseRange(_ text: String, name: String) throws -> [Double] {
-    let parts = text.split(separator: ":").map { Double($0) }
+    // Double() also reads "nan" and "inf"; a range needs finite ends.
+    let parts = text.split(separator: ":").map { Double($0).flatMap { $0.isFinite ? $0 : nil } }
     if parts.count == 1, let v = parts[0] { return [v] }
     guard parts.count == 3, let a = parts[0], let b = parts[1], let s = parts[2], s > 0, b >= a else {
-        throw FinemixError("\(name)=\(text): expected start:stop:step with step > 0 and stop ≥ start")
+        throw FinemixError("\(name)=\(text): expected start:stop:step with finite numbers, step > 0 and stop ≥ start")
     }
-    let n = Int(((b - a) / s + 1e-9).rounded(.down))
-    guard n <= 1000 else { throw FinemixError("\(name)=\(text): more than 1000 values") }
+    // Count in Double first: 0:1e300:1e-300 has more steps than Int holds (the conversion traps).
+    let steps = ((b - a) / s + 1e-9).rounded(.down)
+    guard steps.isFinite, steps <= 1000 else { throw FinemixError("\(name)=\(text): more than 1000 values") }
+    let n = Int(steps)
     return (0...n).map { (a + Double($0) * s) * 1e9 }.map { ($0).rounded() / 1e9 }
 }

@@ -71,6 +71,7 @@ struct MixCommand: ParsableCommand {
             let clock = ContinuousClock()
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
+            try CheckpointFolder.checkSameVocabulary(pre: preFolder, victim: victimFolder)
             let spec = try spec()
             var timings: [String: Double] = [:]
             let start = clock.now

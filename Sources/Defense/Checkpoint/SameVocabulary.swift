@@ -1,0 +1,30 @@
+import Foundation
+
+extension CheckpointFolder {
+    /// A victim is mixed with, compared to or purified against the pre-trained model it was
+    /// fine-tuned from, row by row of the word embeddings: both must have one vocabulary. Refuses
+    /// a difference in vocab_size, in the number of vocab.txt lines, or in any line, naming both
+    /// files and both sizes (or the first line that differs).
+    public static func checkSameVocabulary(pre: CheckpointFolder, victim: CheckpointFolder) throws {
+        let a = pre.config.vocabSize, b = victim.config.vocabSize
+        guard a == b else {
+            throw FinemixError("different vocabularies: \(pre.configURL.path) has vocab_size \(a) but \(victim.configURL.path) has vocab_size \(b); the victim must be fine-tuned from this pre-trained model")
+        }
+        let ta = try lines(pre.vocabURL), tb = try lines(victim.vocabURL)
+        guard ta.count == tb.count else {
+            throw FinemixError("different vocabularies: \(pre.vocabURL.path) has \(ta.count) tokens but \(victim.vocabURL.path) has \(tb.count); the victim must be fine-tuned from this pre-trained model")
+        }
+        if let i = ta.indices.first(where: { ta[$0] != tb[$0] }) {
+            throw FinemixError("different vocabularies: line \(i + 1) is '\(ta[i])' in \(pre.vocabURL.path) but '\(tb[i])' in \(victim.vocabURL.path) (both have \(ta.count) tokens); the victim must be fine-tuned from this pre-trained model")
+        }
+    }
+
+    /// vocab.txt's tokens as the tokenizer numbers them (one per line, CR of CRLF dropped).
+    private static func lines(_ url: URL) throws -> [Substring] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw FinemixError("\(url.path): cannot read the vocabulary") }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        return lines.map { $0.last == "\r" ? $0.dropLast() : $0 }
+    }
+}
