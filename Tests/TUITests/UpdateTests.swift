@@ -158,7 +158,7 @@ import Testing
         let n = s.model.monitor.acc.count
         s = run(s, [.engine(.progress(job: "fine-tune", fraction: 0.75, detail: "step 150/200")),
                     .engine(.metric(series: "acc", step: 150, value: 0.9)),
-                    .engine(.log(.warn, "lr warm-up over"))]).0
+                    .engine(.log(.warning, "lr warm-up over"))]).0
         #expect(s.model.header.job?.fraction == 0.75 && s.model.monitor.acc.count == n + 1)
         #expect(s.model.log.last == LogLine(level: .warn, text: "lr warm-up over"))
         s = run(s, [.engine(.finished(job: "fine-tune", summary: "ACC 0.901, ASR 0.104"))]).0

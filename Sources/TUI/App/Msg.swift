@@ -68,6 +68,7 @@ public enum Key: Hashable, Sendable {
     }
 }
 
+import Defense
 import Foundation
 
 public struct MouseEvent: Equatable, Sendable {
@@ -82,18 +83,6 @@ public struct MouseEvent: Equatable, Sendable {
     }
 }
 
-/// What the engine reports while work runs. Plain data, the same shape as the workbench
-/// session's events, so the session maps its events onto these one to one.
-public enum EngineEvent: Equatable, Sendable {
-    /// `fraction` in 0...1; `detail` a short human line ("step 40/120, 1,430 tok/s").
-    case progress(job: String, fraction: Double, detail: String)
-    /// One point of a live series ("loss", "acc", "asr") against the training step.
-    case metric(series: String, step: Int, value: Double)
-    case log(LogLevel, String)
-    case finished(job: String, summary: String)
-    case failed(job: String, message: String)
-}
-
 /// Everything that can happen to the front end.
 public enum Msg: Equatable, Sendable {
     case key(Key)
@@ -101,7 +90,8 @@ public enum Msg: Equatable, Sendable {
     case resize(width: Int, height: Int)
     /// Timer tick, seconds since the runtime started.
     case tick(Double)
-    case engine(EngineEvent)
+    /// What the session reports while work runs (Defense's events, unchanged).
+    case engine(WorkbenchEvent)
     /// A fresh snapshot of the view models from the session (after a command changed things).
     case model(WorkbenchModel)
 }

@@ -1,3 +1,5 @@
+import Defense
+
 /// The pure heart of the front end: one message in, the next state and effects out.
 public enum App {
     public static func update(_ state: State, _ msg: Msg) -> (State, [Effect]) {
@@ -24,7 +26,7 @@ public enum App {
 
     // MARK: engine
 
-    static func apply(_ e: EngineEvent, to s: inout State) {
+    static func apply(_ e: WorkbenchEvent, to s: inout State) {
         switch e {
         case .progress(let job, let fraction, let detail):
             // The session folds its ETA into `detail`; a stale one is worse than none.
@@ -39,7 +41,7 @@ public enum App {
             default: appendLog(&s, LogLine(level: .warn, text: "metric for unknown series '\(series)' ignored"))
             }
         case .log(let level, let text):
-            appendLog(&s, LogLine(level: level, text: text))
+            appendLog(&s, LogLine(level: LogLevel(level), text: text))
         case .finished(let job, let summary):
             s.model.header.job = nil
             appendLog(&s, LogLine(level: .info, text: "\(job): \(summary)"))

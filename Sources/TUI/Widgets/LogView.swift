@@ -1,6 +1,17 @@
+import Defense
+
 /// Severity of a log line.
 public enum LogLevel: String, Equatable, Sendable, CaseIterable {
     case info, warn, error, command
+
+    /// A session event's level; `command` lines are the front end's own echo.
+    public init(_ level: WorkbenchEvent.Level) {
+        switch level {
+        case .info: self = .info
+        case .warning: self = .warn
+        case .error: self = .error
+        }
+    }
 
     public var role: ColorRole {
         switch self {

@@ -28,7 +28,7 @@ public final class ScriptPlayer: @unchecked Sendable {
         paused.toggle()
         let p = paused
         lock.unlock()
-        controller.mailbox.post(.engine(.log(.warn, p ? "walkthrough paused: space resumes, → steps" : "walkthrough resumed")))
+        controller.mailbox.post(.engine(.log(.warning, p ? "walkthrough paused: space resumes, → steps" : "walkthrough resumed")))
         wake.signal()
     }
 

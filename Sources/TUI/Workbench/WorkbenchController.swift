@@ -180,7 +180,7 @@ public final class WorkbenchController: @unchecked Sendable {
                     mailbox.post(.engine(.metric(series: series, step: step, value: value)))
                 }
             case .log(let level, let text):
-                mailbox.post(.engine(.log(level == .info ? .info : (level == .warning ? .warn : .error), text)))
+                mailbox.post(.engine(.log(level, text)))
             case .finished(let job, let summary):
                 mailbox.post(.engine(.log(.info, "\(job): \(summary)")))
             case .failed(let job, let message):
