@@ -73,6 +73,18 @@ import Testing
         #expect(b.stderr.contains("using the victim planted earlier"))
     }
 
+    @Test func scriptsAreCheckedBeforeAnyRuns() throws {
+        try FileManager.default.createDirectory(at: Self.root, withIntermediateDirectories: true)
+        let first = Self.root.appendingPathComponent("first.fm"), second = Self.root.appendingPathComponent("second.fm")
+        try "load pre minilm\n".write(to: first, atomically: true, encoding: .utf8)
+        try "# the walkthrough\ninspect\nmixx 0.3\n".write(to: second, atomically: true, encoding: .utf8)
+        let out = try Binary.run(["run", "--workspace", Self.root.appendingPathComponent("ws").path, first.path, second.path],
+                                 environment: Self.env)
+        #expect(out.status == 1)
+        #expect(out.stderr.contains("second.fm:3: unknown command 'mixx'"), "\(out.stderr)")
+        #expect(!out.stderr.contains("> load pre"), "the first script ran before the second was checked:\n\(out.stderr)")
+    }
+
     @Test func badScriptNamesTheLine() throws {
         let (out, _) = try Self.run("load pre minilm\nmixx 0.3\n", name: "bad")
         #expect(out.status == 1)

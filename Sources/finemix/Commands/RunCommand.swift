@@ -10,13 +10,16 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
 
-    @Argument(help: "The script file.")
-    var script: String?
+    @Argument(help: "Script files, played in order in one session (e.g. a scenario, then a walkthrough).")
+    var scripts: [String] = []
 
     @Flag(help: "List the commands of the language and exit.")
     var commands = false
 
     @OptionGroup var resume: ResumeOptions
+
+    /// One command and where it came from, for messages that name file and line.
+    struct Step { let source: String; let line: Int; let command: Command }
 
     func run() throws {
         if commands {
@@ -24,50 +27,54 @@ struct RunCommand: ParsableCommand {
             return
         }
         let replay = try failing { try resume.replay(workspace: workspace.url) }
-        guard script != nil || replay != nil else { throw ValidationError("a script file is required (or --resume)") }
-        var lines = try failing { () throws -> [(line: Int, command: Command)] in
-            guard let script else { return [] }
-            let url = URL(fileURLWithPath: script)
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw FinemixError("\(script): cannot read the script")
-            }
-            guard let text = String(data: data, encoding: .utf8) else { throw FinemixError("\(script): not UTF-8 text") }
-            let parsed = try CommandParser.parseScript(text, source: script)
-            for (line, c) in parsed {
-                guard let spec = Verbs.spec(c.verb) else {
-                    throw FinemixError("\(script):\(line): unknown command '\(c.verb)'")
+        guard !scripts.isEmpty || replay != nil else { throw ValidationError("a script file is required (or --resume)") }
+        // Every script is read and checked before anything runs: a typo on the last line of the
+        // second file costs nothing.
+        var steps = try failing { () throws -> [Step] in
+            try scripts.flatMap { script -> [Step] in
+                guard let data = FileManager.default.contents(atPath: script) else {
+                    throw FinemixError("\(script): cannot read the script")
                 }
-                do { try spec.validate(c) } catch let e as FinemixError { throw FinemixError("\(script):\(line): \(e.message)") }
+                guard let text = String(data: data, encoding: .utf8) else { throw FinemixError("\(script): not UTF-8 text") }
+                return try CommandParser.parseScript(text, source: script).map { (line, c) in
+                    guard let spec = Verbs.spec(c.verb) else {
+                        throw FinemixError("\(script):\(line): unknown command '\(c.verb)'")
+                    }
+                    do { try spec.validate(c) } catch let e as FinemixError { throw FinemixError("\(script):\(line): \(e.message)") }
+                    return Step(source: script, line: line, command: c)
+                }
             }
-            return parsed
         }
         // Replayed commands come first, numbered in replay order.
         if let replay {
             note("resuming \(replay.journal.path): \(replay.lines.count) commands" + (replay.torn ? " (its torn last line dropped)" : ""))
-            let parsed = try failing { try replay.lines.enumerated().compactMap { (i, l) in try Verbs.parse(l).map { (line: i + 1, command: $0) } } }
-            lines = parsed + lines
+            let parsed = try failing {
+                try replay.lines.enumerated().compactMap { (i, l) in
+                    try Verbs.parse(l).map { Step(source: replay.journal.path, line: i + 1, command: $0) }
+                }
+            }
+            steps = parsed + steps
         }
-        let source = script ?? replay?.journal.path ?? ""
         let ws = workspace.url
         let session = try failing { try Session(workspace: ws, journal: Session.newJournalURL(workspace: ws)) }
         var done: [[String: Any]] = []
         let progress = ProgressPrinter()
-        for (line, command) in lines {
-            note("> \(command)")
+        for step in steps {
+            note("> \(step.command)")
             do {
-                let outcome = try session.execute(command, events: progress.sink)
+                let outcome = try session.execute(step.command, events: progress.sink)
                 progress.finish()
                 note("  \(outcome.message)")
-                done.append(["line": line, "command": command.description, "ok": true, "message": outcome.message,
-                             "results": outcome.results])
+                done.append(["source": step.source, "line": step.line, "command": step.command.description, "ok": true,
+                             "message": outcome.message, "results": outcome.results])
             } catch let e as FinemixError {
                 progress.finish()
-                note("finemix: \(source):\(line): \(e.message)")
+                note("finemix: \(step.source):\(step.line): \(e.message)")
                 throw ExitCode(1)
             }
         }
         let summary = try JSONSerialization.jsonObject(with: JSONEncoder().encode(session.summary))
-        let out: [String: Any] = ["script": script ?? NSNull(), "commands": done, "session": summary,
+        let out: [String: Any] = ["scripts": scripts, "commands": done, "session": summary,
                                   "journal": session.journal?.url.path ?? NSNull()]
         let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: data, as: UTF8.self))
