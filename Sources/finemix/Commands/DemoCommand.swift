@@ -19,16 +19,25 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .long, help: "Plant the victim again instead of using the cached one.")
     var fresh = false
 
+    @Option(name: .long, help: ArgumentHelp("Open this scenario script instead of the built-in one (assets/demo-scenario.fm).", valueName: "FILE"))
+    var scenario: String?
+
+    @Option(name: .long, help: ArgumentHelp("The script --autoplay plays (default assets/walkthrough.fm).", valueName: "FILE"))
+    var walkthrough: String?
+
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
-        let (scenario, walkthrough) = try failing { try DemoAssets.locate() }
+        let needsAssets = scenario == nil || (autoplay && walkthrough == nil)
+        let builtin = needsAssets ? try failing { try DemoAssets.locate() } : nil
+        let scenario = scenario.map { URL(fileURLWithPath: $0) } ?? builtin!.scenario
+        let walkthrough = walkthrough.map { URL(fileURLWithPath: $0) } ?? builtin?.walkthrough
         var start = try failing { ScriptPlayer.lines(of: try readScript(scenario.path)) }
         if fresh {
             // The attack cache key includes `fresh=`: a new token plants a new victim.
             start = start.map { $0.hasPrefix("attack ") ? $0 + " fresh=\(Int(Date().timeIntervalSince1970))" : $0 }
         }
-        let auto = autoplay ? try failing { ScriptPlayer.lines(of: try readScript(walkthrough.path)) } : nil
+        let auto = autoplay ? try failing { ScriptPlayer.lines(of: try readScript(walkthrough!.path)) } : nil
         try WorkbenchLauncher.run(workspace: workspace.url, display: display, start: start, autoplay: auto)
     }
 }
