@@ -19,7 +19,10 @@ enum Attention {
         for i in 0..<S {
             let row = P + i * S
             let m = FastMath.max(row, len)
-            for j in 0..<len { row[j] = FastMath.exp(row[j] - m) }
+            let mv = SIMD8<Float>(repeating: m)
+            var j = 0
+            while j + 8 <= len { FastMath.store(FastMath.exp(FastMath.load(row + j) - mv), row + j); j += 8 }
+            while j < len { row[j] = FastMath.exp(row[j] - m); j += 1 }
             let inv = 1 / FastMath.sum(row, len)
             for j in 0..<len { row[j] *= inv }
         }

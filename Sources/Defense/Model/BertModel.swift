@@ -61,20 +61,36 @@ public final class BertModel: @unchecked Sendable {
 
         for l in 0..<c.numHiddenLayers {
             let o = lay.layers[l], a = acts.layer(l), x = acts.x(l), y = acts.x(l + 1)
-            Linear.forward(a.qkv, x, w[o.qkvW], w[o.qkvB], rows: N, inF: H, outF: 3 * H)
+            // Sublayers end in bias + residual: without dropout both go into the sgemm's C first
+            // (beta 1), saving the zeroing and the separate sum pass. Dropout needs them apart.
+            Linear.prefill(a.qkv, bias: w[o.qkvB], residual: nil, rows: N, cols: 3 * H)
+            Linear.accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
             Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
                               dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
                               shape)
-            Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
-            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
-                .biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
+            let dropA = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
+            if dropA.active {
+                Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
+                dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
+            } else {
+                Linear.prefill(a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
+                Linear.accumulate(a.res1, a.ctx, w[o.attnOutW], rows: N, inF: H, outF: H)
+            }
             LayerNorm.forward(a.h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B],
                               rows: N, cols: H, eps: eps)
-            Linear.forward(a.pre, a.h1, w[o.interW], nil, rows: N, inF: H, outF: I)
-            GELU.forwardBias(acts.ffn, a.pre, bias: w[o.interB], rows: N, cols: I)
-            Linear.forward(a.res2, acts.ffn, w[o.outW], nil, rows: N, inF: I, outF: H)
-            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue))
-                .biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
+            Linear.prefill(a.pre, bias: w[o.interB], residual: nil, rows: N, cols: I)
+            Linear.accumulate(a.pre, a.h1, w[o.interW], rows: N, inF: H, outF: I)
+            // backward and Fine-pruning read the pre-activation; inference overwrites it in place
+            let ffn = acts.training ? acts.ffn : a.pre
+            GELU.forward(ffn, a.pre, count: N * I)
+            let dropF = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue))
+            if dropF.active {
+                Linear.forward(a.res2, ffn, w[o.outW], nil, rows: N, inF: I, outF: H)
+                dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
+            } else {
+                Linear.prefill(a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
+                Linear.accumulate(a.res2, ffn, w[o.outW], rows: N, inF: I, outF: H)
+            }
             LayerNorm.forward(y, mean: a.mean2, rstd: a.rstd2, a.res2, gamma: w[o.ln2G], beta: w[o.ln2B],
                               rows: N, cols: H, eps: eps)
         }

@@ -4,25 +4,34 @@ public enum GELU {
     static let invSqrt2: Float = 0.70710678118654752
     static let invSqrt2Pi: Float = 0.39894228040143268
 
+    @inline(__always) static func gelu(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        0.5 * v * (1 + FastMath.erf(v * invSqrt2))
+    }
+
+    @inline(__always) static func gelu(_ v: Float) -> Float { 0.5 * v * (1 + FastMath.erf(v * invSqrt2)) }
+
     /// x[n] += bias[n % cols] (the pre-activation is kept), out[n] = gelu(x[n]).
     public static func forwardBias(_ out: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
                                    bias: UnsafePointer<Float>, rows: Int, cols: Int) {
         Parallel.forRange(rows, grain: cols) { r in
             for i in r {
                 let xi = x + i * cols, oi = out + i * cols
-                for j in 0..<cols {
-                    let v = xi[j] + bias[j]
-                    xi[j] = v
-                    oi[j] = 0.5 * v * (1 + FastMath.erf(v * invSqrt2))
+                var j = 0
+                while j + 8 <= cols {
+                    let v = FastMath.load(xi + j) + FastMath.load(bias + j)
+                    FastMath.store(v, xi + j); FastMath.store(gelu(v), oi + j); j += 8
                 }
+                while j < cols { let v = xi[j] + bias[j]; xi[j] = v; oi[j] = gelu(v); j += 1 }
             }
         }
     }
 
-    /// out[n] = gelu(x[n]).
+    /// out[n] = gelu(x[n]); out may be x.
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         Parallel.forRange(count) { r in
-            for i in r { let v = x[i]; out[i] = 0.5 * v * (1 + FastMath.erf(v * invSqrt2)) }
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound { FastMath.store(gelu(FastMath.load(x + i)), out + i); i += 8 }
+            while i < r.upperBound { out[i] = gelu(x[i]); i += 1 }
         }
     }
 

@@ -12,6 +12,31 @@ public enum Linear {
         if let bias { addBias(out, bias, rows: rows, cols: outF) }
     }
 
+    /// out[rows, outF] += inp[rows, inF] · W[outF, inF]ᵀ, with `out` already holding the bias (and
+    /// residual) from `prefill`. sgemm with beta 1 skips OpenBLAS's separate pass that zeroes C
+    /// for beta 0, and the bias needs no pass of its own.
+    public static func accumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                  _ weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outF), Int32(inF),
+                    1, inp, Int32(inF), weight, Int32(inF), 1, out, Int32(outF))
+    }
+
+    /// out[i, j] = b[j] (+ residual[i, j]): the starting value of `accumulate`.
+    public static func prefill(_ out: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>,
+                               residual: UnsafePointer<Float>?, rows: Int, cols: Int) {
+        Parallel.forRange(rows, grain: cols) { r in
+            for i in r {
+                let row = out + i * cols
+                if let residual {
+                    let res = residual + i * cols
+                    for j in 0..<cols { row[j] = res[j] + b[j] }
+                } else {
+                    row.update(from: b, count: cols)
+                }
+            }
+        }
+    }
+
     /// dW[outF, inF] += doutᵀ·inp, db[outF] += Σ_rows dout, dinp[rows, inF] = (or +=) dout·W.
     public static func backward(dinp: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
                                 dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
