@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 BIN=${FINEMIX:-.build/release/finemix}
 OUT=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/finemix/victims}
 ONLY=${ONLY:-word clean ep sentence}
-EP_EPOCHS=${EP_EPOCHS:-5}
-EP_LR=${EP_LR:-2}
+EP_EPOCHS=${EP_EPOCHS:-10}
+EP_LR=${EP_LR:-0.5}
 mkdir -p "$OUT"
 COMMON=(--pre minilm --data rt --train-size 3000 --test-size 1000 --epochs 3 --lr 5e-5 --batch 32 --max-length 64 --seed 1 --force)
 

@@ -43,9 +43,11 @@ public enum VictimTraining {
     /// whole poisoned corpus; on a few hundred poisoned rt sentences it barely moves the row
     /// (measured on MiniLM: 18 steps at 5e-2 took ASR 0.68 → 0.82, at 2.0 to 1.00, at 20 to 1.00
     /// with an oscillating loss). The row is renormalised after every step, so a large step only
-    /// turns it faster. scripts/reproduce-attacks.sh records what the acceptance run needed.
-    public static let defaultEPEpochs = 5
-    public static let defaultEPLR = 2.0
+    /// turns it faster, and too large a one overshoots: on the 300 poisoned sentences of the
+    /// acceptance setting (3,000 rt, 10%), 5 epochs at 2.0 oscillated and reached ASR 0.43, while
+    /// 10 epochs at 0.5 reached ASR 1.00 with ACC unchanged (scripts/reproduce-attacks.sh).
+    public static let defaultEPEpochs = 10
+    public static let defaultEPLR = 0.5
 
     /// The pre-trained encoder with a fresh head for `numLabels` classes drawn from `headSeed`.
     /// A head already in the folder is ignored: the attacker starts from the public PLM.
