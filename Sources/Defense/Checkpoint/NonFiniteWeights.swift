@@ -46,3 +46,13 @@ public enum NonFiniteWeights {
         return FinemixError("\(place): \(found.count) tensor\(found.count == 1 ? " holds" : "s hold") NaN or Inf weights: \(shown)\(more). A model with non-finite weights gives NaN outputs; the file is corrupt or was saved from a diverged run")
     }
 }
+
+extension CheckpointFolder {
+    /// Refuses a folder whose weights hold NaN or Inf, naming each such tensor and its count:
+    /// for the paths that read weights without loading a model (inspect's drift, mixing, the
+    /// workbench's load), where they would otherwise turn into NaN drift or a NaN mix.
+    public func requireFiniteWeights() throws {
+        let found = try NonFiniteWeights.scan(weights)
+        if !found.isEmpty { throw NonFiniteWeights.error(found, in: weightsURL.path) }
+    }
+}

@@ -20,11 +20,12 @@ extension CheckpointFolder {
     }
 
     /// vocab.txt's tokens as the tokenizer numbers them (one per line, CR of CRLF dropped).
-    private static func lines(_ url: URL) throws -> [Substring] {
+    /// Split on bytes: in a Swift String "\r\n" is one Character, so splitting on "\n" would miss it.
+    private static func lines(_ url: URL) throws -> [String] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw FinemixError("\(url.path): cannot read the vocabulary") }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return lines.map { $0.last == "\r" ? $0.dropLast() : $0 }
+        var lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
     }
 }

@@ -6,6 +6,7 @@ extension Session {
         let role = c.arguments[0]
         let url = try resolveModelPath(c.arguments[1], events: events)
         let folder = try CheckpointFolder(url)
+        try folder.requireFiniteWeights()
         switch role {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
@@ -14,7 +15,10 @@ extension Session {
             drift = nil
             return Outcome(message: "pre-trained: \(preName) (\(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))")
         case "victim":
-            if let pre { try checkCompatible(pre: pre.config, victim: folder.config, victimPath: url.path) }
+            if let pre {
+                try CheckpointFolder.checkSameVocabulary(pre: pre, victim: folder)
+                try checkCompatible(pre: pre.config, victim: folder.config, victimPath: url.path)
+            }
             guard folder.hasHead else {
                 throw FinemixError("\(url.path): no classifier head (classifier.weight); a fine-tuned classifier is expected as the victim")
             }

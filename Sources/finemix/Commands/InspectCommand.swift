@@ -42,6 +42,9 @@ struct InspectCommand: ParsableCommand {
         let report = try failing {
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
+            try CheckpointFolder.checkSameVocabulary(pre: preFolder, victim: victimFolder)
+            try preFolder.requireFiniteWeights()
+            try victimFolder.requireFiniteWeights()
             let vocabulary = try Drift.vocabularyLines(preFolder.vocabURL)
             return try Drift.report(pre: preFolder.weights, victim: victimFolder.weights, vocabulary: vocabulary,
                                     options: .init(changedThreshold: threshold, topTokens: top, histogramBins: histogram))

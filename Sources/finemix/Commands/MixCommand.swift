@@ -72,6 +72,8 @@ struct MixCommand: ParsableCommand {
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
             try CheckpointFolder.checkSameVocabulary(pre: preFolder, victim: victimFolder)
+            try preFolder.requireFiniteWeights()
+            try victimFolder.requireFiniteWeights()
             let spec = try spec()
             var timings: [String: Double] = [:]
             let start = clock.now
