@@ -102,3 +102,16 @@ static inline void fm_reset_signal_handlers(void) {
 }
 /// Returns the pending signal number (0 if none) and clears it.
 static inline int fm_take_signal(void) { int s = *fm_signal_slot(); *fm_signal_slot() = 0; return s; }
+
+// ---- Can this terminal host the screen? ---------------------------------------------------------
+// 0: yes; 1: TERM names no terminal in the terminfo database (initscr would print its own
+// message and exit); 2: the terminal cannot address the cursor (TERM=dumb, hardcopy), so a
+// full-screen program would only scroll garbage. Checked before initscr touches the terminal.
+extern int setupterm(const char *, int, int *);
+static inline int fm_terminal_check(void) {
+    int err = 0;
+    if (setupterm((const char *)0, STDOUT_FILENO, &err) != 0) return 1;
+    char *cup = tigetstr("cup");
+    if (cup == (char *)0 || cup == (char *)-1) return 2;
+    return 0;
+}

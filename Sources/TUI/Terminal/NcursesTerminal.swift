@@ -10,10 +10,27 @@ public final class NcursesTerminal: TerminalIO {
     public let theme: Theme
     private var last: Canvas?
     private var active = false
+    /// Whether the locale's character set is UTF-8. When it is not (LANG=en_US.ISO-8859-1 and
+    /// the like), every cell beyond ASCII is folded to an ASCII look-alike at the blit, so the
+    /// screen never shows bytes the terminal would misread.
+    public let utf8: Bool
+
+    /// Why this terminal cannot host the full screen (nil: it can). Asked before `init`, which
+    /// would otherwise let ncurses print its own message and exit, or draw garbage on TERM=dumb.
+    public static func unusable() -> String? {
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        switch fm_terminal_check() {
+        case 0: return nil
+        case 1: return term.isEmpty
+            ? "TERM is not set, so the terminal is unknown; set it (e.g. TERM=xterm-256color)"
+            : "TERM=\(term) is not in this system's terminfo database; set TERM to your terminal (e.g. TERM=xterm-256color)"
+        default: return "TERM=\(term) cannot move the cursor, which the full-screen workbench needs; use a terminal emulator, or 'finemix run SCRIPT' headless"
+        }
+    }
 
     /// Starts curses mode. `theme` falls back to 16 colours when the terminal has fewer than it needs.
     public init(theme: Theme, mouse: Bool = true) {
-        TerminalLocale.adopt()
+        utf8 = TerminalLocale.adopt()
         fm_save_termios()
         // ESC must come through quickly: Esc backs out of things, and no one uses Alt here.
         setenv("ESCDELAY", "25", 0)
@@ -63,7 +80,8 @@ public final class NcursesTerminal: TerminalIO {
                 }
                 // Writing the bottom-right cell makes curses try to scroll and return ERR; the
                 // cell is still drawn, so the result is ignored on purpose.
-                _ = fm_put_cell(Int32(run.y), Int32(x), Int32(bitPattern: cell.scalar.value), flags,
+                let scalar = utf8 ? cell.scalar : TerminalLocale.asciiFold(cell.scalar)
+                _ = fm_put_cell(Int32(run.y), Int32(x), Int32(bitPattern: scalar.value), flags,
                                 colors ? Int32(cell.style.role.rawValue) + 1 : 0)
             }
         }

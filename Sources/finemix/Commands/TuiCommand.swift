@@ -76,6 +76,10 @@ enum WorkbenchLauncher {
             note("finemix: the workbench needs a terminal on stdin and stdout (use 'finemix run SCRIPT' headless)")
             throw ExitCode(1)
         }
+        if let problem = NcursesTerminal.unusable() {
+            note("finemix: \(problem)")
+            throw ExitCode(1)
+        }
         let session = try failing { try Session(workspace: workspace, journal: Session.newJournalURL(workspace: workspace)) }
         let keyURL = display.keys.map { URL(fileURLWithPath: $0) } ?? KeyConfig.defaultURL()
         let (keymap, problems) = KeyConfig.load(keyURL)
@@ -85,10 +89,13 @@ enum WorkbenchLauncher {
         for n in notes { model.log.append(LogLine(level: .info, text: n)) }
 
         let ncurses = NcursesTerminal(theme: chosen)
+        if !ncurses.utf8 {
+            model.log.append(LogLine(level: .warn, text: "the locale's character set is not UTF-8: drawing with ASCII only (LANG=C.UTF-8 gives braille charts)"))
+        }
         let tap = KeyTapTerminal(ncurses) { _ in false }
         let runtime = Runtime(terminal: tap,
                               state: State(width: ncurses.width, height: ncurses.height, model: model, keymap: keymap,
-                                           ascii: display.ascii, theme: ncurses.theme.name))
+                                           ascii: display.ascii || !ncurses.utf8, theme: ncurses.theme.name))
         let controller = WorkbenchController(session: session, mailbox: runtime.mailbox)
         runtime.perform = { controller.perform($0) }
         controller.start()
@@ -103,8 +110,17 @@ enum WorkbenchLauncher {
             player.start()
         }
         let exit = runtime.run()
-        // A job may still run on the worker: stop it so the process can end promptly.
+        // A job may still run on the worker: cancel it and give it a moment to stop at its next
+        // step. Then leave with _exit: exit()'s handlers include OpenBLAS's shutdown, which waits
+        // for its threads and hung the process when a signal arrived mid-fine-tune. Nothing is
+        // lost by skipping them: every file goes through AtomicFile and is whole or absent, the
+        // journal included, and the terminal is already restored.
         controller.perform(.cancelJob)
-        if case .signal(let sig) = exit { throw ExitCode(128 + sig) }
+        let idle = DispatchSemaphore(value: 0)
+        controller.submit("") { _ in idle.signal() }
+        _ = idle.wait(timeout: .now() + 5)
+        fflush(nil)
+        if case .signal(let sig) = exit { _exit(128 + sig) }
+        _exit(0)
     }
 }

@@ -32,6 +32,10 @@ struct TuiPreviewCommand: ParsableCommand {
             note("finemix: tui-preview needs a terminal on stdin and stdout")
             throw ExitCode(1)
         }
+        if let problem = NcursesTerminal.unusable() {
+            note("finemix: \(problem)")
+            throw ExitCode(1)
+        }
         let keyURL = keys.map { URL(fileURLWithPath: $0) } ?? KeyConfig.defaultURL()
         let (keymap, problems) = KeyConfig.load(keyURL)
         var model = SampleData.workbench()
@@ -41,7 +45,7 @@ struct TuiPreviewCommand: ParsableCommand {
         let terminal = NcursesTerminal(theme: chosen)
         let runtime = Runtime(terminal: terminal,
                               state: State(width: terminal.width, height: terminal.height, model: model, keymap: keymap,
-                                           ascii: ascii, theme: terminal.theme.name))
+                                           ascii: ascii || !terminal.utf8, theme: terminal.theme.name))
         let simulation = Simulation(mailbox: runtime.mailbox)
         runtime.perform = { effect in
             switch effect {
