@@ -132,7 +132,7 @@ import Testing
         let old = try Self.contents(saved)
         let work = [
             "load pre \(pre.path)", "load victim \(victim.path)", "data rt train=0 clean=16 test=32 max-length=16",
-            "trigger word:cf", "mix 0.5 seed=3", "eval", "finetune epochs=2 batch=8 seed=2", "eval", "save \(saved.path)",
+            "trigger word:cf", "mix 0.5 seed=3", "eval", "finetune epochs=2 batch=8 seed=2", "save \(saved.path)",
         ]
         let script = dir.appendingPathComponent("script.fm"), long = dir.appendingPathComponent("long.fm")
         try Data(work.joined(separator: "\n").utf8).write(to: script)
@@ -167,7 +167,7 @@ import Testing
         try Data("save \(resumed.path)\n".utf8).write(to: again)
         let r = try Binary.run(["run", "--resume", "--journal", url.path, again.path, "--workspace", ws.path], environment: Self.env)
         #expect(r.status == 0, "resume failed: \(r.stderr)")
-        #expect(r.stderr.contains("resuming \(url.path): 8 commands"), "replays all but save:\n\(r.stderr)")
+        #expect(r.stderr.contains("resuming \(url.path): 7 commands"), "replays all but save:\n\(r.stderr)")
         #expect(try Self.variants(r.stdout).count == 3, "victim, mix, fine-tuned")
         #expect(try Data(contentsOf: resumed.appendingPathComponent("model.safetensors")) == new["model.safetensors"],
                 "the resumed fine-tune is not the same weights")
