@@ -19,36 +19,24 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var read: DataReadOptions
     @OptionGroup var inputs: DefenseOptions
+    @OptionGroup var budget: BudgetOptions
+    @OptionGroup var epurOptions: EpurOptions
 
     @Option(name: .long, help: "Fraction of weights kept from the victim by mixing and Fine-mixing.")
     var rho: Double = 0.3
 
-    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
-    var select: String = "random"
 
-    @Option(name: .long, help: "E-PUR: rows reset.")
-    var epurTop: Int = 200
 
-    @Option(name: .long, help: "E-PUR: frequency floor f_min.")
-    var epurFmin: Int = 20
 
     @Option(name: .long, help: "Fine-pruning: fraction of neurons pruned per layer.")
     var pruneRatio: Double = 0.3
 
-    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
-    var epochs: Int = 10
 
-    @Option(name: .long, help: "Learning rate.")
-    var lr: Double = 5e-5
 
-    @Option(name: .long, help: "Batch size.")
-    var batch: Int = 16
 
     @Option(name: .long, help: "Number of seeds.")
     var seeds: Int = 3
 
-    @Option(name: .long, help: "First seed.")
-    var seed: UInt64 = 1
 
     @Option(name: .long, help: "Comma list of rows to run, e.g. finetune,finemix+epur (default: all).")
     var only: String?
@@ -69,9 +57,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         try failing {
             guard seeds >= 1, seeds <= 100 else { throw FinemixError("--seeds must be in 1...100, found \(seeds)") }
-            guard let sel = MixSpec.Select(rawValue: select.lowercased()) else {
-                throw FinemixError("--select '\(select)': expected random, largest or smallest")
-            }
+            let sel = try budget.selection()
             var rows = Self.allRows
             if let only {
                 let wanted = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -82,11 +68,11 @@ struct CompareCommand: ParsableCommand {
                 rows = wanted.compactMap { w in rows.first { Self.key($0.0, $0.1) == w } }
             }
             func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
-                DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurTop, epurFmin: epurFmin,
-                              cleanSize: inputs.cleanSize, epochs: epochs, lr: lr, batch: batch, seed: s,
+                DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
+                              cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: s,
                               pruneRatio: pruneRatio, maxLength: maxLength)
             }
-            try recipe(.finemix, true, seed, maxLength: inputs.maxLength ?? 64).validate()
+            try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let start = Date()
             note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
@@ -96,14 +82,14 @@ struct CompareCommand: ParsableCommand {
                                                              targetLabel: d.target, maxLength: d.maxLength))
             var report = CompareReport(victim: d.victim.url.path, trigger: d.record.recipe.trigger.description,
                                        pre: d.pre.url.path, nClean: d.clean.count, nTest: before.nTest, nAsr: before.nAsr,
-                                       seeds: (0..<seeds).map { seed + UInt64($0) }, rho: rho, select: sel.rawValue,
-                                       epochs: epochs, lr: lr, batch: batch,
-                                       steps: recipe(.finetune, false, seed, maxLength: d.maxLength).fineTune.totalSteps(examples: d.clean.count),
-                                       epurTop: epurTop, epurFmin: epurFmin, pruneRatio: pruneRatio,
+                                       seeds: (0..<seeds).map { budget.seed + UInt64($0) }, rho: rho, select: sel.rawValue,
+                                       epochs: budget.epochs, lr: budget.lr, batch: budget.batch,
+                                       steps: recipe(.finetune, false, budget.seed, maxLength: d.maxLength).fineTune.totalSteps(examples: d.clean.count),
+                                       epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin, pruneRatio: pruneRatio,
                                        command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
                                        before: before, rows: [], seconds: 0)
             for (m, epur) in rows {
-                var row = CompareRow(key: Self.key(m, epur), title: recipe(m, epur, seed, maxLength: d.maxLength).title, runs: [])
+                var row = CompareRow(key: Self.key(m, epur), title: recipe(m, epur, budget.seed, maxLength: d.maxLength).title, runs: [])
                 report.rows.append(row)
                 for s in report.seeds {
                     let r = recipe(m, epur, s, maxLength: d.maxLength)

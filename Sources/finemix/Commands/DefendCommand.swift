@@ -22,6 +22,8 @@ struct DefendCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var read: DataReadOptions
     @OptionGroup var inputs: DefenseOptions
+    @OptionGroup var budget: BudgetOptions
+    @OptionGroup var epurOptions: EpurOptions
 
     @Option(name: .long, help: "finemix, finetune, fineprune, mix, retrain or none.")
     var method: String
@@ -29,32 +31,18 @@ struct DefendCommand: ParsableCommand {
     @Option(name: .long, help: "Fraction of weights kept from the victim, in [0, 1] (finemix, mix).")
     var rho: Double = 0.3
 
-    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
-    var select: String = "random"
 
     @Flag(name: .long, help: "Run E-PUR first: reset the top-scored word-embedding rows to the pre-trained ones.")
     var epur = false
 
-    @Option(name: .long, help: "E-PUR: rows reset.")
-    var epurTop: Int = 200
 
-    @Option(name: .long, help: "E-PUR: frequency floor f_min of the score.")
-    var epurFmin: Int = 20
 
     @Option(name: .long, help: "Fine-pruning: fraction of feed-forward neurons pruned per layer.")
     var pruneRatio: Double = 0.3
 
-    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
-    var epochs: Int = 10
 
-    @Option(name: .long, help: "Learning rate (AdamW, linear decay).")
-    var lr: Double = 5e-5
 
-    @Option(name: .long, help: "Batch size.")
-    var batch: Int = 16
 
-    @Option(name: .long, help: "Seed of the mixing mask, the shuffles and dropout.")
-    var seed: UInt64 = 1
 
     @Option(name: .long, help: "Write the defended checkpoint and defense.json into this folder.")
     var out: String
@@ -66,11 +54,9 @@ struct DefendCommand: ParsableCommand {
         guard let m = DefenseRecipe.Method(rawValue: method.lowercased()) else {
             throw FinemixError("--method '\(method)': expected finemix, finetune, fineprune, mix, retrain or none")
         }
-        guard let s = MixSpec.Select(rawValue: select.lowercased()) else {
-            throw FinemixError("--select '\(select)': expected random, largest or smallest")
-        }
-        let r = DefenseRecipe(method: m, rho: rho, select: s, epur: epur, epurTop: epurTop, epurFmin: epurFmin,
-                              cleanSize: inputs.cleanSize, epochs: epochs, lr: lr, batch: batch, seed: seed,
+        let s = try budget.selection()
+        let r = DefenseRecipe(method: m, rho: rho, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
+                              cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
                               pruneRatio: pruneRatio, maxLength: maxLength)
         try r.validate()
         return r

@@ -23,6 +23,41 @@ struct DefenseOptions: ParsableArguments {
     var maxLength: Int?
 }
 
+/// The mixing choice and fine-tuning budget that defend, sweep and compare share, so one budget
+/// means the same thing in every table.
+struct BudgetOptions: ParsableArguments {
+    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
+    var select: String = "random"
+
+    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
+    var epochs: Int = 10
+
+    @Option(name: .long, help: "Learning rate (AdamW, linear decay).")
+    var lr: Double = 5e-5
+
+    @Option(name: .long, help: "Batch size.")
+    var batch: Int = 16
+
+    @Option(name: .long, help: "Seed of the mixing mask, the shuffles and dropout (compare: the first of its seeds).")
+    var seed: UInt64 = 1
+
+    func selection() throws -> MixSpec.Select {
+        guard let s = MixSpec.Select(rawValue: select.lowercased()) else {
+            throw FinemixError("--select '\(select)': expected random, largest or smallest")
+        }
+        return s
+    }
+}
+
+/// E-PUR's two knobs where a defence may run it first (defend, compare).
+struct EpurOptions: ParsableArguments {
+    @Option(name: .long, help: "E-PUR: rows reset.")
+    var epurTop: Int = 200
+
+    @Option(name: .long, help: "E-PUR: frequency floor f_min of the score.")
+    var epurFmin: Int = 20
+}
+
 /// The loaded inputs of a defence.
 struct DefenseInputs {
     var pre: CheckpointFolder

@@ -18,27 +18,18 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var read: DataReadOptions
     @OptionGroup var inputs: DefenseOptions
+    @OptionGroup var budget: BudgetOptions
 
     @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1].")
     var rho: String = "0:1:0.1"
 
-    @Option(name: .long, help: "Mixing selection: random, largest or smallest.")
-    var select: String = "random"
 
     @Flag(name: .long, help: "E-PUR before mixing.")
     var epur = false
 
-    @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
-    var epochs: Int = 10
 
-    @Option(name: .long, help: "Learning rate.")
-    var lr: Double = 5e-5
 
-    @Option(name: .long, help: "Batch size.")
-    var batch: Int = 16
 
-    @Option(name: .long, help: "Seed of the masks, shuffles and dropout.")
-    var seed: UInt64 = 1
 
     @Option(name: .long, help: "Automatic rule: held-out ACC within this many points (fraction) of rho = 1's.")
     var tolerance: Double = 0.02
@@ -70,13 +61,11 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         try failing {
             let rhos = try parseRhoList(rho)
-            guard let sel = MixSpec.Select(rawValue: select.lowercased()) else {
-                throw FinemixError("--select '\(select)': expected random, largest or smallest")
-            }
+            let sel = try budget.selection()
             guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
             func recipe(_ m: DefenseRecipe.Method, _ r: Double, maxLength: Int) -> DefenseRecipe {
-                DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: epochs, lr: lr,
-                              batch: batch, seed: seed, maxLength: maxLength)
+                DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr,
+                              batch: budget.batch, seed: budget.seed, maxLength: maxLength)
             }
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
@@ -173,7 +162,7 @@ struct SweepCommand: ParsableCommand {
                 }
             }
             let r = Report(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : min(heldOut, d.heldOut.count), epur: epur,
-                           seed: seed, select: select, epochs: epochs, lr: lr, batch: batch, tolerance: tolerance, before: before,
+                           seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance, before: before,
                            points: points, autoRho: auto, command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
