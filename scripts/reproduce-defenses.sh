@@ -10,13 +10,17 @@ cd "$(dirname "$0")/.."
 BIN=${FINEMIX:-.build/release/finemix}
 V=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/finemix/victims}
 OUT=docs/results
-ONLY=${ONLY:-compare64 sweepmix64 sweep64 compare256 sweep256 ep sentence}
+ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 sweep256 ep sentence}
 SEEDS=${SEEDS:-1}
 TL=${TEST_LIMIT:-500}
 ROWS=finetune,finemix,fineprune,finemix+epur,finetune+epur,fineprune+epur,mix,mix+epur,none+epur,retrain
 mkdir -p "$OUT"
 want() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
+# Table 1: the main rows, three seeds, the full test split.
+want compare64x3 && "$BIN" compare --victim "$V/word" --clean-size 64 --seeds 3 \
+  --only finetune,fineprune,finemix,finemix+epur,mix,none+epur \
+  --markdown "$OUT/compare-word-64-3seeds.md" --json "$OUT/compare-word-64-3seeds.json"
 want compare64 && "$BIN" compare --victim "$V/word" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
   --markdown "$OUT/compare-word-64.md" --json "$OUT/compare-word-64.json"
 want sweepmix64 && "$BIN" sweep --victim "$V/word" --clean-size 64 --test-limit "$TL" --rho 0:1:0.1 --mix-only \
@@ -27,8 +31,11 @@ want compare256 && "$BIN" compare --victim "$V/word" --clean-size 256 --seeds "$
   --markdown "$OUT/compare-word-256.md" --json "$OUT/compare-word-256.json"
 want sweep256 && "$BIN" sweep --victim "$V/word" --clean-size 256 --test-limit "$TL" --rho 1,0.1,0.5,0.2,0.3 \
   --csv "$OUT/sweep-finemix-word-256.csv" --json "$OUT/sweep-finemix-word-256.json"
-want ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
+# Tables 5 and 6: one seed, the full test split.
+want ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size 64 --seeds 1 \
+  --only finetune,finemix,finetune+epur,finemix+epur,none+epur \
   --markdown "$OUT/compare-ep-64.md" --json "$OUT/compare-ep-64.json"
-want sentence && [ -d "$V/sentence" ] && "$BIN" compare --victim "$V/sentence" --clean-size 64 --seeds "$SEEDS" --test-limit "$TL" --only "$ROWS" \
+want sentence && [ -d "$V/sentence" ] && "$BIN" compare --victim "$V/sentence" --clean-size 64 --seeds 1 \
+  --only finetune,finemix,fineprune,finemix+epur \
   --markdown "$OUT/compare-sentence-64.md" --json "$OUT/compare-sentence-64.json"
 true
