@@ -124,6 +124,9 @@ import Testing
         #expect(s.contains("# 1 Layers =") && s.contains("+ 4 Monitor -"))
         #expect(!hasBraille(s))
         #expect(!s.contains("█") && !s.contains("┌"))
+        // --ascii means every cell, text included (·, ρ, Δ are folded too)
+        let odd = s.unicodeScalars.filter { !$0.isASCII }
+        #expect(odd.isEmpty, "non-ASCII under --ascii: \(String(String.UnicodeScalarView(odd.prefix(20))))")
         let after = try t.wait { exitStatus($0) != nil }
         #expect(exitStatus(after) == 143)
         #expect(try t.terminalRestored())

@@ -38,6 +38,25 @@ import Testing
         try t.type(line)
     }
 
+    /// An 8-colour terminal (TERM=xterm) gets the 16-colour theme, and --ascii draws only ASCII,
+    /// on the real engine with the real MiniLM loaded.
+    @Test func eightColourTerminalAndAsciiOnTheRealEngine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb16-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let t = try Tmux(width: 100, height: 30)
+        try t.type("TERM=xterm FINEMIX_CACHE=\(Self.cache) \(Binary.url.path) tui --pre minilm --ascii --workspace \(dir.path); echo EXIT=$?")
+        let s = try t.wait(60) { $0.contains("load finished") }
+        #expect(s.contains("load finished: pre-trained: all-MiniLM-L6-v2"), "MiniLM did not load:\n\(s)")
+        #expect(s.contains("16 ascii 100×30") || s.contains("16 ascii 100x30"), "not the 16-colour theme in ASCII:\n\(s)")
+        let screen = s.split(separator: "\n").filter { !$0.contains("EXIT=") && !$0.contains("FINEMIX_CACHE") }.joined(separator: "\n")
+        let odd = screen.unicodeScalars.filter { !$0.isASCII }
+        #expect(odd.isEmpty, "non-ASCII under --ascii: \(String(String.UnicodeScalarView(odd.prefix(20))))")
+        try t.keys("q")
+        let after = try t.wait(10) { self.exitStatus($0) != nil }
+        #expect(exitStatus(after) == 0)
+        #expect(try t.terminalRestored())
+    }
+
     @Test func realWorkbenchDefenceUnderTmux() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wbtmux-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -14,6 +14,9 @@ public final class NcursesTerminal: TerminalIO {
     /// the like), every cell beyond ASCII is folded to an ASCII look-alike at the blit, so the
     /// screen never shows bytes the terminal would misread.
     public let utf8: Bool
+    /// Set by `--ascii`: every cell is folded to ASCII even on a UTF-8 terminal, so the promise
+    /// "ASCII only" covers text (·, ρ, Δ) and not just the box and chart glyphs.
+    public var asciiOnly = false
 
     /// Why this terminal cannot host the full screen (nil: it can). Asked before `init`, which
     /// would otherwise let ncurses print its own message and exit, or draw garbage on TERM=dumb.
@@ -80,7 +83,7 @@ public final class NcursesTerminal: TerminalIO {
                 }
                 // Writing the bottom-right cell makes curses try to scroll and return ERR; the
                 // cell is still drawn, so the result is ignored on purpose.
-                let scalar = utf8 ? cell.scalar : TerminalLocale.asciiFold(cell.scalar)
+                let scalar = utf8 && !asciiOnly ? cell.scalar : TerminalLocale.asciiFold(cell.scalar)
                 _ = fm_put_cell(Int32(run.y), Int32(x), Int32(bitPattern: scalar.value), flags,
                                 colors ? Int32(cell.style.role.rawValue) + 1 : 0)
             }

@@ -89,6 +89,7 @@ enum WorkbenchLauncher {
         for n in notes { model.log.append(LogLine(level: .info, text: n)) }
 
         let ncurses = NcursesTerminal(theme: chosen)
+        ncurses.asciiOnly = display.ascii
         if !ncurses.utf8 {
             model.log.append(LogLine(level: .warn, text: "the locale's character set is not UTF-8: drawing with ASCII only (LANG=C.UTF-8 gives braille charts)"))
         }
