@@ -78,5 +78,17 @@ import Testing
         s = try t.wait(10) { printed($0) }
         #expect(s.split(separator: "\n").contains("EXIT=0"), "exit:\n\(s)")
         #expect(try t.terminalRestored())
+
+        // A later start by hand (no autoplay) finds the planted victim and opens on its drift map.
+        try t.run(["send-keys", "-t", "main", "clear", "Enter"])
+        let started = Date()
+        try t.type("FINEMIX_CACHE=\(Self.cache) \(Binary.url.path) demo --scenario \(scenario.path) --workspace \(ws); echo EXIT=$?")
+        s = try t.wait(120) { $0.contains("encoder.layer.5") && $0.contains("inspect: drift of victim") }
+        #expect(s.contains("encoder.layer.5"), "no drift map on the first screen:\n\(s)")
+        #expect(s.contains("using the victim planted earlier"), "the victim was planted again:\n\(s)")
+        FileHandle.standardError.write(Data("demo (victim cached): drift map on screen after \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n".utf8))
+        try t.keys("q")
+        s = try t.wait(10) { printed($0) }
+        #expect(s.split(separator: "\n").contains("EXIT=0"), "exit:\n\(s)")
     }
 }

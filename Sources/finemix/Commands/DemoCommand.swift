@@ -38,6 +38,9 @@ struct DemoCommand: ParsableCommand {
             start = start.map { $0.hasPrefix("attack ") ? $0 + " fresh=\(Int(Date().timeIntervalSince1970))" : $0 }
         }
         let auto = autoplay ? try failing { ScriptPlayer.lines(of: try readScript(walkthrough!.path)) } : nil
+        // Opened by hand, the first screen shows the victim's drift map, as `tui --victim` does;
+        // the walkthrough inspects as one of its steps, after its caption.
+        if auto == nil { start.append("inspect") }
         try WorkbenchLauncher.run(workspace: workspace.url, display: display, start: start, autoplay: auto)
     }
 }
