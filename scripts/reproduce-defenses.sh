@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BIN=${FINEMIX:-.build/release/finemix}
 V=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/finemix/victims}
 OUT=docs/results
-ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 sweep256 ep sentence}
+ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 sweep256 ep sentence sweepsentence}
 SEEDS=${SEEDS:-1}
 TL=${TEST_LIMIT:-500}
 ROWS=finetune,finemix,fineprune,finemix+epur,finetune+epur,fineprune+epur,mix,mix+epur,none+epur,retrain
@@ -38,4 +38,6 @@ want ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size 64 --s
 want sentence && [ -d "$V/sentence" ] && "$BIN" compare --victim "$V/sentence" --clean-size 64 --seeds 1 \
   --only finetune,finemix,fineprune,finemix+epur \
   --markdown "$OUT/compare-sentence-64.md" --json "$OUT/compare-sentence-64.json"
+want sweepsentence && [ -d "$V/sentence" ] && "$BIN" sweep --victim "$V/sentence" --clean-size 64 --rho 1,0.1,0.2,0.3 \
+  --csv "$OUT/sweep-finemix-sentence-64.csv" --json "$OUT/sweep-finemix-sentence-64.json"
 true
