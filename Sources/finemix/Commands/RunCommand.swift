@@ -32,11 +32,7 @@ struct RunCommand: ParsableCommand {
         // second file costs nothing.
         var steps = try failing { () throws -> [Step] in
             try scripts.flatMap { script -> [Step] in
-                guard let data = FileManager.default.contents(atPath: script) else {
-                    throw FinemixError("\(script): cannot read the script")
-                }
-                guard let text = String(data: data, encoding: .utf8) else { throw FinemixError("\(script): not UTF-8 text") }
-                return try CommandParser.parseScript(text, source: script).map { (line, c) in
+                try CommandParser.parseScript(try readScript(script), source: script).map { (line, c) in
                     guard let spec = Verbs.spec(c.verb) else {
                         throw FinemixError("\(script):\(line): unknown command '\(c.verb)'")
                     }
