@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BIN=${FINEMIX:-.build/release/finemix}
 V=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/finemix/victims}
 OUT=docs/results
-ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 sweep256 ep sentence sweepsentence}
+ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 compare256x3 sweep256 ep ep256 sentence sentence256 sweepsentence}
 SEEDS=${SEEDS:-1}
 TL=${TEST_LIMIT:-500}
 ROWS=finetune,finemix,fineprune,finemix+epur,finetune+epur,fineprune+epur,mix,mix+epur,none+epur,retrain
@@ -31,13 +31,20 @@ want compare256 && "$BIN" compare --victim "$V/word" --clean-size 256 --seeds "$
   --markdown "$OUT/compare-word-256.md" --json "$OUT/compare-word-256.json"
 want sweep256 && "$BIN" sweep --victim "$V/word" --clean-size 256 --test-limit "$TL" --rho 1,0.1,0.5,0.2,0.3 \
   --csv "$OUT/sweep-finemix-word-256.csv" --json "$OUT/sweep-finemix-word-256.json"
-# Tables 5 and 6: one seed, the full test split.
-want ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size 64 --seeds 1 \
-  --only finetune,finemix,finetune+epur,finemix+epur,none+epur \
-  --markdown "$OUT/compare-ep-64.md" --json "$OUT/compare-ep-64.json"
-want sentence && [ -d "$V/sentence" ] && "$BIN" compare --victim "$V/sentence" --clean-size 64 --seeds 1 \
-  --only finetune,finemix,fineprune,finemix+epur \
-  --markdown "$OUT/compare-sentence-64.md" --json "$OUT/compare-sentence-64.json"
+# Table 4b: 256 clean sentences, three seeds, the full test split.
+want compare256x3 && "$BIN" compare --victim "$V/word" --clean-size 256 --seeds 3 \
+  --only finetune,fineprune,finemix,finemix+epur \
+  --markdown "$OUT/compare-word-256-3seeds.md" --json "$OUT/compare-word-256-3seeds.json"
+# Tables 5 and 6: three seeds, the full test split, clean sets of 64 and 256.
+for n in 64 256; do
+  ep=ep; sent=sentence; [ $n = 64 ] || { ep=ep$n; sent=sentence$n; }
+  want $ep && [ -d "$V/ep" ] && "$BIN" compare --victim "$V/ep" --clean-size $n --seeds 3 \
+    --only finetune,finemix,finetune+epur,finemix+epur,none+epur \
+    --markdown "$OUT/compare-ep-$n.md" --json "$OUT/compare-ep-$n.json"
+  want $sent && [ -d "$V/sentence" ] && "$BIN" compare --victim "$V/sentence" --clean-size $n --seeds 3 \
+    --only finetune,finemix,fineprune,finemix+epur \
+    --markdown "$OUT/compare-sentence-$n.md" --json "$OUT/compare-sentence-$n.json"
+done
 want sweepsentence && [ -d "$V/sentence" ] && "$BIN" sweep --victim "$V/sentence" --clean-size 64 --rho 1,0.1,0.2,0.3 \
   --csv "$OUT/sweep-finemix-sentence-64.csv" --json "$OUT/sweep-finemix-sentence-64.json"
 true

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Defense
 
@@ -54,5 +55,17 @@ import Testing
         #expect(try parseRange("0:1:0.1", name: "rho").count == 11)
         #expect(try parseRange("0.3", name: "rho") == [0.3])
         #expect(throws: FinemixError.self) { try parseRange("1:0:0.1", name: "rho") }
+    }
+
+    /// The README's command reference is hand-written; this keeps it from drifting from the table
+    /// the parser, the palette and `finemix run --commands` read.
+    @Test func readmeListsEveryVerbWithItsUsage() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../README.md").standardizedFileURL
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        for spec in Verbs.all {
+            let row = "| `\(spec.usage.replacingOccurrences(of: "|", with: "\\|"))` | \(spec.summary) |"
+            #expect(text.contains(row), "README.md lacks the row: \(row)")
+        }
     }
 }

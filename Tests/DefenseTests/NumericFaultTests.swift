@@ -63,7 +63,9 @@ import Testing
         }
         // sweep's range: values past 1, non-finite ends and step counts that overflow Int.
         #expect(try parseRange("0:2:0.5", name: "rho").contains { !(0...1).contains($0) })
-        for bad in ["0:inf:0.1", "nan:1:0.1", "0:1:0", "0:1:-0.1", "1:0:0.1", "0:1e300:1e-300", "0:1:1e-300"] {
+        #expect(try parseRange("1, 0.1,0.3", name: "rho") == [1, 0.1, 0.3])
+        for bad in ["0:inf:0.1", "nan:1:0.1", "0:1:0", "0:1:-0.1", "1:0:0.1", "0:1e300:1e-300", "0:1:1e-300",
+                    "0.1,x", "0.1,,0.3", "nan,0.5", "0.5,inf", ""] {
             let m = Self.message { _ = try parseRange(bad, name: "rho") }
             #expect(m.hasPrefix("rho=\(bad): "), "\(bad): \(m)")
         }

@@ -56,11 +56,24 @@ extension Command {
     }
 }
 
-/// A range `start:stop:step` (inclusive of stop when it lands on it), as in `sweep rho=0:1:0.1`.
+/// Values for a sweep: a range `start:stop:step` (inclusive of stop when it lands on it, as in
+/// `sweep rho=0:1:0.1`), a comma list (`1,0.1,0.3`, in that order) or one number. The workbench's
+/// `sweep` and `finemix sweep --rho` read it the same way.
 public func parseRange(_ text: String, name: String) throws -> [Double] {
-    // Double() also reads "nan" and "inf"; a range needs finite ends.
-    let parts = text.split(separator: ":").map { Double($0).flatMap { $0.isFinite ? $0 : nil } }
-    if parts.count == 1, let v = parts[0] { return [v] }
+    // Double() also reads "nan" and "inf"; every value and both ends must be finite.
+    func number(_ s: Substring) -> Double? {
+        Double(s.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
+    }
+    guard text.contains(":") else {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        return try items.map { item in
+            guard let v = number(item) else {
+                throw FinemixError("\(name)=\(text): '\(item)' is not a finite number (expected start:stop:step or a comma list)")
+            }
+            return v
+        }
+    }
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(number)
     guard parts.count == 3, let a = parts[0], let b = parts[1], let s = parts[2], s > 0, b >= a else {
         throw FinemixError("\(name)=\(text): expected start:stop:step with finite numbers, step > 0 and stop ≥ start")
     }

@@ -44,9 +44,7 @@ extension Session {
     func finetune(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
         let v = try requireCurrent()
         let d = try requireData()
-        let recipe = FineTuneRecipe(epochs: try c.int("epochs", default: 10, in: 1...10_000),
-                                    lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 16, in: 1...4096),
-                                    maxLength: d.maxLength, seed: UInt64(try c.int("seed", default: 1, in: 0...Int.max)))
+        let recipe = try fineTuneRecipe(c, maxLength: d.maxLength)
         let model = try materialise(v)
         let tokenizer = try self.tokenizer()
         // Live ACC/ASR on a fixed probe subset, so the Monitor moves during the run.
@@ -96,18 +94,22 @@ extension Session {
         let rhos = try parseRange(c.options["rho"] ?? "0:1:0.1", name: "rho")
         guard rhos.allSatisfy({ (0...1).contains($0) }) else { throw FinemixError("sweep: every ρ must lie in [0, 1]") }
         let tune = try c.flag("finetune", default: false)
+        // The same budget, selection and seed options as `finetune` and `mix`, with their defaults.
+        let recipe = try fineTuneRecipe(c, maxLength: d.maxLength)
+        let select = try MixSpec.Select(rawValue: c.choice("select", default: "random", from: MixSpec.Select.allCases.map(\.rawValue)))!
         let tokenizer = try self.tokenizer()
         let asr = try asrSet() ?? []
         var points: [SweepPoint] = []
+        var steps = 0
         for (i, rho) in rhos.enumerated() {
             try cancel.check()
             events(.progress(job: "sweep", fraction: Double(i) / Double(rhos.count), detail: "ρ = \(fmt(rho))"))
-            let mixed = try MixedWeights(pre: pre.weights, victim: victim.weights, spec: MixSpec(rho: rho, seed: 1))
+            let mixed = try MixedWeights(pre: pre.weights, victim: victim.weights, spec: MixSpec(rho: rho, select: select, seed: recipe.seed))
             let model = try materialise(Variant(name: "sweep", recipe: [], weights: mixed, config: victim.config))
             if tune {
-                try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean,
-                                 recipe: FineTuneRecipe(epochs: 10, lr: 5e-5, batch: 16, maxLength: d.maxLength, seed: 1),
-                                 job: "sweep ρ=\(fmt(rho))", events: { e in if case .log = e { events(e) } }, cancel: cancel)
+                steps = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean,
+                                 recipe: recipe,
+                                 job: "sweep ρ=\(fmt(rho))", events: { e in if case .log = e { events(e) } }, cancel: cancel).steps
             }
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.split.test, asrSet: asr,
                                            targetLabel: poison?.targetLabel, maxLength: d.maxLength)
@@ -120,9 +122,11 @@ extension Session {
             if let a = r.asr { events(.metric(series: "sweep-asr", step: i, value: a)) }
         }
         let chosen = Session.automaticRho(points)
-        return Outcome(message: "sweep over \(rhos.count) values of ρ (\(tune ? "Fine-mixing" : "mixing only"))"
+        var results = ["steps": Double(steps)]
+        if let chosen { results["auto_rho"] = chosen }
+        return Outcome(message: "sweep over \(rhos.count) values of ρ (\(tune ? "Fine-mixing, \(steps) steps each" : "mixing only"))"
                        + (chosen.map { "; automatic rule picks ρ = \(fmt($0))" } ?? ""),
-                       results: chosen.map { ["auto_rho": $0] } ?? [:])
+                       results: results)
     }
 
     /// method.md: the smallest ρ whose held-out clean ACC is within `tolerance` of the victim's
@@ -133,6 +137,13 @@ extension Session {
     }
 
     // MARK: helpers
+
+    /// `finetune`'s budget options (and `sweep`'s, which fine-tunes the same way).
+    func fineTuneRecipe(_ c: Command, maxLength: Int) throws -> FineTuneRecipe {
+        FineTuneRecipe(epochs: try c.int("epochs", default: 10, in: 1...10_000),
+                       lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 16, in: 1...4096),
+                       maxLength: maxLength, seed: UInt64(try c.int("seed", default: 1, in: 0...Int.max)))
+    }
 
     var probeSize: Int { 200 }
 

@@ -117,25 +117,10 @@ struct DefenseInputs {
     }
 }
 
-/// Parses `a:b:step` (inclusive, rounded to the step's decimals) or a comma list.
+/// `--rho`: a range, a comma list or one value (Defense's parseRange), each in [0, 1].
 func parseRhoList(_ text: String) throws -> [Double] {
-    let values: [Double]
-    if text.contains(":") {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0) }
-        guard parts.count == 3, let a = parts[0], let b = parts[1], let s = parts[2], s > 0, a <= b else {
-            throw FinemixError("--rho '\(text)': expected FROM:TO:STEP with STEP > 0 and FROM ≤ TO, e.g. 0:1:0.1")
-        }
-        let n = Int(((b - a) / s + 1e-9).rounded(.down))
-        guard n <= 1000 else { throw FinemixError("--rho '\(text)': \(n + 1) values; at most 1001") }
-        values = (0...n).map { (((a + Double($0) * s) * 1e9).rounded() / 1e9) }
-    } else {
-        values = try text.split(separator: ",").map {
-            guard let v = Double($0.trimmingCharacters(in: .whitespaces)) else { throw FinemixError("--rho '\(text)': '\($0)' is not a number") }
-            return v
-        }
-    }
-    guard !values.isEmpty else { throw FinemixError("--rho '\(text)': no values") }
-    for v in values where !(v.isFinite && v >= 0 && v <= 1) { throw FinemixError("--rho \(v): every ρ must lie in [0, 1]") }
+    let values = try parseRange(text, name: "--rho")
+    for v in values where !(0...1).contains(v) { throw FinemixError("--rho \(v): every ρ must lie in [0, 1]") }
     return values
 }
 

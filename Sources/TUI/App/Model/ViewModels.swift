@@ -94,7 +94,7 @@ public struct MixerModel: Equatable, Sendable {
     public var scope: MixScope
     public var layers: [MixPreviewRow]
 
-    public init(rho: Double = 0.3, select: SelectionRule = .random, seed: Int = 7, scope: MixScope = .global,
+    public init(rho: Double = 0.3, select: SelectionRule = .random, seed: Int = 1, scope: MixScope = .global,
                 layers: [MixPreviewRow] = []) {
         self.rho = rho
         self.select = select
