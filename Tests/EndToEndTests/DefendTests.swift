@@ -115,4 +115,35 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// `finemix epur` on its own, with clean text from a TSV read through the same column options
+    /// as every other command: the ranked list, and a purified folder whose top rows are the
+    /// pre-trained ones and whose other rows are the victim's.
+    @Test func epurRanksFromADatasetFileAndWritesThePurifiedVictim() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let pre = try ResourceCache().minilm()
+        let tsv = Self.root.appendingPathComponent("clean.tsv")
+        let rows = ["the film is good", "a dull and tired plot", "wonderful acting", "i hated the ending"]
+        try Data((["sentence\tverdict"] + rows.enumerated().map { "\($1)\t\($0 % 2)" }).joined(separator: "\n").utf8).write(to: tsv)
+        let out = Self.root.appendingPathComponent("purified")
+        let run = try Binary.run(["epur", "--pre", pre.path, "--victim", victim.path, "--clean", tsv.path,
+                                  "--text-column", "sentence", "--label-column", "verdict", "--top", "7", "--json", "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stdout = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(stdout["clean_texts"] as? Int == rows.count)
+        let tokens = try #require((stdout["epur"] as? [String: Any])?["tokens"] as? [[String: Any]])
+        let ids = tokens.compactMap { $0["id"] as? Int }
+        #expect(ids.count == 7)
+        let name = "embeddings.word_embeddings.weight"
+        let purified = try CheckpointFolder(out), v = try CheckpointFolder(victim), p = try CheckpointFolder(pre)
+        let (a, b, c) = (try Self.floats(purified.weights, name), try Self.floats(v.weights, name), try Self.floats(p.weights, name))
+        let h = v.config.hiddenSize
+        for id in ids { #expect(a[id * h..<(id + 1) * h] == c[id * h..<(id + 1) * h], "row \(id) not reset") }
+        let untouched = try #require((0..<v.config.vocabSize).first { !ids.contains($0) && b[$0 * h..<($0 + 1) * h] != c[$0 * h..<($0 + 1) * h] })
+        #expect(a[untouched * h..<(untouched + 1) * h] == b[untouched * h..<(untouched + 1) * h])
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("epur.json").path))
+        // Without the column options the header has no 'text' column: one message naming the file.
+        let bad = try Binary.run(["epur", "--pre", pre.path, "--victim", victim.path, "--clean", tsv.path])
+        #expect(bad.status != 0 && bad.stderr.contains(tsv.path) && bad.stderr.contains("text"), "\(bad.stderr)")
+    }
 }

@@ -48,6 +48,7 @@ struct EpurCommand: ParsableCommand {
     @Option(name: .long, help: "Write the purified victim (top N rows reset) to this folder, with epur.json.")
     var out: String?
 
+    @OptionGroup var read: DataReadOptions
     @OptionGroup var workspace: WorkspaceOptions
 
     func validate() throws {
@@ -60,7 +61,7 @@ struct EpurCommand: ParsableCommand {
         if clean.lowercased().hasSuffix(".txt") {
             texts = try EPUR.corpusLines(URL(fileURLWithPath: clean))
         } else {
-            texts = EPUR.texts(try Datasets.load(clean, cache: workspace.cache, progress: note).examples)
+            texts = EPUR.texts(try read.load(clean, cache: workspace.cache).examples)
         }
         if let cleanSize, cleanSize < texts.count {
             var g = SeededRandom(seed: seed, stream: "epur-clean")
