@@ -10,15 +10,18 @@ enum TinySentiment {
         BertTokenizer(vocab: try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
     }
 
-    static var config: BertConfig {
+    static var config: BertConfig { config() }
+
+    /// The tiny BERT (hidden 16, 2 layers, 4 heads, 2 labels); other tests size its vocabulary and positions.
+    static func config(vocab: Int = 5 + words.count, positions: Int = 32) -> BertConfig {
         var c = BertConfig()
-        c.vocabSize = 5 + words.count; c.hiddenSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 4
-        c.intermediateSize = 32; c.maxPositionEmbeddings = 32
+        c.vocabSize = vocab; c.hiddenSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 4
+        c.intermediateSize = 32; c.maxPositionEmbeddings = positions
         c.setLabels(2)
         return c
     }
 
-    static func model(seed: UInt64 = 1) -> BertModel {
+    static func model(_ config: BertConfig = config, seed: UInt64 = 1) -> BertModel {
         let m = BertModel(config: config)
         m.params.initialiseRandomly(seed: seed)
         return m

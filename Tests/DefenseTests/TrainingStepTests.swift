@@ -5,19 +5,9 @@ import Testing
 /// The training step's promises: reproducible, stops on NaN with weights intact, freezing and
 /// pruning hold, and it learns.
 @Suite struct TrainingStepTests {
-    static var config: BertConfig {
-        var c = BertConfig()
-        c.vocabSize = 40; c.hiddenSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 4
-        c.intermediateSize = 32; c.maxPositionEmbeddings = 16
-        c.setLabels(2)
-        return c
-    }
+    static let config = TinySentiment.config(vocab: 40, positions: 16)
 
-    static func model(seed: UInt64 = 1) -> BertModel {
-        let m = BertModel(config: config)
-        m.params.initialiseRandomly(seed: seed)
-        return m
-    }
+    static func model(seed: UInt64 = 1) -> BertModel { TinySentiment.model(config, seed: seed) }
 
     /// Label 1 when token 5 occurs, else 0; lengths vary so padding is exercised.
     static func batch(_ k: Int) -> Batch {
