@@ -55,6 +55,22 @@ import Testing
         #expect(c[p.x, p.y].scalar != " ")
     }
 
+    @Test func paddingNeverMakesANonNegativeAxisNegative() {
+        // A loss falling to nearly 0: the 5% padding below would read -0.03.
+        let loss = LineChart(series: [LineChart.Series("loss", [SeriesPoint(0, 0.7), SeriesPoint(1, 0.3), SeriesPoint(2, 0.002)], role: .series1)])
+        var c = Canvas(width: 30, height: 8)
+        loss.draw(&c, in: c.bounds, glyphs: .unicode)
+        #expect(loss.geometry(in: c.bounds, ascii: false).y.lowerBound == 0)
+        #expect(!c.plainText.contains("-"), "\(c.plainText)")
+        // One point: the ±0.5 span is cut at 0 too, and the point is still drawn.
+        let one = LineChart(series: [LineChart.Series("loss", [SeriesPoint(0, 0.3)], role: .series1)])
+        let g = one.geometry(in: c.bounds, ascii: false)
+        #expect(g.y.lowerBound == 0 && g.y.upperBound > 0.3 && g.dot(SeriesPoint(0, 0.3)) != nil)
+        // Data that do go negative keep their padding below.
+        let signed = LineChart(series: [LineChart.Series("d", [SeriesPoint(0, -0.2), SeriesPoint(1, 0.5)], role: .series1)])
+        #expect(signed.geometry(in: c.bounds, ascii: false).y.lowerBound < -0.2)
+    }
+
     @Test func logScaleAndEmptySeriesAreSafe() {
         let chart = LineChart(series: [LineChart.Series("loss", [SeriesPoint(0, 1), SeriesPoint(1, 0.01), SeriesPoint(2, 0)], role: .series1)],
                               logY: true)

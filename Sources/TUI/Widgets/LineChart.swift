@@ -114,6 +114,11 @@ public struct LineChart: Sendable {
             }
         }
         if yr.upperBound <= yr.lowerBound { yr = (yr.lowerBound - 0.5)...(yr.lowerBound + 0.5) }
+        // Padding must not invent negative values for data that cannot be negative (loss, ACC):
+        // an axis reading -0.03 under a loss curve looks like a bug.
+        if yRange == nil, !logY, yr.lowerBound < 0, pts.allSatisfy({ $0.y >= 0 }), references.allSatisfy({ $0.y >= 0 }) {
+            yr = 0...yr.upperBound
+        }
         var plot = rect
         if showAxes && rect.width > 12 && rect.height > 3 {
             let labels = [yFormat(logY ? pow(10, yr.upperBound) : yr.upperBound), yFormat(logY ? pow(10, yr.lowerBound) : yr.lowerBound)]
