@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BIN=${FINEMIX:-.build/release/finemix}
 V=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/finemix/victims}
 OUT=docs/results
-ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 compare256x3 sweep256 ep ep256 sentence sentence256 sweepsentence}
+ONLY=${ONLY:-compare64x3 compare64 sweepmix64 sweep64 compare256 compare256x3 sweep256 ep ep256 sentence sentence256 sweepsentence sweepsentence256}
 SEEDS=${SEEDS:-1}
 TL=${TEST_LIMIT:-500}
 ROWS=finetune,finemix,fineprune,finemix+epur,finetune+epur,fineprune+epur,mix,mix+epur,none+epur,retrain
@@ -47,4 +47,6 @@ for n in 64 256; do
 done
 want sweepsentence && [ -d "$V/sentence" ] && "$BIN" sweep --victim "$V/sentence" --clean-size 64 --rho 1,0.1,0.2,0.3 \
   --csv "$OUT/sweep-finemix-sentence-64.csv" --json "$OUT/sweep-finemix-sentence-64.json"
+want sweepsentence256 && [ -d "$V/sentence" ] && "$BIN" sweep --victim "$V/sentence" --clean-size 256 --rho 1,0.1,0.2,0.3 \
+  --csv "$OUT/sweep-finemix-sentence-256.csv" --json "$OUT/sweep-finemix-sentence-256.json"
 true

@@ -107,9 +107,9 @@ extension Session {
             let mixed = try MixedWeights(pre: pre.weights, victim: victim.weights, spec: MixSpec(rho: rho, select: select, seed: recipe.seed))
             let model = try materialise(Variant(name: "sweep", recipe: [], weights: mixed, config: victim.config))
             if tune {
-                steps = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean,
-                                 recipe: recipe,
-                                 job: "sweep ρ=\(fmt(rho))", events: { e in if case .log = e { events(e) } }, cancel: cancel).steps
+                steps = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
+                                         job: "sweep ρ=\(fmt(rho))", events: { e in if case .log = e { events(e) } },
+                                         cancel: cancel).steps
             }
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.split.test, asrSet: asr,
                                            targetLabel: poison?.targetLabel, maxLength: d.maxLength)
