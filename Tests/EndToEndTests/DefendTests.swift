@@ -146,4 +146,16 @@ import Testing
         let bad = try Binary.run(["epur", "--pre", pre.path, "--victim", victim.path, "--clean", tsv.path])
         #expect(bad.status != 0 && bad.stderr.contains(tsv.path) && bad.stderr.contains("text"), "\(bad.stderr)")
     }
+
+    /// The sweep's terminal chart: one ACC and one ASR bar per ρ, every bar in the same column
+    /// whatever the width of the ρ labels (1, 0.5, 0.25).
+    @Test func sweepChartBarsLineUp() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let run = try Binary.run(["sweep", "--victim", victim.path, "--mix-only", "--rho", "1,0.5,0.25", "--clean-size", "24"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let bars = run.stdout.split(separator: "\n").filter { $0.contains(" ACC |") || $0.contains(" ASR |") }
+        #expect(bars.count == 6, "\(run.stdout)")
+        let columns = Set(bars.map { line in line.prefix { $0 != "|" }.count })
+        #expect(columns.count == 1, "\(run.stdout)")
+    }
 }

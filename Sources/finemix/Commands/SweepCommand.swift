@@ -136,10 +136,12 @@ struct SweepCommand: ParsableCommand {
             return String(repeating: ch, count: n) + String(repeating: "·", count: width - n)
         }
         var s = (mixOnly ? "mixing only" : "Fine-mixing") + ": ACC (=) and ASR (#) against ρ, 0–100%\n"
+        // Every bar starts in the same column, whatever the width of the ρ labels.
+        let labelWidth = points.map { fmtRho($0.rho).count }.max() ?? 1
         for p in points {
             let acc = mixOnly ? p.mixAcc : p.fmixAcc, asr = mixOnly ? p.mixAsr : p.fmixAsr
-            s += String(format: "%4@ ", fmtRho(p.rho)) + "ACC |" + bar(acc, "=") + "|\n"
-            s += "     ASR |" + bar(asr, "#") + "|\n"
+            s += fmtRho(p.rho).rightAligned(labelWidth) + " ACC |" + bar(acc, "=") + "|\n"
+            s += String(repeating: " ", count: labelWidth) + " ASR |" + bar(asr, "#") + "|\n"
         }
         return s
     }
