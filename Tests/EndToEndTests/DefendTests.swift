@@ -157,5 +157,10 @@ import Testing
         #expect(bars.count == 6, "\(run.stdout)")
         let columns = Set(bars.map { line in line.prefix { $0 != "|" }.count })
         #expect(columns.count == 1, "\(run.stdout)")
+        // The table above it: every row as wide as its header, numbers right-aligned under it.
+        let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let header = try #require(lines.firstIndex { $0.contains("mix ACC") })
+        let rows = lines[(header + 1)...].prefix(3)
+        #expect(rows.allSatisfy { $0.count == lines[header].count }, "\(run.stdout)")
     }
 }

@@ -118,10 +118,15 @@ struct SweepCommand: ParsableCommand {
 
     func table(_ points: [Point], before: DefenseScore) -> String {
         var s = "victim: ACC \(pctText(before.acc)) ASR \(pctText(before.asr)) (%)\n"
-        s += "   ρ   mix ACC  mix ASR" + (mixOnly ? "" : "  FMix ACC  FMix ASR  held-out ACC") + "\n"
+        s += "ρ".rightAligned(4) + "  " + "mix ACC".rightAligned(7) + "  " + "mix ASR".rightAligned(7)
+            + (mixOnly ? "" : "  " + "FMix ACC".rightAligned(8) + "  " + "FMix ASR".rightAligned(8) + "  " + "held-out ACC".rightAligned(12)) + "\n"
         for p in points {
-            s += String(format: "%4@  %7@  %7@", fmtRho(p.rho), pctText(p.mixAcc), pctText(p.mixAsr))
-            if !mixOnly { s += String(format: "  %8@  %8@  %12@", pctText(p.fmixAcc), pctText(p.fmixAsr), pctText(p.heldOutAcc)) }
+            // Foundation's %@ ignores a width on Linux: pad by hand so the columns line up.
+            s += fmtRho(p.rho).rightAligned(4) + "  " + pctText(p.mixAcc).rightAligned(7) + "  " + pctText(p.mixAsr).rightAligned(7)
+            if !mixOnly {
+                s += "  " + pctText(p.fmixAcc).rightAligned(8) + "  " + pctText(p.fmixAsr).rightAligned(8)
+                    + "  " + pctText(p.heldOutAcc).rightAligned(12)
+            }
             s += "\n"
         }
         return s
