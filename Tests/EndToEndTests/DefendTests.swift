@@ -148,10 +148,10 @@ import Testing
     }
 
     /// The sweep's terminal chart: one ACC and one ASR bar per ρ, every bar in the same column
-    /// whatever the width of the ρ labels (1, 0.5, 0.25).
+    /// whatever the width of the ρ labels (1, 0.5, 0.125).
     @Test func sweepChartBarsLineUp() async throws {
         let victim = try await SmallVictim.shared.folder()
-        let run = try Binary.run(["sweep", "--victim", victim.path, "--mix-only", "--rho", "1,0.5,0.25", "--clean-size", "24"])
+        let run = try Binary.run(["sweep", "--victim", victim.path, "--mix-only", "--rho", "1,0.5,0.125", "--clean-size", "24"])
         #expect(run.status == 0, "\(run.stderr)")
         let bars = run.stdout.split(separator: "\n").filter { $0.contains(" ACC |") || $0.contains(" ASR |") }
         #expect(bars.count == 6, "\(run.stdout)")

@@ -118,11 +118,12 @@ struct SweepCommand: ParsableCommand {
 
     func table(_ points: [Point], before: DefenseScore) -> String {
         var s = "victim: ACC \(pctText(before.acc)) ASR \(pctText(before.asr)) (%)\n"
-        s += "ρ".rightAligned(4) + "  " + "mix ACC".rightAligned(7) + "  " + "mix ASR".rightAligned(7)
+        let w = max(4, points.map { fmtRho($0.rho).count }.max() ?? 0)
+        s += "ρ".rightAligned(w) + "  " + "mix ACC".rightAligned(7) + "  " + "mix ASR".rightAligned(7)
             + (mixOnly ? "" : "  " + "FMix ACC".rightAligned(8) + "  " + "FMix ASR".rightAligned(8) + "  " + "held-out ACC".rightAligned(12)) + "\n"
         for p in points {
             // Foundation's %@ ignores a width on Linux: pad by hand so the columns line up.
-            s += fmtRho(p.rho).rightAligned(4) + "  " + pctText(p.mixAcc).rightAligned(7) + "  " + pctText(p.mixAsr).rightAligned(7)
+            s += fmtRho(p.rho).rightAligned(w) + "  " + pctText(p.mixAcc).rightAligned(7) + "  " + pctText(p.mixAsr).rightAligned(7)
             if !mixOnly {
                 s += "  " + pctText(p.fmixAcc).rightAligned(8) + "  " + pctText(p.fmixAsr).rightAligned(8)
                     + "  " + pctText(p.heldOutAcc).rightAligned(12)
