@@ -74,7 +74,7 @@ extension Session {
         }
         let pre = try requirePre()
         let v = try requireCurrent()
-        let select = try MixSpec.Select(rawValue: c.choice("select", default: "random", from: MixSpec.Select.allCases.map(\.rawValue)))!
+        let select = try mixSelection(c)
         let head = try MixSpec.Head(rawValue: c.choice("head", default: "keep", from: MixSpec.Head.allCases.map(\.rawValue)))!
         let seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
         let spec = layerRho.isEmpty

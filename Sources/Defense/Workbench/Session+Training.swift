@@ -96,7 +96,7 @@ extension Session {
         let tune = try c.flag("finetune", default: false)
         // The same budget, selection and seed options as `finetune` and `mix`, with their defaults.
         let recipe = try fineTuneRecipe(c, maxLength: d.maxLength)
-        let select = try MixSpec.Select(rawValue: c.choice("select", default: "random", from: MixSpec.Select.allCases.map(\.rawValue)))!
+        let select = try mixSelection(c)
         let tokenizer = try self.tokenizer()
         let asr = try asrSet() ?? []
         var points: [SweepPoint] = []
@@ -143,6 +143,11 @@ extension Session {
         FineTuneRecipe(epochs: try c.int("epochs", default: 10, in: 1...10_000),
                        lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 16, in: 1...4096),
                        maxLength: maxLength, seed: UInt64(try c.int("seed", default: 1, in: 0...Int.max)))
+    }
+
+    /// `mix`'s selection option (and `sweep`'s, which mixes the same way).
+    func mixSelection(_ c: Command) throws -> MixSpec.Select {
+        try MixSpec.Select(rawValue: c.choice("select", default: "random", from: MixSpec.Select.allCases.map(\.rawValue)))!
     }
 
     var probeSize: Int { 200 }

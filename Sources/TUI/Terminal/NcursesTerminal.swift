@@ -16,7 +16,7 @@ public final class NcursesTerminal: TerminalIO {
     public let utf8: Bool
     /// Set by `--ascii`: every cell is folded to ASCII even on a UTF-8 terminal, so the promise
     /// "ASCII only" covers text (·, ρ, Δ) and not just the box and chart glyphs.
-    public var asciiOnly = false
+    public let asciiOnly: Bool
 
     /// Why this terminal cannot host the full screen (nil: it can). Asked before `init`, which
     /// would otherwise let ncurses print its own message and exit, or draw garbage on TERM=dumb.
@@ -32,8 +32,9 @@ public final class NcursesTerminal: TerminalIO {
     }
 
     /// Starts curses mode. `theme` falls back to 16 colours when the terminal has fewer than it needs.
-    public init(theme: Theme, mouse: Bool = true) {
+    public init(theme: Theme, asciiOnly: Bool = false, mouse: Bool = true) {
         utf8 = TerminalLocale.adopt()
+        self.asciiOnly = asciiOnly
         fm_save_termios()
         // ESC must come through quickly: Esc backs out of things, and no one uses Alt here.
         setenv("ESCDELAY", "25", 0)

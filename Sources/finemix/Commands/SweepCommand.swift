@@ -116,9 +116,12 @@ struct SweepCommand: ParsableCommand {
 
     func fmtRho(_ r: Double) -> String { String(format: "%g", r) }
 
+    /// The widest ρ label, so the table's rows and the chart's bars line up.
+    func rhoWidth(_ points: [Point]) -> Int { points.map { fmtRho($0.rho).count }.max() ?? 1 }
+
     func table(_ points: [Point], before: DefenseScore) -> String {
         var s = "victim: ACC \(pctText(before.acc)) ASR \(pctText(before.asr)) (%)\n"
-        let w = max(4, points.map { fmtRho($0.rho).count }.max() ?? 0)
+        let w = max(4, rhoWidth(points))
         s += "ρ".rightAligned(w) + "  " + "mix ACC".rightAligned(7) + "  " + "mix ASR".rightAligned(7)
             + (mixOnly ? "" : "  " + "FMix ACC".rightAligned(8) + "  " + "FMix ASR".rightAligned(8) + "  " + "held-out ACC".rightAligned(12)) + "\n"
         for p in points {
@@ -142,8 +145,7 @@ struct SweepCommand: ParsableCommand {
             return String(repeating: ch, count: n) + String(repeating: "·", count: width - n)
         }
         var s = (mixOnly ? "mixing only" : "Fine-mixing") + ": ACC (=) and ASR (#) against ρ, 0–100%\n"
-        // Every bar starts in the same column, whatever the width of the ρ labels.
-        let labelWidth = points.map { fmtRho($0.rho).count }.max() ?? 1
+        let labelWidth = rhoWidth(points)
         for p in points {
             let acc = mixOnly ? p.mixAcc : p.fmixAcc, asr = mixOnly ? p.mixAsr : p.fmixAsr
             s += fmtRho(p.rho).rightAligned(labelWidth) + " ACC |" + bar(acc, "=") + "|\n"

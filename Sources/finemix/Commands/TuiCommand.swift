@@ -88,8 +88,7 @@ enum WorkbenchLauncher {
         model.log.append(LogLine(level: .info, text: "workspace \(workspace.path); journal \(session.journal?.url.path ?? "none")"))
         for n in notes { model.log.append(LogLine(level: .info, text: n)) }
 
-        let ncurses = NcursesTerminal(theme: chosen)
-        ncurses.asciiOnly = display.ascii
+        let ncurses = NcursesTerminal(theme: chosen, asciiOnly: display.ascii)
         if !ncurses.utf8 {
             model.log.append(LogLine(level: .warn, text: "the locale's character set is not UTF-8: drawing with ASCII only (LANG=C.UTF-8 gives braille charts)"))
         }

@@ -42,8 +42,7 @@ struct TuiPreviewCommand: ParsableCommand {
         model.log.append(LogLine(level: .warn, text: "tui-preview: sample data, no engine; commands are logged, not run"))
         for p in problems { model.log.append(LogLine(level: .error, text: "\(keyURL.path): \(p.description)")) }
 
-        let terminal = NcursesTerminal(theme: chosen)
-        terminal.asciiOnly = ascii
+        let terminal = NcursesTerminal(theme: chosen, asciiOnly: ascii)
         let runtime = Runtime(terminal: terminal,
                               state: State(width: terminal.width, height: terminal.height, model: model, keymap: keymap,
                                            ascii: ascii || !terminal.utf8, theme: terminal.theme.name))
