@@ -18,7 +18,9 @@ public struct Command: Equatable, Sendable, CustomStringConvertible {
         return words.joined(separator: " ")
     }
 
-    static func quote(_ word: String) -> String {
+    /// The one quoting function: every writer of commands (palette, panes, journal, reports) uses it,
+    /// so any path or token round-trips through the parser.
+    public static func quote(_ word: String) -> String {
         let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { s in
             !(s == " " || s == "\t" || s == "\"" || s == "'" || s == "\\" || s == "#" || s == "=")
         }
