@@ -15,23 +15,30 @@ public enum AtomicFile {
     /// Streams content into the temporary file through `body`, which receives the descriptor.
     public static func write(to url: URL, _ body: (Int32) throws -> Void) throws {
         let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw FinemixError.fileSystem(error, path: dir.path, action: "create the folder")
+        }
+        // Renaming over a device, a FIFO or a folder would replace something finemix did not write.
+        var st = stat()
+        if stat(url.path, &st) == 0, OutputFolder.type(st.st_mode) != mode_t(S_IFREG) {
+            throw FinemixError("\(url.path) exists and is \(OutputFolder.kind(st.st_mode)), not a file; finemix replaces only files")
+        }
         removeStaleTemporaries(of: url)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let tmp = temporaryName(for: url)
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw FinemixError("\(url.path): cannot create a temporary file: \(errnoText())") }
+        guard fd >= 0 else { throw FinemixError.fileSystem(errno: errno, path: url.path, action: "create a temporary file beside it") }
         var ok = false
         defer { if !ok { unlink(tmp.path) } }
         do {
             try body(fd)
-            guard fsync(fd) == 0 else { throw FinemixError("\(url.path): fsync failed: \(errnoText())") }
+            guard fsync(fd) == 0 else { throw FinemixError.fileSystem(errno: errno, path: url.path, action: "flush the file to disk") }
         } catch {
             close(fd)
             throw error
         }
         close(fd)
         guard rename(tmp.path, url.path) == 0 else {
-            throw FinemixError("\(url.path): cannot rename the temporary file into place: \(errnoText())")
+            throw FinemixError.fileSystem(errno: errno, path: url.path, action: "rename the temporary file into place")
         }
         ok = true
         // The rename itself must reach the disk for the new name to survive a power cut.
@@ -45,15 +52,21 @@ public enum AtomicFile {
             let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FinemixError("\(path): write failed: \(errnoText())")
+                throw FinemixError.fileSystem(errno: errno, path: path, action: "write")
             }
             offset += n
         }
     }
 
+    /// `.NAME.PID.RAND.tmp` beside `url`: hidden, and known to `removeStaleTemporaries`.
+    static func temporaryName(for url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+    }
+
     /// A process killed mid-write (SIGKILL, power cut) leaves its `.NAME.PID.RAND.tmp` behind.
     /// Loaders never look at these names; the next write of NAME removes those whose writer is
-    /// gone, so they do not pile up. A live writer's file (another finemix) is left alone.
+    /// gone, so they do not pile up. A live writer's file (another finemix) is left alone. The same
+    /// names serve OutputFolder's temporary folders, removed here whole.
     static func removeStaleTemporaries(of url: URL) {
         let dir = url.deletingLastPathComponent()
         let prefix = ".\(url.lastPathComponent)."
@@ -62,10 +75,8 @@ public enum AtomicFile {
             let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
             guard middle.count == 2, let pid = Int32(middle[0]), UInt32(middle[1]) != nil else { continue }
             if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
-                unlink(dir.appendingPathComponent(name).path)
+                try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
             }
         }
     }
-
-    static func errnoText() -> String { String(cString: strerror(errno)) }
 }

@@ -13,6 +13,25 @@ public enum Paths {
         return URL(fileURLWithPath: dataHome, isDirectory: true).appendingPathComponent("finemix")
     }
 
+    /// Refuses, in one sentence, a workspace whose `dir` cannot be written (read-only, full,
+    /// a file in the way), before any command runs: creates `dir` and a probe file in it.
+    public static func requireWritable(_ dir: URL, workspace: URL) throws {
+        func refuse(_ reason: String) -> FinemixError {
+            FinemixError("the workspace \(workspace.path) cannot be written (\(dir.path): \(reason)); choose a writable one with --workspace or FINEMIX_WORKSPACE")
+        }
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw refuse(FileSystemReason.text(of: error))
+        }
+        let probe = dir.appendingPathComponent(".probe-\(getpid())").path
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw refuse(FileSystemReason.text(errno)) }
+        let written = write(fd, "x", 1)
+        let code = errno
+        close(fd)
+        unlink(probe)
+        guard written == 1 else { throw refuse(FileSystemReason.text(code)) }
+    }
+
     public static func configDirectory() -> URL {
         let env = ProcessInfo.processInfo.environment
         let configHome = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }

@@ -17,7 +17,7 @@ struct TextFile {
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw FinemixError("\(path): cannot read: \(error.localizedDescription)")
+            throw FinemixError.fileSystem(error, path: path, action: "read")
         }
         try self.init(path: path, data: data)
     }

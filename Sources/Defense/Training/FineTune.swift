@@ -155,7 +155,7 @@ public enum FineTune {
                 let batch = encoded.batch(order[(b * recipe.batch)..<min(encoded.count, (b + 1) * recipe.batch)], padId: padId)
                 let result: StepResult
                 do { result = try stepper.step(batch) } catch {
-                    events(.failed(job: job, message: (error as? FinemixError)?.message ?? "\(error)"))
+                    events(.failed(job: job, message: FinemixError.describing(error).message))
                     throw error
                 }
                 step += 1

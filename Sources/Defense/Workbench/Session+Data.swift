@@ -13,6 +13,7 @@ extension Session {
         // clean data the automatic ρ rule judges on.
         let pool = cleanSize + max(cleanSize, 64)
         let dataset = try Datasets.load(name, cache: cache) { events(.log(.info, $0)) }
+        if FileManager.default.fileExists(atPath: name) { loadedInputs["the data file"] = URL(fileURLWithPath: name) }
         let spec = SplitSpec(dataset: dataset.name, seed: seed, trainSize: train, cleanPoolSize: pool, testSize: test)
         let split = try spec.apply(to: dataset)
         data = SessionData(dataset: dataset, split: split, clean: Array(split.cleanPool.prefix(cleanSize)),

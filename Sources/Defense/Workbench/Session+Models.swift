@@ -11,6 +11,7 @@ extension Session {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
             pre = folder
+            loadedInputs["the pre-trained model"] = url
             preName = c.arguments[1] == "minilm" ? "all-MiniLM-L6-v2" : url.lastPathComponent
             drift = nil
             return Outcome(message: "pre-trained: \(preName) (\(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))")
@@ -25,6 +26,7 @@ extension Session {
             let v = Variant(name: "victim", recipe: ["load victim \(Command.quote(url.path))"], weights: folder.weights,
                             config: folder.config)
             victim = v
+            loadedInputs["the victim"] = url
             variants.removeAll()
             undoStack.removeAll()
             adopt(v)
@@ -163,11 +165,13 @@ extension Session {
 
     func save(_ c: Command, events: EventSink) throws -> Outcome {
         let v = try requireCurrent()
+        let output = try OutputFolder(path: c.arguments[0], command: "save", force: true, forceFlag: nil, inputs: protectedInputs)
         let vocab = try (pre ?? CheckpointFolder(resolveModelPath("minilm", events: events))).vocabURL
-        let url = URL(fileURLWithPath: (c.arguments[0] as NSString).expandingTildeInPath, isDirectory: true)
-        try CheckpointFolder.save(config: v.config, vocab: vocab, source: v.weights, names: v.weights.tensorNames, to: url,
-                                  metadata: ["finemix_recipe": v.recipe.joined(separator: " | ")])
-        return Outcome(message: "saved \(v.name) to \(url.path)")
+        try output.write { tmp in
+            try CheckpointFolder.save(config: v.config, vocab: vocab, source: v.weights, names: v.weights.tensorNames, to: tmp,
+                                      metadata: ["finemix_recipe": v.recipe.joined(separator: " | ")])
+        }
+        return Outcome(message: "saved \(v.name) to \(output.url.path)")
     }
 }
 

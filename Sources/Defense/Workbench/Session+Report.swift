@@ -19,10 +19,11 @@ extension Session {
     }
 
     /// Writes PATH.md, PATH.json and PATH.csv: the variants with their recipes and numbers, the
-    /// sweep, and the journal's commands.
+    /// sweep, and the journal's commands. PATH names the files, not a folder: an extension it
+    /// carries (`report out/run.md`) is replaced; an empty PATH, `.`, `..`, one ending in `/`, an
+    /// existing folder and a device or FIFO are refused. The message names the files written.
     func report(_ c: Command) throws -> Outcome {
-        let base = URL(fileURLWithPath: (c.arguments[0] as NSString).expandingTildeInPath)
-        let stem = base.pathExtension.isEmpty ? base : base.deletingPathExtension()
+        let stem = try Self.reportStem(c.arguments[0])
         let rows = variants.map(\.summary)
         let victimRow = rows.first { $0.name == "victim" }
         var md = "# finemix session report\n\n"
@@ -51,10 +52,26 @@ extension Session {
         enc.dateEncodingStrategy = .iso8601
         let json = try enc.encode(JSONReport(variants: rows, sweep: sweep, trigger: poison?.trigger.description,
                                              commands: journal?.entries ?? []))
-        try AtomicFile.write(Data(md.utf8), to: stem.appendingPathExtension("md"))
-        try AtomicFile.write(json, to: stem.appendingPathExtension("json"))
-        try AtomicFile.write(Data(csv.utf8), to: stem.appendingPathExtension("csv"))
-        return Outcome(message: "report written: \(stem.path).md, .json, .csv")
+        let files = [("md", Data(md.utf8)), ("json", json), ("csv", Data(csv.utf8))].map { (stem.appendingPathExtension($0.0), $0.1) }
+        for (url, data) in files { try AtomicFile.write(data, to: url) }
+        return Outcome(message: "report written: " + files.map(\.0.path).joined(separator: ", "))
+    }
+
+    /// The path the report's files share (PATH without its extension), or a refusal.
+    static func reportStem(_ path: String) throws -> URL {
+        let expanded = (path as NSString).expandingTildeInPath
+        let last = (expanded as NSString).lastPathComponent
+        let example = "name the report's files, e.g. report out/session (writes out/session.md, .json and .csv)"
+        guard !expanded.isEmpty else { throw FinemixError("report: no path given; \(example)") }
+        guard !expanded.hasSuffix("/"), last != ".", last != ".." else {
+            throw FinemixError("report: '\(path)' names a folder, not the report's files; \(example)")
+        }
+        var st = stat()
+        if stat(expanded, &st) == 0, OutputFolder.type(st.st_mode) != mode_t(S_IFREG) {
+            throw FinemixError("report: \(expanded) is \(OutputFolder.kind(st.st_mode)); \(example)")
+        }
+        let base = URL(fileURLWithPath: expanded).standardizedFileURL
+        return base.pathExtension.isEmpty ? base : base.deletingPathExtension()
     }
 }
 

@@ -23,8 +23,11 @@ extension Session {
             events(.log(.info, "using the victim planted earlier with this recipe: \(folder.path)"))
         } else {
             let outcome = try VictimTraining.attack(request, events: events, cancel: cancel)
-            try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: folder)
-            try AtomicFile.write(outcome.record.encoded(), to: folder.appendingPathComponent(AttackRecord.fileName))
+            try OutputFolder(path: folder.path, command: "attack", force: true, forceFlag: nil,
+                             inputs: [(what: "the pre-trained model", url: pre.url)]).write { tmp in
+                try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: tmp)
+                try AtomicFile.write(outcome.record.encoded(), to: tmp.appendingPathComponent(AttackRecord.fileName))
+            }
         }
         let record = try AttackRecord.read(folder: folder)
         _ = try load(Command(verb: "load", arguments: ["victim", folder.path]), events: events)

@@ -27,12 +27,19 @@ public final class Session: @unchecked Sendable {
     public internal(set) var lastProbe: ProbeResult?
     /// Every series point of the last training run, for charts drawn after the fact.
     public internal(set) var series: [String: [(step: Int, value: Double)]] = [:]
+    /// Where the loaded models and data came from, by role ("the victim"): `save` never
+    /// replaces a folder holding one of them.
+    var loadedInputs: [String: URL] = [:]
+    /// The first journal write that failed (disk full, ...): said once, and nothing more is
+    /// appended, so the journal stays a true prefix of the session.
+    public private(set) var journalFailure: FinemixError?
 
     /// `journal`: where this session's journal goes (nil: none). Sessions keep theirs under
     /// `<workspace>/sessions/<time>/journal.jsonl` (`newJournalURL`).
     public init(workspace: URL, journal: URL?) throws {
         self.workspace = workspace
         cache = ResourceCache(workspace: workspace)
+        if let journal { try Paths.requireWritable(journal.deletingLastPathComponent(), workspace: workspace) }
         self.journal = try journal.map { try Journal(url: $0) }
     }
 
@@ -65,15 +72,28 @@ public final class Session: @unchecked Sendable {
     public func execute(_ command: Command, events: EventSink = { _ in }, cancel: CancellationFlag = CancellationFlag()) throws -> Outcome {
         if let spec = Verbs.spec(command.verb) { try spec.validate(command) }
         let started = Date()
+        var outcome: Outcome
         do {
-            var outcome = try run(command, events: events, cancel: cancel)
-            outcome.results["seconds"] = Date().timeIntervalSince(started)
-            try journal?.append(JournalEntry(command: command.description, ok: true, message: outcome.message,
-                                             results: outcome.results))
-            return outcome
-        } catch let error as FinemixError {
-            try? journal?.append(JournalEntry(command: command.description, ok: false, message: error.message))
-            throw error
+            outcome = try run(command, events: events, cancel: cancel)
+        } catch {
+            let e = FinemixError.describing(error)
+            record(JournalEntry(command: command.description, ok: false, message: e.message), events: events)
+            throw e
+        }
+        outcome.results["seconds"] = Date().timeIntervalSince(started)
+        record(JournalEntry(command: command.description, ok: true, message: outcome.message, results: outcome.results), events: events)
+        return outcome
+    }
+
+    /// Appends to the journal. A failed write does not fail the command (its work is done): it
+    /// is said once, as an error in the log, and the journal is left as the prefix it was.
+    func record(_ entry: JournalEntry, events: EventSink) {
+        guard let journal, journalFailure == nil else { return }
+        do { try journal.append(entry) } catch {
+            let reason = FinemixError.fileSystem(error, path: journal.url.path, action: "record the command").message
+            let failure = FinemixError("\(reason); the commands still run, but the journal stops here, so --resume rebuilds the session only up to this point")
+            journalFailure = failure
+            events(.log(.error, failure.message))
         }
     }
 
@@ -144,6 +164,12 @@ public final class Session: @unchecked Sendable {
         var name = base, i = 2
         while variants.contains(where: { $0.name == name }) { name = "\(base)#\(i)"; i += 1 }
         return name
+    }
+
+    /// What `save` must never replace: the workspace, the cache and every loaded input.
+    var protectedInputs: [(what: String, url: URL)] {
+        [(what: "the workspace", url: workspace), (what: "the resource cache", url: cache.root)]
+            + loadedInputs.sorted { $0.key < $1.key }.map { (what: $0.key, url: $0.value) }
     }
 
     func resolveModelPath(_ word: String, events: EventSink) throws -> URL {

@@ -137,7 +137,7 @@ public final class WorkbenchController: @unchecked Sendable {
         } catch {
             ok = false
             mailbox.post(.model(snapshot()))
-            mailbox.post(.engine(.failed(job: verb.isEmpty ? "command" : verb, message: "\(error)")))
+            mailbox.post(.engine(.failed(job: verb.isEmpty ? "command" : verb, message: FinemixError.describing(error).message)))
         }
         jobStart = nil
         return ok

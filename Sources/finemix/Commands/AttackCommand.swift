@@ -9,7 +9,9 @@ struct AttackCommand: ParsableCommand {
         discussion: """
             Writes the victim's checkpoint folder (config.json, vocab.txt, model.safetensors) and
             attack.json (recipe, split, seeds, "acc" and "asr" as fractions, counts, wall times) into
-            --out, all at once: a failed or cancelled run leaves no half-written folder.
+            --out, all at once: a failed or cancelled run leaves no half-written folder. --out must be
+            new or empty; --force replaces a folder finemix wrote (marked by its .finemix file), never
+            anything else.
             --poison-rate 0 trains the clean control the same way.
             EP (--trigger ep:WORD) first trains a clean model with the same recipe (or starts from
             --from DIR), then trains only WORD's embedding row on the poisoned sentences with plain
@@ -62,23 +64,24 @@ struct AttackCommand: ParsableCommand {
     @Option(name: .long, help: "EP: plain gradient step size of the row training.")
     var epLr: Double = VictimTraining.defaultEPLR
 
-    @Flag(name: .long, help: "Replace --out if it already exists.")
-    var force = false
+    @OptionGroup var replace: ReplaceOption
 
     @Flag(name: .long, help: "Print attack.json on stdout when done.")
     var json = false
 
+    var fromInput: (what: String, url: URL)? { from.map { (what: "the clean model of --from", url: URL(fileURLWithPath: $0, isDirectory: true)) } }
+    var dataInput: (what: String, url: URL)? { Datasets.isBuiltin(data) ? nil : (what: "the data file", url: URL(fileURLWithPath: data)) }
+
+    func outputFolder(inputs: [(what: String, url: URL)]) throws -> OutputFolder {
+        try OutputFolder(path: out, command: "attack", force: replace.force, inputs: inputs)
+    }
+
     func run() throws {
         try failing {
             let start = Date()
-            let outURL = URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL
-            let fm = FileManager.default
-            if fm.fileExists(atPath: outURL.path) && !force {
-                let contents = (try? fm.contentsOfDirectory(atPath: outURL.path)) ?? ["?"]
-                if !contents.isEmpty {
-                    throw FinemixError("\(outURL.path) already exists and is not empty; pass --force to replace it")
-                }
-            }
+            // Refused before minutes of training, and checked again just before the swap.
+            let preGiven = pre == "minilm" ? nil : URL(fileURLWithPath: pre, isDirectory: true)
+            _ = try outputFolder(inputs: workspace.inputs + [preGiven.map { (what: "the pre-trained model", url: $0) }, fromInput, dataInput].compactMap { $0 })
             let trig = try Trigger.parse(trigger)
             let preURL: URL = pre == "minilm" ? try workspace.cache.minilm(progress: note) : URL(fileURLWithPath: pre, isDirectory: true)
             let dataset = try read.load(data, cache: workspace.cache)
@@ -105,27 +108,13 @@ struct AttackCommand: ParsableCommand {
                 throw error
             }
             line.finish()
-            // Everything goes into a sibling temporary folder that is renamed into place last.
-            let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).tmp-\(getpid())")
-            try? fm.removeItem(at: tmp)
-            do {
-                try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+            let output = try outputFolder(inputs: workspace.inputs + [(what: "the pre-trained model", url: preURL), fromInput, dataInput].compactMap { $0 })
+            let outURL = output.url
+            try output.write { tmp in
                 let pre = try CheckpointFolder(preURL)
                 try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: tmp)
                 outcome.record.seconds = Date().timeIntervalSince(start)
                 try outcome.record.write(folder: tmp)
-                if fm.fileExists(atPath: outURL.path) {
-                    let old = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).old-\(getpid())")
-                    try fm.moveItem(at: outURL, to: old)
-                    try fm.moveItem(at: tmp, to: outURL)
-                    try? fm.removeItem(at: old)
-                } else {
-                    try fm.moveItem(at: tmp, to: outURL)
-                }
-            } catch {
-                try? fm.removeItem(at: tmp)
-                if let e = error as? FinemixError { throw e }
-                throw FinemixError("\(outURL.path): cannot write the victim: \(error.localizedDescription)")
             }
             let r = outcome.record
             note(String(format: "%@: ACC %.4f (%d/%d)  ASR %.4f (%d/%d)  poisoned %d of %d  train %.1fs  total %.1fs",

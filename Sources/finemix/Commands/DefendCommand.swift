@@ -47,6 +47,8 @@ struct DefendCommand: ParsableCommand {
     @Option(name: .long, help: "Write the defended checkpoint and defense.json into this folder.")
     var out: String
 
+    @OptionGroup var replace: ReplaceOption
+
     @Flag(name: .long, help: "Print defense.json on stdout.")
     var json = false
 
@@ -66,6 +68,8 @@ struct DefendCommand: ParsableCommand {
         try failing {
             // Refuse bad settings before loading anything.
             _ = try recipe(maxLength: inputs.maxLength ?? 64)
+            let victimInput = (what: "the victim", url: URL(fileURLWithPath: inputs.victim, isDirectory: true))
+            _ = try OutputFolder(path: out, command: "defend", force: replace.force, inputs: workspace.inputs + [victimInput])
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let recipe = try recipe(maxLength: d.maxLength)
             if recipe.epur, recipe.epurTop > d.victim.config.vocabSize - 3 {
@@ -73,11 +77,15 @@ struct DefendCommand: ParsableCommand {
             }
             let outcome = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
                                              targetLabel: d.target, recipe: recipe, events: stderrEvents())
-            let dir = URL(fileURLWithPath: out, isDirectory: true)
-            try CheckpointFolder.save(config: outcome.model.config, vocab: d.victim.vocabURL,
-                                      tensors: outcome.model.params.export(), to: dir)
+            let output = try OutputFolder(path: out, command: "defend", force: replace.force,
+                                          inputs: workspace.inputs + [victimInput, (what: "the pre-trained model", url: d.pre.url)])
+            let dir = output.url
             let data = try outcome.result.encoded()
-            try AtomicFile.write(data, to: dir.appendingPathComponent("defense.json"))
+            try output.write { tmp in
+                try CheckpointFolder.save(config: outcome.model.config, vocab: d.victim.vocabURL,
+                                          tensors: outcome.model.params.export(), to: tmp)
+                try AtomicFile.write(data, to: tmp.appendingPathComponent("defense.json"))
+            }
             let r = outcome.result
             if json {
                 print(String(decoding: data, as: UTF8.self), terminator: "")

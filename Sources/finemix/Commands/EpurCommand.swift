@@ -48,6 +48,8 @@ struct EpurCommand: ParsableCommand {
     @Option(name: .long, help: "Write the purified victim (top N rows reset) to this folder, with epur.json.")
     var out: String?
 
+    @OptionGroup var replace: ReplaceOption
+
     @OptionGroup var read: DataReadOptions
     @OptionGroup var workspace: WorkspaceOptions
 
@@ -75,21 +77,28 @@ struct EpurCommand: ParsableCommand {
             let clock = ContinuousClock()
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
+            let output = try out.map {
+                try OutputFolder(path: $0, command: "epur", force: replace.force,
+                                 inputs: workspace.inputs + [(what: "the pre-trained model", url: preFolder.url), (what: "the victim", url: victimFolder.url)])
+            }
             let texts = try cleanTexts()
             let start = clock.now
             let report = try EPUR.run(pre: preFolder, victim: victimFolder, clean: texts,
                                       corpus: corpus.map { URL(fileURLWithPath: $0) }, options: .init(top: top, fmin: fmin))
             var timings = ["epur": elapsedSeconds(clock.now - start)]
-            if let out {
+            if let output {
                 let t = clock.now
-                let dir = URL(fileURLWithPath: out, isDirectory: true)
+                let dir = output.url
                 let purified = try PurifiedWeights(base: victimFolder.weights, pre: preFolder.weights, rows: report.ids)
-                try CheckpointFolder.save(config: victimFolder.config, vocab: victimFolder.vocabURL, source: purified,
-                                          names: purified.tensorNames, to: dir,
-                                          metadata: ["finemix_epur": "top=\(top) fmin=\(fmin)"])
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try AtomicFile.write(try encoder.encode(report), to: dir.appendingPathComponent("epur.json"))
+                let json = try encoder.encode(report)
+                try output.write { tmp in
+                    try CheckpointFolder.save(config: victimFolder.config, vocab: victimFolder.vocabURL, source: purified,
+                                              names: purified.tensorNames, to: tmp,
+                                              metadata: ["finemix_epur": "top=\(top) fmin=\(fmin)"])
+                    try AtomicFile.write(json, to: tmp.appendingPathComponent("epur.json"))
+                }
                 timings["save"] = elapsedSeconds(clock.now - t)
                 note("wrote \(dir.path)")
             }

@@ -43,6 +43,8 @@ struct MixCommand: ParsableCommand {
     @Option(name: .long, help: "Write the mixed checkpoint folder here.")
     var out: String?
 
+    @OptionGroup var replace: ReplaceOption
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -71,6 +73,10 @@ struct MixCommand: ParsableCommand {
             let clock = ContinuousClock()
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
+            let output = try out.map {
+                try OutputFolder(path: $0, command: "mix", force: replace.force,
+                                 inputs: [(what: "the pre-trained model", url: preFolder.url), (what: "the victim", url: victimFolder.url)])
+            }
             try CheckpointFolder.checkSameVocabulary(pre: preFolder, victim: victimFolder)
             try preFolder.requireFiniteWeights()
             try victimFolder.requireFiniteWeights()
@@ -86,12 +92,14 @@ struct MixCommand: ParsableCommand {
                 digest = try mix.digest()
                 timings["mix"] = elapsedSeconds(clock.now - t)
             }
-            if let out {
+            if let output {
                 let t = clock.now
-                let dir = URL(fileURLWithPath: out, isDirectory: true)
+                let dir = output.url
                 let meta = ["finemix_mix": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
-                try CheckpointFolder.save(config: victimFolder.config, vocab: victimFolder.vocabURL, source: mix,
-                                          names: mix.tensorNames, to: dir, metadata: meta)
+                try output.write { tmp in
+                    try CheckpointFolder.save(config: victimFolder.config, vocab: victimFolder.vocabURL, source: mix,
+                                              names: mix.tensorNames, to: tmp, metadata: meta)
+                }
                 timings["save"] = elapsedSeconds(clock.now - t)
                 note("wrote \(dir.path)")
             }

@@ -27,6 +27,8 @@ struct SynthCommand: ParsableCommand {
     @Option(name: .long, help: "Folder to write (config.json, vocab.txt, model.safetensors).")
     var out: String
 
+    @OptionGroup var replace: ReplaceOption
+
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 0
 
@@ -45,6 +47,7 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         try failing {
+            let output = try OutputFolder(path: out, command: "synth", force: replace.force, inputs: workspace.inputs)
             var c = config == "minilm" ? BertConfig.minilm : BertConfig.bertBase
             if let labels { c.setLabels(labels) }
             var noise: [String: Float] = [:]
@@ -57,9 +60,11 @@ struct SynthCommand: ParsableCommand {
             }
             let weights = try SyntheticWeights(config: c, seed: seed, withHead: labels != nil, perturb: noise)
             let vocab = try workspace.cache.minilm(progress: note).appendingPathComponent(CheckpointFolder.vocabName)
-            let dir = URL(fileURLWithPath: out, isDirectory: true)
-            try CheckpointFolder.save(config: c, vocab: vocab, source: weights, names: weights.tensorNames, to: dir,
-                                      metadata: ["finemix_synth": "config=\(config) seed=\(seed)"])
+            let dir = output.url
+            try output.write { tmp in
+                try CheckpointFolder.save(config: c, vocab: vocab, source: weights, names: weights.tensorNames, to: tmp,
+                                          metadata: ["finemix_synth": "config=\(config) seed=\(seed)"])
+            }
             let count = weights.tensorNames.reduce(0) { $0 + (weights.elementCount(of: $1) ?? 0) }
             note("wrote \(dir.path): \(weights.tensorNames.count) tensors, \(count) parameters")
         }

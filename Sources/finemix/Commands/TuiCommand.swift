@@ -68,6 +68,8 @@ func readScript(_ path: String) throws -> String {
 /// session's worker), then `autoplay` lines are played at a presenter's pace.
 enum WorkbenchLauncher {
     static func run(workspace: URL, display: DisplayOptions, start: [String], autoplay: [String]?, notes: [String] = []) throws {
+        // A workspace that cannot be written is said first, before any terminal check or command.
+        try failing { try Paths.requireWritable(workspace.appendingPathComponent("sessions", isDirectory: true), workspace: workspace) }
         guard let chosen = Theme.named(display.theme) else {
             note("finemix: unknown theme '\(display.theme)'; known: \(Theme.names.joined(separator: ", "))")
             throw ExitCode(1)
