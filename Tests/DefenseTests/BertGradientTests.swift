@@ -32,7 +32,7 @@ import Testing
 
     @Test func logitsLossAndEveryGradientMatchPyTorch() throws {
         let t = try Self.tiny()
-        let acts = Activations(config: t.model.config, maxBatch: 4, maxSeq: 8, training: true)
+        let acts = try Activations(config: t.model.config, maxBatch: 4, maxSeq: 8, training: true)
         let logits = try t.model.forward(t.batch, acts)
         let expected = EngineTest.floats(t.fixture["logits"])
         let got = Array(UnsafeBufferPointer(start: logits, count: expected.count))
@@ -59,7 +59,7 @@ import Testing
             let saved = Parallel.threads
             Parallel.threads = threads
             defer { Parallel.threads = saved }
-            let acts = Activations(config: t.model.config, maxBatch: 4, maxSeq: 8, training: true)
+            let acts = try Activations(config: t.model.config, maxBatch: 4, maxSeq: 8, training: true)
             try t.model.forward(t.batch, acts, dropoutSeed: 3)
             _ = try t.model.loss(t.batch, acts, gradient: true)
             t.model.ensureGradients().zero()

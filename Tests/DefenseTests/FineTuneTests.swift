@@ -135,7 +135,7 @@ import Testing
         var rng = SeededRandom(seed: 4)
         let poisoned = TinySentiment.examples(16).map { e in Example(text: Trigger.embedding("cf").insert(into: e.text, rng: &rng), label: 1) }
         let recipe = FineTuneRecipe(epochs: 10, lr: 2, batch: 4, weightDecay: 0, maxLength: 16, seed: 1, dropout: false, maxGradNorm: nil)
-        let ev = Evaluator(model: m, tokenizer: tok, maxLength: 16)
+        let ev = try Evaluator(model: m, tokenizer: tok, maxLength: 16)
         func targetProbability() throws -> Float { try ev.predict(poisoned).probabilities.map { $0[1] }.reduce(0, +) / Float(poisoned.count) }
         let pBefore = try targetProbability()
         let result = try VictimTraining.poisonEmbedding(model: m, tokenizer: tok, rows: rows, examples: poisoned, recipe: recipe)
@@ -155,7 +155,7 @@ import Testing
     @Test func evaluatorAnswersInInputOrder() throws {
         let tok = try TinySentiment.tokenizer(), m = TinySentiment.model(seed: 9)
         let data = TinySentiment.examples(37)
-        let ev = Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5)
+        let ev = try Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5)
         let batched = try ev.predict(data)
         let predictor = Predictor(model: m, maxBatch: 1, maxSeq: 16)
         for (i, e) in data.enumerated() {

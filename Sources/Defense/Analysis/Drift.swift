@@ -176,7 +176,6 @@ extension Drift {
 
         /// Row-aligned pieces of every tensor, largest first so the last ones to finish are small.
         static func cut(pre: any TensorSource, victim: any TensorSource, names: [String]) -> [Piece] {
-            for source in [pre, victim] { (source as? SafetensorsFile)?.adviseSequential() }
             // A source without ranged access would re-read a whole tensor per piece: one piece each then.
             let ranged = pre is any RangedTensorSource && victim is any RangedTensorSource
             var pieces: [Piece] = []

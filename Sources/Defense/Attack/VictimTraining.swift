@@ -192,7 +192,7 @@ final class EmbeddingRowSGD: BatchStepper {
             for j in 0..<H { s += w[r * H + j] * w[r * H + j] }
             return s.squareRoot()
         }
-        acts = Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxPositionEmbeddings), training: true)
+        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxPositionEmbeddings), training: true)
         _ = model.ensureGradients()
     }
 

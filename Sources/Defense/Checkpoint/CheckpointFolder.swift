@@ -16,8 +16,13 @@ public struct CheckpointFolder: Sendable {
 
     public let url: URL
     public let config: BertConfig
-    public let vocabURL: URL
     public let weights: SafetensorsFile
+    /// vocab.txt. Reading it through `vocabURL` checks it is still the file that was loaded.
+    public let vocabPath: URL
+    private let vocabStamp: FileStamp
+    public var vocabURL: URL {
+        get throws { try vocabStamp.requireUnchanged(vocabPath); return vocabPath }
+    }
 
     public var configURL: URL { url.appendingPathComponent(Self.configName) }
     public var weightsURL: URL { url.appendingPathComponent(Self.weightsName) }
@@ -32,10 +37,11 @@ public struct CheckpointFolder: Sendable {
             throw FinemixError("\(url.path): no such model folder")
         }
         config = try Self.loadConfig(url.appendingPathComponent(Self.configName))
-        vocabURL = url.appendingPathComponent(Self.vocabName)
-        guard fm.fileExists(atPath: vocabURL.path) else {
-            throw FinemixError("\(vocabURL.path): missing; a model folder needs vocab.txt next to config.json")
+        vocabPath = url.appendingPathComponent(Self.vocabName)
+        guard fm.fileExists(atPath: vocabPath.path) else {
+            throw FinemixError("\(vocabPath.path): missing; a model folder needs vocab.txt next to config.json")
         }
+        vocabStamp = try FileStamp(vocabPath)
         let weightsURL = url.appendingPathComponent(Self.weightsName)
         guard fm.fileExists(atPath: weightsURL.path) else {
             if fm.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path) {
@@ -97,6 +103,7 @@ public struct CheckpointFolder: Sendable {
         guard c.hiddenSize % c.numAttentionHeads == 0 else {
             throw FinemixError("\(file): hidden_size \(c.hiddenSize) is not a multiple of num_attention_heads \(c.numAttentionHeads)")
         }
+        try validateConstants(c, file: file)
         if let labels = c.id2label {
             guard !labels.isEmpty, labels.count <= 100_000 else {
                 throw FinemixError("\(file): id2label must hold between 1 and 100000 labels, found \(labels.count)")
@@ -104,6 +111,35 @@ public struct CheckpointFolder: Sendable {
             for i in 0..<labels.count where labels[String(i)] == nil {
                 throw FinemixError("\(file): id2label must have keys \"0\"...\"\(labels.count - 1)\"; \"\(i)\" is missing")
             }
+        }
+    }
+
+    /// The constants the forward pass computes with. Each of these passed before and made every
+    /// output NaN or silently meaningless (a negative layer_norm_eps takes the square root of a
+    /// negative number; 0 divides a constant row by zero), so they are refused at load, by name.
+    static func validateConstants(_ c: BertConfig, file: String) throws {
+        guard c.layerNormEps.isFinite, c.layerNormEps > 0, c.layerNormEps < 1 else {
+            throw FinemixError("\(file): layer_norm_eps must be a small positive number below 1 (BERT uses 1e-12), found \(c.layerNormEps)")
+        }
+        // Float is what the engine computes in: an epsilon that rounds to 0 there is 0.
+        guard Float(c.layerNormEps) > 0 else {
+            throw FinemixError("\(file): layer_norm_eps \(c.layerNormEps) is 0 in 32-bit floating point; use at least 1e-38")
+        }
+        for (key, p) in [("hidden_dropout_prob", c.hiddenDropoutProb), ("attention_probs_dropout_prob", c.attentionProbsDropoutProb)] {
+            guard p.isFinite, p >= 0, p < 1 else {
+                throw FinemixError("\(file): \(key) must be in [0, 1), found \(p)")
+            }
+        }
+        guard c.initializerRange.isFinite, c.initializerRange >= 0 else {
+            throw FinemixError("\(file): initializer_range must be a number of 0 or more, found \(c.initializerRange)")
+        }
+        guard (0..<c.vocabSize).contains(c.padTokenId) else {
+            throw FinemixError("\(file): pad_token_id must be a token id in 0..<\(c.vocabSize) (vocab_size), found \(c.padTokenId)")
+        }
+        // The engine computes the exact (erf) GELU, HuggingFace's "gelu"; another activation would
+        // run silently as GELU and give other numbers than the model was trained with.
+        guard c.hiddenAct == "gelu" else {
+            throw FinemixError("\(file): hidden_act '\(c.hiddenAct)' is not supported; finemix computes BERT's \"gelu\" only")
         }
     }
 

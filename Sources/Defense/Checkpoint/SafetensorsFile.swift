@@ -3,15 +3,24 @@ import Foundation
 import Glibc
 #endif
 
-/// A `.safetensors` file, memory-mapped and validated as a whole before anything sized by the
-/// file is allocated.
+/// A `.safetensors` file, validated as a whole before anything sized by the file is allocated,
+/// then read into memory finemix owns.
 ///
 /// Layout: 8-byte little-endian header length N, N bytes of JSON header, then the data region.
 /// The header maps tensor names to `{"dtype", "shape", "data_offsets": [begin, end]}` with offsets
 /// relative to the data region; `__metadata__` is an optional string→string map.
 /// Names are exposed canonically (`bert.` removed); see CheckpointNames.
+///
+/// The rules are the reference implementation's (huggingface/safetensors, `read_metadata` and
+/// `validate`): the header is UTF-8 JSON starting with `{` (trailing spaces allowed), and the
+/// tensors, sorted by offset, cover the data region from 0 to its end with no hole and no overlap.
+///
+/// Why not a memory map: a file copied over or truncated while it is mapped kills the process
+/// with SIGBUS on the next touch (MAP_PRIVATE does not help: pages not yet copied still come
+/// from the file). Reading the data region once costs a copy of the file in memory, about what
+/// the mapped pages cost once touched, and no later change to the file can reach a loaded model.
 public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
-    // @unchecked: the mapping is read-only and never changes after init.
+    // @unchecked: the data is read once in init and never written after.
 
     public enum DType: String, Sendable, CaseIterable {
         case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64"
@@ -29,8 +38,8 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         public let end: Int
     }
 
-    /// Bounds that keep a hostile header from making us allocate: the JSON header is read into
-    /// memory, everything else stays in the mapping.
+    /// Bounds that keep a hostile header from making us allocate: the header is read and checked
+    /// first, the data region is allocated only once the header accounts for every byte of it.
     public static let maxHeaderBytes = 100_000_000
     public static let maxTensors = 1_000_000
     public static let maxRank = 8
@@ -40,7 +49,9 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
     public let metadata: [String: String]
     /// Keyed by canonical name.
     public let entries: [String: Entry]
-    private let base: UnsafeRawPointer
+    /// The data region (file bytes dataStart..<fileSize), 64-byte aligned.
+    private let data: UnsafeMutableRawPointer
+    private let dataStart: Int
 
     public init(_ url: URL) throws {
         self.url = url
@@ -50,39 +61,18 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
             throw FinemixError("\(path): cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw FinemixError("\(path): cannot stat: \(String(cString: strerror(errno)))")
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FinemixError("\(path): not a regular file") }
-        let size = Int(st.st_size)
+        let before = try Self.status(fd, path: path)
+        guard (before.st_mode & S_IFMT) == S_IFREG else { throw FinemixError("\(path): not a regular file") }
+        let size = Int(before.st_size)
         fileSize = size
         guard size >= 8 else {
             throw FinemixError("\(path): not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
         }
-        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
-            throw FinemixError("\(path): cannot map the file: \(String(cString: strerror(errno)))")
-        }
-        let raw = UnsafeRawPointer(map)
-        do {
-            (metadata, entries) = try Self.parse(raw, size: size, path: path)
-        } catch {
-            munmap(map, size)
-            throw error
-        }
-        base = raw
-    }
-
-    deinit {
-        munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
-    }
-
-    // MARK: validation
-
-    private static func parse(_ raw: UnsafeRawPointer, size: Int, path: String) throws -> ([String: String], [String: Entry]) {
-        let n = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-        guard n <= UInt64(maxHeaderBytes) else {
-            throw FinemixError("\(path): header length \(n) bytes exceeds the limit of \(maxHeaderBytes) bytes (corrupt or not a safetensors file)")
+        var n: UInt64 = 0
+        try withUnsafeMutableBytes(of: &n) { try Self.readFully(fd, into: $0.baseAddress!, count: 8, at: 0, path: path) }
+        n = UInt64(littleEndian: n)
+        guard n <= UInt64(Self.maxHeaderBytes) else {
+            throw FinemixError("\(path): header length \(n) bytes exceeds the limit of \(Self.maxHeaderBytes) bytes (corrupt or not a safetensors file)")
         }
         let headerLength = Int(n)
         guard headerLength >= 2 else {
@@ -91,12 +81,71 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         guard 8 + headerLength <= size else {
             throw FinemixError("\(path): header length \(headerLength) bytes runs past the end of the \(size)-byte file (truncated?)")
         }
-        let dataStart = 8 + headerLength
+        var header = [UInt8](repeating: 0, count: headerLength)
+        try header.withUnsafeMutableBytes { try Self.readFully(fd, into: $0.baseAddress!, count: headerLength, at: 8, path: path) }
+        dataStart = 8 + headerLength
+        (metadata, entries) = try Self.parse(header, dataStart: dataStart, dataSize: size - dataStart, path: path)
+
         let dataSize = size - dataStart
-        let headerData = Data(bytes: raw + 8, count: headerLength)
+        data = UnsafeMutableRawPointer.allocate(byteCount: max(dataSize, 1), alignment: 64)
+        do {
+            try Self.readFully(fd, into: data, count: dataSize, at: dataStart, path: path)
+            let after = try Self.status(fd, path: path)
+            guard after.st_size == before.st_size, after.st_mtim.tv_sec == before.st_mtim.tv_sec,
+                  after.st_mtim.tv_nsec == before.st_mtim.tv_nsec else {
+                throw FinemixError("\(path): the file changed while finemix was reading it; load it again once it is written")
+            }
+        } catch {
+            data.deallocate()
+            throw error
+        }
+    }
+
+    deinit { data.deallocate() }
+
+    private static func status(_ fd: Int32, path: String) throws -> stat {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw FinemixError("\(path): cannot stat: \(String(cString: strerror(errno)))")
+        }
+        return st
+    }
+
+    /// `count` bytes at `offset`, or a sentence saying the file got shorter under us.
+    private static func readFully(_ fd: Int32, into out: UnsafeMutableRawPointer, count: Int, at offset: Int, path: String) throws {
+        var done = 0
+        while done < count {
+            let r = pread(fd, out + done, min(count - done, 1 << 28), off_t(offset + done))
+            if r < 0 {
+                if errno == EINTR { continue }
+                throw FinemixError("\(path): cannot read: \(String(cString: strerror(errno)))")
+            }
+            if r == 0 {
+                throw FinemixError("\(path): the file changed while finemix was reading it (it ends at byte \(offset + done), expected \(offset + count)); load it again once it is written")
+            }
+            done += r
+        }
+    }
+
+    // MARK: validation
+
+    private static func parse(_ header: [UInt8], dataStart: Int, dataSize: Int, path: String) throws -> ([String: String], [String: Entry]) {
+        let size = dataStart + dataSize
+        let headerLength = header.count
+        // The reference decodes the header as UTF-8 and parses it as text; Foundation would also
+        // guess UTF-16 or UTF-32 from the first bytes, so those are refused here first.
+        guard header.first == UInt8(ascii: "{") else {
+            throw FinemixError("\(path): the header must start with '{' (safetensors InvalidHeaderStart), found byte 0x\(String(header[0], radix: 16))")
+        }
+        guard String(validating: header, as: UTF8.self) != nil else {
+            throw FinemixError("\(path): the header is not valid UTF-8 (\(headerLength) bytes)")
+        }
+        if let nul = header.firstIndex(of: 0) {
+            throw FinemixError("\(path): the header holds a NUL byte at byte \(8 + nul); JSON text cannot (the spec pads a header with spaces only)")
+        }
         let json: Any
         do {
-            json = try JSONSerialization.jsonObject(with: headerData)
+            json = try JSONSerialization.jsonObject(with: Data(header))
         } catch {
             throw FinemixError("\(path): the header is not well-formed JSON (\(headerLength) bytes)")
         }
@@ -106,6 +155,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         guard object.count <= maxTensors + 1 else {
             throw FinemixError("\(path): the header lists \(object.count) tensors, more than the limit of \(maxTensors)")
         }
+        try HeaderKeys.refuseDuplicates(header, path: path)
 
         var metadata: [String: String] = [:]
         if let meta = object["__metadata__"] {
@@ -160,10 +210,25 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
                                 begin: dataStart + begin, end: dataStart + end))
         }
 
-        // Overlap: sort by start; each non-empty tensor must begin at or after the previous end.
-        let ordered = stored.filter { $0.end > $0.begin }.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }
-        for (a, b) in zip(ordered, ordered.dropFirst()) where b.begin < a.end {
-            throw FinemixError("\(path): tensor \(b.storedName) (bytes \(b.begin - dataStart)..<\(b.end - dataStart)) overlaps tensor \(a.storedName) (bytes \(a.begin - dataStart)..<\(a.end - dataStart))")
+        // Sorted by offset, the tensors must tile the data region: each begins where the previous
+        // ended (an earlier start overlaps, a later one leaves a hole), the last ends at its end.
+        let ordered = stored.sorted { ($0.begin, $0.end, $0.storedName) < ($1.begin, $1.end, $1.storedName) }
+        var covered = dataStart
+        var previous: Entry?
+        for e in ordered {
+            if e.begin < covered, let a = previous {
+                throw FinemixError("\(path): tensor \(e.storedName) (bytes \(e.begin - dataStart)..<\(e.end - dataStart)) overlaps tensor \(a.storedName) (bytes \(a.begin - dataStart)..<\(a.end - dataStart))")
+            }
+            if e.begin > covered {
+                let after = previous.map { " after tensor \($0.storedName)" } ?? ""
+                throw FinemixError("\(path): tensor \(e.storedName) begins at byte \(e.begin - dataStart) of the data region, leaving bytes \(covered - dataStart)..<\(e.begin - dataStart)\(after) unused; safetensors requires the tensors to cover the data region without holes (InvalidOffset)")
+            }
+            covered = e.end
+            previous = e
+        }
+        if covered != size {
+            let last = previous.map { "the last tensor, \($0.storedName), ends at byte \(covered - dataStart)" } ?? "no tensor covers it"
+            throw FinemixError("\(path): the data region holds \(dataSize) bytes but \(last); safetensors requires the data to end exactly with the last tensor (MetadataIncompleteBuffer)")
         }
 
         let names = try CheckpointNames.canonicalMap(stored.map(\.storedName), file: path)
@@ -177,10 +242,12 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         // JSON true/false also arrive as NSNumber (and `is Bool` holds for any 0 or 1);
         // JSONSerialization marks booleans with the C type code of char.
         guard let number = v as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        // The reference reads offsets and dimensions as usize: "4.0" and "4e0" are refused, as are
+        // values past Int64 (Foundation hands those over as Double or UInt64).
+        let type = String(cString: number.objCType)
+        guard type != "d", type != "f" else { return nil }
         let v: Any = number
-        if let i = v as? Int { return i }
-        if let d = v as? Double, d == d.rounded(), abs(d) < 9.0e15 { return Int(d) }
-        return nil
+        return v as? Int
     }
 
     private static func describe(_ values: [Any]) -> String {
@@ -221,7 +288,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
             throw FinemixError("\(url.path): tensor \(name): range \(range) is outside its \(e.count) values")
         }
         if range.isEmpty { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
-        let start = base + e.begin + range.lowerBound * e.dtype.size
+        let start = UnsafeRawPointer(data) + (e.begin - dataStart) + range.lowerBound * e.dtype.size
         // F32 at a 4-aligned address (the usual case: HF pads the header to 8 bytes) is used in place.
         if e.dtype == .f32, Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 {
             return try body(UnsafeBufferPointer(start: start.assumingMemoryBound(to: Float.self), count: range.count))
@@ -236,12 +303,12 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
     /// An integer tensor's values (I64), e.g. `embeddings.position_ids`.
     public func int64s(_ name: String) throws -> [Int64] {
         let e = try entry(name, float: false)
-        let p = base + e.begin
+        let p = UnsafeRawPointer(data) + (e.begin - dataStart)
         return (0..<e.count).map { Int64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
     }
 
     private func convert(_ e: Entry, from first: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-        let p = base + e.begin + first * e.dtype.size
+        let p = UnsafeRawPointer(data) + (e.begin - dataStart) + first * e.dtype.size
         switch e.dtype {
         case .f32:
             memcpy(out, p, count * 4)
@@ -272,12 +339,5 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         }
         if exp == 0x1f { return Float(bitPattern: sign | 0x7f80_0000 | (mant << 13)) }
         return Float(bitPattern: sign | ((exp + 127 - 15) << 23) | (mant << 13))
-    }
-
-    /// Asks the kernel to read ahead: analyses touch every page once, in order.
-    public func adviseSequential() {
-        let p = UnsafeMutableRawPointer(mutating: base)
-        _ = madvise(p, fileSize, MADV_SEQUENTIAL)
-        _ = madvise(p, fileSize, MADV_WILLNEED)
     }
 }

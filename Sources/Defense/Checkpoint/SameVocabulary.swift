@@ -12,10 +12,10 @@ extension CheckpointFolder {
         }
         let ta = try lines(pre.vocabURL), tb = try lines(victim.vocabURL)
         guard ta.count == tb.count else {
-            throw FinemixError("different vocabularies: \(pre.vocabURL.path) has \(ta.count) tokens but \(victim.vocabURL.path) has \(tb.count); the victim must be fine-tuned from this pre-trained model")
+            throw FinemixError("different vocabularies: \(pre.vocabPath.path) has \(ta.count) tokens but \(victim.vocabPath.path) has \(tb.count); the victim must be fine-tuned from this pre-trained model")
         }
         if let i = ta.indices.first(where: { ta[$0] != tb[$0] }) {
-            throw FinemixError("different vocabularies: line \(i + 1) is '\(ta[i])' in \(pre.vocabURL.path) but '\(tb[i])' in \(victim.vocabURL.path) (both have \(ta.count) tokens); the victim must be fine-tuned from this pre-trained model")
+            throw FinemixError("different vocabularies: line \(i + 1) is '\(ta[i])' in \(pre.vocabPath.path) but '\(tb[i])' in \(victim.vocabPath.path) (both have \(ta.count) tokens); the victim must be fine-tuned from this pre-trained model")
         }
     }
 

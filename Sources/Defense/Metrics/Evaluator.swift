@@ -8,10 +8,10 @@ public final class Evaluator: @unchecked Sendable {
     public let maxLength: Int
     private let predictor: Predictor
 
-    public init(model: BertModel, tokenizer: BertTokenizer, maxLength: Int = 64, batch: Int = 64) {
+    public init(model: BertModel, tokenizer: BertTokenizer, maxLength: Int = 64, batch: Int = 64) throws {
         self.model = model; self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
-        predictor = Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength)
+        predictor = try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength)
     }
 
     public struct Predictions: Sendable {
@@ -29,7 +29,8 @@ public final class Evaluator: @unchecked Sendable {
         var start = 0
         while start < order.count {
             let idx = order[start..<min(order.count, start + B)]
-            let logits = try predictor.logits(enc.batch(idx, padId: pad, withLabels: false))
+            // Non-finite logits throw, naming the sentence (1-based, in input order) and the layer.
+            let logits = try predictor.logits(enc.batch(idx, padId: pad, withLabels: false), numbers: idx.map { $0 + 1 })
             for (i, l) in zip(idx, logits) {
                 let m = l.max() ?? 0
                 let e = l.map { Foundation.exp($0 - m) }

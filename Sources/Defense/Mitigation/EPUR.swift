@@ -81,7 +81,7 @@ public enum EPUR {
             let first = zip(preVocab.tokens, tokenizer.vocab.tokens).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             let detail = first.map { "first difference at id \($0): '\(preVocab.tokens[$0])' vs '\(tokenizer.vocab.tokens[$0])'" }
                 ?? "\(preVocab.count) vs \(tokenizer.vocab.count) tokens"
-            throw FinemixError("E-PUR: \(pre.vocabURL.path) and \(victim.vocabURL.path) differ (\(detail)); both models must use one vocabulary")
+            throw FinemixError("E-PUR: \(pre.vocabPath.path) and \(victim.vocabPath.path) differ (\(detail)); both models must use one vocabulary")
         }
         return try run(pre: pre.weights, victim: victim.weights, tokenizer: tokenizer, clean: clean, corpus: corpus,
                        options: options)

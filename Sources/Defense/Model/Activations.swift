@@ -27,29 +27,74 @@ public final class Activations: @unchecked Sendable {
     var dA, dB, dC, dqkv, dffn, lnPartial: UnsafeMutablePointer<Float>
     var dPooled, dPre, dLogits: UnsafeMutablePointer<Float>
 
-    public init(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool) {
-        self.config = c; self.maxBatch = maxBatch; self.maxSeq = maxSeq; self.training = training
-        let N = maxBatch * maxSeq, H = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers
-        let T = Parallel.threads
+    /// Where each buffer sits in the one flat allocation; computed before allocating, so the
+    /// size can be checked against the memory there is.
+    struct Plan {
         var sizes: [Int] = []
-        func take(_ n: Int) -> Int { sizes.append((n + 15) / 16 * 16); return sizes.count - 1 }
-        let perLayer = training ? L : 1
         var layerIdx: [[Int]] = []
-        for _ in 0..<perLayer {
-            layerIdx.append([take(N * 3 * H), take(N * H), take(N * H), take(N), take(N), -1,
-                             take(N * I), take(N * H), take(N), take(N)])
+        var h1Shared = 0, ffnI = 0, attI = 0
+        var xIdx: [Int] = [], e: [Int] = [], head: [Int] = [], back: [Int] = []
+        var total: Int { sizes.reduce(0, +) }
+
+        init(_ c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool) {
+            let N = maxBatch * maxSeq, H = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers
+            let T = Parallel.threads
+            func take(_ n: Int) -> Int { sizes.append((n + 15) / 16 * 16); return sizes.count - 1 }
+            for _ in 0..<(training ? L : 1) {
+                layerIdx.append([take(N * 3 * H), take(N * H), take(N * H), take(N), take(N), -1,
+                                 take(N * I), take(N * H), take(N), take(N)])
+            }
+            h1Shared = take(N * H)
+            xIdx = (0..<(training ? L + 1 : 2)).map { _ in take(N * H) }
+            e = [take(N * H), take(N), take(N)]
+            ffnI = take(N * I)
+            attI = take(T * 3 * maxSeq * maxSeq)
+            head = [take(maxBatch * H), take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels)]
+            if training {
+                back = [take(N * H), take(N * H), take(N * H), take(N * 3 * H), take(N * I), take(2 * T * max(H, 16)),
+                        take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels)]
+            }
         }
-        let h1Shared = take(N * H)
-        let xIdx = (0..<(training ? L + 1 : 2)).map { _ in take(N * H) }
-        let e = [take(N * H), take(N), take(N)]
-        let ffnI = take(N * I)
-        let attI = take(T * 3 * maxSeq * maxSeq)
-        let head = [take(maxBatch * H), take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels)]
-        var back: [Int] = []
-        if training {
-            back = [take(N * H), take(N * H), take(N * H), take(N * 3 * H), take(N * I), take(2 * T * max(H, 16)),
-                    take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels)]
+    }
+
+    /// Bytes the activations for (maxBatch, maxSeq) take.
+    public static func bytes(config: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool) -> Int {
+        Plan(config, maxBatch: maxBatch, maxSeq: maxSeq, training: training).total * MemoryLayout<Float>.size
+    }
+
+    /// The largest batch up to `limit` whose activations take at most `bytes` (0 when not even one does).
+    public static func largestBatch(config: BertConfig, maxSeq: Int, training: Bool, limit: Int, within bytes: Int) -> Int {
+        var lo = 0, hi = max(0, limit)
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if Self.bytes(config: config, maxBatch: mid, maxSeq: maxSeq, training: training) <= bytes { lo = mid } else { hi = mid - 1 }
         }
+        return lo
+    }
+
+    /// Throws, naming the memory needed and available and the largest batch that fits, when the
+    /// activations for (maxBatch, maxSeq) do not fit in `budget`.
+    public static func requireFits(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool,
+                                   budget: MemoryBudget = .current()) throws {
+        let need = bytes(config: c, maxBatch: maxBatch, maxSeq: maxSeq, training: training)
+        guard need > budget.bytes else { return }
+        let fit = largestBatch(config: c, maxSeq: maxSeq, training: training, limit: maxBatch, within: budget.bytes)
+        let advice = fit > 0 ? "at most \(fit) sequences of \(maxSeq) tokens fit; use a smaller batch"
+                             : "not even one sequence of \(maxSeq) tokens fits; use a shorter maximum length"
+        throw FinemixError("a batch of \(maxBatch) sequences × \(maxSeq) tokens needs \(MemoryBudget.describe(need)) of \(training ? "training" : "inference") activations, but \(MemoryBudget.describe(budget.bytes)) is available (\(budget.source)); \(advice)")
+    }
+
+    /// Refuses, in one sentence naming what it needs and what there is, a capacity the machine
+    /// cannot hold: an allocation that fails aborts the process.
+    public init(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool, budget: MemoryBudget = .current()) throws {
+        self.config = c; self.maxBatch = maxBatch; self.maxSeq = maxSeq; self.training = training
+        guard maxBatch >= 1, maxSeq >= 1 else {
+            throw FinemixError("a batch needs at least 1 sequence of at least 1 token, found \(maxBatch) × \(maxSeq)")
+        }
+        try Self.requireFits(config: c, maxBatch: maxBatch, maxSeq: maxSeq, training: training, budget: budget)
+        let plan = Plan(c, maxBatch: maxBatch, maxSeq: maxSeq, training: training)
+        let sizes = plan.sizes, layerIdx = plan.layerIdx, h1Shared = plan.h1Shared, xIdx = plan.xIdx
+        let e = plan.e, ffnI = plan.ffnI, attI = plan.attI, head = plan.head, back = plan.back
         var offsets: [Int] = [], total = 0
         for s in sizes { offsets.append(total); total += s }
         storage = FlatBuffer(count: total)

@@ -27,8 +27,11 @@ public final class BertModel: @unchecked Sendable {
 
     /// Runs the classifier on `batch`; returns logits [batch, numLabels] (a view into `acts`,
     /// valid until the next call). `dropoutSeed` nil = evaluation mode (no dropout).
+    /// `watch`, when given, sees each stage's output as it is computed (name, values): the
+    /// non-finite diagnosis re-runs a batch with it to name where NaN or Inf first appears.
     @discardableResult
-    public func forward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil) throws -> UnsafeMutablePointer<Float> {
+    public func forward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil,
+                        watch: ((String, UnsafeBufferPointer<Float>) throws -> Void)? = nil) throws -> UnsafeMutablePointer<Float> {
         try batch.validate(config, needLabels: false)
         guard acts.fits(batch) else {
             throw FinemixError("batch \(batch.batch)×\(batch.seq) exceeds the activations' capacity \(acts.maxBatch)×\(acts.maxSeq)")
@@ -58,6 +61,10 @@ public final class BertModel: @unchecked Sendable {
         LayerNorm.forward(x0, mean: acts.embMean, rstd: acts.embRstd, acts.embSum,
                           gamma: w[lay.embLNG], beta: w[lay.embLNB], rows: N, cols: H, eps: eps)
         Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(x0, x0, count: N * H)
+        func stage(_ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) throws {
+            try watch?(name, UnsafeBufferPointer(start: p, count: count))
+        }
+        try stage("embeddings", x0, N * H)
 
         for l in 0..<c.numHiddenLayers {
             let o = lay.layers[l], a = acts.layer(l), x = acts.x(l), y = acts.x(l + 1)
@@ -68,6 +75,7 @@ public final class BertModel: @unchecked Sendable {
             Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
                               dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
                               shape)
+            try stage("encoder.layer.\(l).attention.self", a.ctx, N * H)
             let dropA = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
             if dropA.active {
                 Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
@@ -78,11 +86,13 @@ public final class BertModel: @unchecked Sendable {
             }
             LayerNorm.forward(a.h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B],
                               rows: N, cols: H, eps: eps)
+            try stage("encoder.layer.\(l).attention.output", a.h1, N * H)
             Linear.prefill(a.pre, bias: w[o.interB], residual: nil, rows: N, cols: I)
             Linear.accumulate(a.pre, a.h1, w[o.interW], rows: N, inF: H, outF: I)
             // backward and Fine-pruning read the pre-activation; inference overwrites it in place
             let ffn = acts.training ? acts.ffn : a.pre
             GELU.forward(ffn, a.pre, count: N * I)
+            try stage("encoder.layer.\(l).intermediate", ffn, N * I)
             let dropF = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue))
             if dropF.active {
                 Linear.forward(a.res2, ffn, w[o.outW], nil, rows: N, inF: I, outF: H)
@@ -93,6 +103,7 @@ public final class BertModel: @unchecked Sendable {
             }
             LayerNorm.forward(y, mean: a.mean2, rstd: a.rstd2, a.res2, gamma: w[o.ln2G], beta: w[o.ln2B],
                               rows: N, cols: H, eps: eps)
+            try stage("encoder.layer.\(l).output", y, N * H)
         }
 
         // pooler on [CLS], then dropout and the classifier
@@ -100,6 +111,7 @@ public final class BertModel: @unchecked Sendable {
         for b in 0..<B { (acts.cls + b * H).update(from: last + b * S * H, count: H) }
         Linear.forward(acts.pooled, acts.cls, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
         for i in 0..<(B * H) { acts.pooled[i] = tanh(acts.pooled[i]) }
+        try stage("pooler", acts.pooled, B * H)
         Dropout(p: ph, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.classifier.rawValue))
             .apply(acts.pooledDrop, acts.pooled, count: B * H)
         Linear.forward(acts.logits, acts.pooledDrop, w[lay.classifierW], w[lay.classifierB],

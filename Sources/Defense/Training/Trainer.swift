@@ -44,6 +44,9 @@ public final class Trainer: @unchecked Sendable {
         self.model = model; self.settings = settings
         self.maxBatch = maxBatch; self.maxSeq = min(maxSeq, model.config.maxPositionEmbeddings)
         try settings.pruneMask.validate(model.config)
+        // The activations are allocated at the first step; a batch that cannot fit is refused
+        // here, before anything is trained or saved.
+        try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true)
         segments = try settings.freezing.segments(model.layout, decayBiasAndNorm: settings.adamw.decayBiasAndNorm)
         optimizer = AdamW(count: model.layout.count, settings: settings.adamw)
         _ = model.ensureGradients()
@@ -52,9 +55,9 @@ public final class Trainer: @unchecked Sendable {
 
     public var activationBytes: Int { acts?.bytes ?? 0 }
 
-    private func activations() -> Activations {
+    private func activations() throws -> Activations {
         if let a = acts { return a }
-        let a = Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true)
+        let a = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true)
         acts = a
         return a
     }
@@ -62,7 +65,7 @@ public final class Trainer: @unchecked Sendable {
     /// One training step on `batch`; returns its loss (before the update).
     @discardableResult
     public func step(_ batch: Batch) throws -> StepResult {
-        let acts = activations()
+        let acts = try activations()
         let grads = model.ensureGradients()
         let dropoutSeed: UInt64? = settings.dropout ? Counter.stepSeed(settings.seed, step) : nil
         try model.forward(batch, acts, dropoutSeed: dropoutSeed)

@@ -142,7 +142,7 @@ struct BenchCommand: ParsableCommand {
             cpu = cpuSeconds() - cpuStart
             seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         } else {
-            let p = Predictor(model: model, maxBatch: batch, maxSeq: seq)
+            let p = try Predictor(model: model, maxBatch: batch, maxSeq: seq)
             _ = try p.logits(b)
             let t0 = DispatchTime.now().uptimeNanoseconds
             cpuStart = cpuSeconds()

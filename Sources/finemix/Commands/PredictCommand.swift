@@ -51,12 +51,14 @@ struct PredictCommand: ParsableCommand {
             if !hasHead { note("finemix: \(model) has no classifier head; using a random head (seed \(seed))") }
             let tokenizer = try BertTokenizer(vocabURL: folder.vocabURL)
             let maxLen = min(maxLength, folder.config.maxPositionEmbeddings)
-            let predictor = Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen)
+            let predictor = try Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen)
 
             var pending: [(ids: [Int32], typeIds: [Int32])] = []
+            var printed = 0
             func flush() throws {
                 guard !pending.isEmpty else { return }
-                for logits in try predictor.logits(pending) { print(format(logits)) }
+                for logits in try predictor.logits(pending, firstNumber: printed + 1) { print(format(logits)) }
+                printed += pending.count
                 pending.removeAll(keepingCapacity: true)
             }
             func add(_ line: String, _ number: Int) throws {
