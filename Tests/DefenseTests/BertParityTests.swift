@@ -16,7 +16,7 @@ import Testing
         _ = model.params.view("classifier.bias")!.update(fromContentsOf: EngineTest.floats(head["classifier.bias"]))
         let cases = f["cases"] as! [[String: Any]]
         #expect(cases.count >= 50)
-        let predictor = Predictor(model: model, maxBatch: 8, maxSeq: 128)
+        let predictor = try Predictor(model: model, maxBatch: 8, maxSeq: 128)
         let seqs = cases.map { c in
             (ids: EngineTest.ints(c["ids"]).map(Int32.init), typeIds: EngineTest.ints(c["type_ids"]).map(Int32.init))
         }

@@ -40,7 +40,7 @@ import Testing
                 lastLosses.append(try trainer.step(batch).loss)
             }
         }
-        let predictor = Predictor(model: model, maxBatch: 64, maxSeq: 64)
+        let predictor = try Predictor(model: model, maxBatch: 64, maxSeq: 64)
         let logits = try predictor.logits(split.test.map(encode))
         let correct = zip(logits, split.test).filter { row, e in row.indices.max { row[$0] < row[$1] } == e.label }.count
         let accuracy = Double(correct) / Double(split.test.count)

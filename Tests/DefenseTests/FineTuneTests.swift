@@ -157,7 +157,7 @@ import Testing
         let data = TinySentiment.examples(37)
         let ev = try Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5)
         let batched = try ev.predict(data)
-        let predictor = Predictor(model: m, maxBatch: 1, maxSeq: 16)
+        let predictor = try Predictor(model: m, maxBatch: 1, maxSeq: 16)
         for (i, e) in data.enumerated() {
             let enc = tok.encode(e.text, maxLength: 16)
             let l = try predictor.logits([(enc.ids, enc.typeIds)])[0]

@@ -99,20 +99,20 @@ import Testing
             _ = try DefenseRun.run(pre: pre, victim: bigger, clean: clean, test: test, asrSet: [], targetLabel: 1, recipe: DefenseRecipe(method: .mix))
         }
         #expect(run == m)
-        // Same size, one token different (vocab.txt edited): the first differing line is named.
+        // Same size, one token different (vocab.txt edited, then loaded): the first differing line is named.
         let other = try Self.folder(dir, "other", seed: 2)
-        var lines = try String(contentsOf: other.vocabURL, encoding: .utf8).split(separator: "\n").map(String.init)
+        var lines = try String(contentsOf: other.vocabPath, encoding: .utf8).split(separator: "\n").map(String.init)
         lines[7] = "changed"
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: other.vocabURL)
-        let line = Self.message { try CheckpointFolder.checkSameVocabulary(pre: pre, victim: other) }
-        #expect(line.contains("line 8 is 'tok7' in \(pre.vocabURL.path) but 'changed' in \(other.vocabURL.path)"), "\(line)")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: other.vocabPath)
+        let line = Self.message { try CheckpointFolder.checkSameVocabulary(pre: pre, victim: CheckpointFolder(other.url)) }
+        #expect(line.contains("line 8 is 'tok7' in \(pre.vocabPath.path) but 'changed' in \(other.vocabPath.path)"), "\(line)")
         // A vocab.txt with a token too many, config unchanged.
-        try Data((lines.joined(separator: "\n") + "\nextra\n").utf8).write(to: other.vocabURL)
-        let count = Self.message { try CheckpointFolder.checkSameVocabulary(pre: pre, victim: other) }
-        #expect(count.contains("\(pre.vocabURL.path) has 12 tokens but \(other.vocabURL.path) has 13"), "\(count)")
+        try Data((lines.joined(separator: "\n") + "\nextra\n").utf8).write(to: other.vocabPath)
+        let count = Self.message { try CheckpointFolder.checkSameVocabulary(pre: pre, victim: CheckpointFolder(other.url)) }
+        #expect(count.contains("\(pre.vocabPath.path) has 12 tokens but \(other.vocabPath.path) has 13"), "\(count)")
         // CRLF line ends are the same vocabulary.
-        try Data((try String(contentsOf: pre.vocabURL, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r\n")).utf8).write(to: other.vocabURL)
-        try CheckpointFolder.checkSameVocabulary(pre: pre, victim: other)
+        try Data((try String(contentsOf: pre.vocabPath, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r\n")).utf8).write(to: other.vocabPath)
+        try CheckpointFolder.checkSameVocabulary(pre: pre, victim: CheckpointFolder(other.url))
     }
 
     /// Same vocabulary, different widths: every path that pairs two models names the tensor and both shapes.

@@ -260,6 +260,124 @@ func safetensorsError(_ data: Data, in dir: TempDir = TempDir()) throws -> Strin
         #expect(m.contains("pooler.dense.bias") && m.contains("stored twice"))
     }
 
+    // MARK: the reference implementation's rules (huggingface/safetensors read_metadata, validate)
+
+    static let four: [UInt8] = [0, 0, 0, 0]
+
+    @Test func headerMustStartWithABrace() throws {
+        let m = try safetensorsError(RawSafetensors.bytes(header: #" {"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: Self.four))
+        #expect(m.contains("must start with '{'"), "\(m)")
+    }
+
+    @Test func headerMustBeUTF8() throws {
+        var raw = RawSafetensors.bytes(header: #"{"w?":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: Self.four)
+        raw[8 + 3] = 0xFF
+        let m = try safetensorsError(raw)
+        #expect(m.contains("not valid UTF-8"), "\(m)")
+    }
+
+    /// Foundation would read a UTF-16 header (`{` then NUL) as JSON; the reference cannot.
+    @Test func headerWithNULBytesIsRefused() throws {
+        let utf16 = Array(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        var raw = Data()
+        var n = UInt64(utf16.count).littleEndian
+        withUnsafeBytes(of: &n) { raw.append(contentsOf: $0) }
+        raw.append(contentsOf: utf16 + Self.four)
+        let m = try safetensorsError(raw)
+        #expect(m.contains("NUL byte"), "\(m)")
+        let padded = try safetensorsError(RawSafetensors.bytes(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"# + "\0\0\0", data: Self.four))
+        #expect(padded.contains("NUL byte"), "\(padded)")
+    }
+
+    /// The spec lets a writer pad the header with spaces (HF pads to 8 bytes); that loads.
+    @Test func trailingSpacesAfterTheJSONAreAllowed() throws {
+        let url = try TempDir().file("padded.safetensors", RawSafetensors.bytes(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"# + "     ", data: RawSafetensors.floatBytes([2.5])))
+        let f = try SafetensorsFile(url)
+        var v: [Float] = [0]
+        try v.withUnsafeMutableBufferPointer { try f.readFloats("w", into: $0) }
+        #expect(v == [2.5])
+    }
+
+    @Test func aHoleBetweenTensorsIsRefused() throws {
+        let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+        let m = try safetensorsError(RawSafetensors.bytes(header: header, data: Array(repeating: 0, count: 12)))
+        #expect(m.contains("tensor b") && m.contains("bytes 4..<8 after tensor a unused") && m.contains("InvalidOffset"), "\(m)")
+        let first = try safetensorsError(RawSafetensors.bytes(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: Array(repeating: 0, count: 8)))
+        #expect(first.contains("tensor w") && first.contains("bytes 0..<4"), "\(first)")
+    }
+
+    @Test func bytesAfterTheLastTensorAreRefused() throws {
+        let m = try safetensorsError(RawSafetensors.bytes(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: Array(repeating: 0, count: 12)))
+        #expect(m.contains("holds 12 bytes") && m.contains("the last tensor, w, ends at byte 4") && m.contains("MetadataIncompleteBuffer"), "\(m)")
+        let none = try safetensorsError(RawSafetensors.bytes(header: "{}", data: Self.four))
+        #expect(none.contains("holds 4 bytes but no tensor covers it"), "\(none)")
+    }
+
+    @Test func aDuplicateTensorNameIsRefused() throws {
+        let header = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        let m = try safetensorsError(RawSafetensors.bytes(header: header, data: Array(repeating: 0, count: 8)))
+        #expect(m.contains("tensor w appears twice") && m.contains("duplicate keys"), "\(m)")
+        // the same name spelled with an escape is the same key
+        let escaped = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0077":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        let m2 = try safetensorsError(RawSafetensors.bytes(header: escaped, data: Array(repeating: 0, count: 8)))
+        #expect(m2.contains("tensor w appears twice"), "\(m2)")
+    }
+
+    @Test func aDuplicateFieldInATensorIsRefused() throws {
+        let header = #"{"w":{"dtype":"F16","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+        let m = try safetensorsError(RawSafetensors.bytes(header: header, data: Self.four))
+        #expect(m.contains("'w' has the key 'dtype' twice"), "\(m)")
+    }
+
+    @Test func offsetsAndDimensionsMustBeIntegersNotDecimals() throws {
+        let m = try safetensorsError(RawSafetensors.bytes(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}"#, data: Self.four))
+        #expect(m.contains("tensor w") && m.contains("two integers"), "\(m)")
+        let m2 = try safetensorsError(RawSafetensors.bytes(header: #"{"w":{"dtype":"F32","shape":[1e0],"data_offsets":[0,4]}}"#, data: Self.four))
+        #expect(m2.contains("tensor w") && m2.contains("non-negative integers"), "\(m2)")
+    }
+
+    @Test func metadataMustMapStringsToStrings() throws {
+        let m = try safetensorsError(RawSafetensors.bytes(header: #"{"__metadata__":{"format":1},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: Self.four))
+        #expect(m.contains("__metadata__ value for 'format' must be a string"), "\(m)")
+        let m2 = try safetensorsError(RawSafetensors.bytes(header: #"{"__metadata__":["pt"]}"#))
+        #expect(m2.contains("__metadata__ must be an object of strings"), "\(m2)")
+    }
+
+    /// Empty tensors sit at the offset they are listed at, as the reference requires.
+    @Test func emptyTensorsInTheirPlaceLoad() throws {
+        let header = #"{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"z":{"dtype":"F16","shape":[0,3],"data_offsets":[4,4]}}"#
+        let url = try TempDir().file("empties.safetensors", RawSafetensors.bytes(header: header, data: Self.four))
+        #expect(try SafetensorsFile(url).tensorNames == ["e", "w", "z"])
+        let misplaced = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}}"#
+        let m = try safetensorsError(RawSafetensors.bytes(header: misplaced, data: Array(repeating: 0, count: 8)))
+        #expect(m.contains("tensor e") && m.contains("overlaps tensor w"), "\(m)")
+    }
+
+    // MARK: a file that changes after loading
+
+    /// The weights are read into memory finemix owns: a loaded file truncated or rewritten in place
+    /// (as `cp` over it does) can no longer kill the process with SIGBUS or change the model.
+    @Test func aLoadedFileTruncatedOrOverwrittenInPlaceChangesNothing() throws {
+        let dir = TempDir()
+        let url = dir.url.appendingPathComponent("m.safetensors")
+        let values = (0..<4096).map { Float($0) * 0.5 }
+        try SafetensorsWriter.write([NamedTensor(name: "w", shape: [4096], values: values)], to: url)
+        let f = try SafetensorsFile(url)
+        #expect(truncate(url.path, 0) == 0)
+        var out = [Float](repeating: 0, count: 4096)
+        try out.withUnsafeMutableBufferPointer { try f.readFloats("w", into: $0) }
+        #expect(out == values)
+        var scratch = [Float](repeating: 0, count: 16)
+        let sum = try scratch.withUnsafeMutableBufferPointer { s in try f.withFloats("w", in: 4000..<4016, scratch: s) { $0.reduce(0, +) } }
+        #expect(sum == values[4000..<4016].reduce(0, +))
+        // rewritten in place with other values, same inode
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.write(contentsOf: Data(repeating: 0x7F, count: 20_000))
+        try handle.close()
+        try out.withUnsafeMutableBufferPointer { try f.readFloats("w", into: $0) }
+        #expect(out == values)
+    }
+
     @Test func missingFileNamesIt() throws {
         let url = TempDir().url.appendingPathComponent("absent.safetensors")
         #expect { _ = try SafetensorsFile(url) } throws: {

@@ -123,7 +123,7 @@ import Testing
         s.schedule = LinearSchedule(baseRate: 3e-3, warmupSteps: 10, totalSteps: 300)
         let t = try Trainer(model: m, settings: s, maxBatch: 8, maxSeq: 16)
         for k in 0..<300 { try t.step(Self.batch(k % 50)) }
-        let p = Predictor(model: m, maxBatch: 8, maxSeq: 16)
+        let p = try Predictor(model: m, maxBatch: 8, maxSeq: 16)
         var correct = 0, total = 0
         for k in 1000..<1010 {
             let b = Self.batch(k)

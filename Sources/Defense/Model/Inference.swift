@@ -59,9 +59,10 @@ public final class Predictor: @unchecked Sendable {
         let bad = (0..<batch.batch).filter { b in
             NonFiniteWeights.count(UnsafeBufferPointer(rebasing: logits[(b * L)..<((b + 1) * L)])) > 0
         }
-        let b = bad[0]
-        let row = Array(logits[(b * L)..<((b + 1) * L)])
-        let kind = row.contains { $0.isNaN } ? "NaN" : "infinite"
+        let b = bad.min { numbers[$0] < numbers[$1] }!
+        // bit patterns, not isNaN: -Ounchecked's fast-math may fold isNaN away
+        let nan = logits[(b * L)..<((b + 1) * L)].contains { $0.bitPattern & 0x7f80_0000 == 0x7f80_0000 && $0.bitPattern & 0x007f_ffff != 0 }
+        let kind = nan ? "NaN" : "infinite"
         let others = bad.count > 1 ? " (and those of \(bad.count - 1) more in its batch)" : ""
         let where_ = firstNonFiniteStage(batch, row: b) ?? "the classifier"
         return FinemixError("logits of sentence \(numbers[b]) are \(kind)\(others); the first non-finite activation is the output of \(where_). The model's weights or config.json make the computation overflow; no prediction or metric is given from NaN")

@@ -123,7 +123,9 @@ public enum FineTune {
         let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxPositionEmbeddings))
         let total = recipe.totalSteps(examples: encoded.count)
         let trainer = try Trainer(model: model, settings: recipe.trainingSettings(totalSteps: total, freezing: freezing, pruneMask: pruneMask),
-                                  maxBatch: recipe.batch, maxSeq: recipe.maxLength)
+                                  // no batch holds more sequences than there are examples: the
+                                  // activations need not either (batch=4096 on 64 clean examples)
+                                  maxBatch: min(recipe.batch, max(1, encoded.count)), maxSeq: recipe.maxLength)
         return try loop(stepper: trainer, encoded: encoded, recipe: recipe, padId: Int32(model.config.padTokenId),
                         numLabels: model.config.numLabels, job: job, events: events, cancel: cancel, probe: probe)
     }

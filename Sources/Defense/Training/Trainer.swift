@@ -40,13 +40,14 @@ public final class Trainer: @unchecked Sendable {
     private let maxBatch: Int, maxSeq: Int
 
     /// `maxBatch`/`maxSeq` size the activations once; larger batches are an error.
-    public init(model: BertModel, settings: TrainingSettings, maxBatch: Int, maxSeq: Int) throws {
+    public init(model: BertModel, settings: TrainingSettings, maxBatch: Int, maxSeq: Int,
+                budget: MemoryBudget = .current()) throws {
         self.model = model; self.settings = settings
         self.maxBatch = maxBatch; self.maxSeq = min(maxSeq, model.config.maxPositionEmbeddings)
         try settings.pruneMask.validate(model.config)
         // The activations are allocated at the first step; a batch that cannot fit is refused
         // here, before anything is trained or saved.
-        try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true)
+        try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true, budget: budget)
         segments = try settings.freezing.segments(model.layout, decayBiasAndNorm: settings.adamw.decayBiasAndNorm)
         optimizer = AdamW(count: model.layout.count, settings: settings.adamw)
         _ = model.ensureGradients()
