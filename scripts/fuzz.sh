@@ -6,7 +6,8 @@
 #
 # Targets (fuzz/Sources/FinemixFuzz/FuzzTargets.swift): safetensors (header + data, then loaded as
 # a tiny model folder), config (config.json), vocab (vocab.txt + tokenizer over it), tokenizer
-# (arbitrary bytes), dataset (TSV/CSV/JSONL), command (the command language and its option values).
+# (arbitrary bytes), dataset (TSV/CSV/JSONL), command (the command language and its option values),
+# attack (attack.json), journal (journal.jsonl, then an append) and keys (keys.conf).
 # Each starts from the committed seeds in Tests/Fixtures/fuzz/<target>/ plus the corpus grown by
 # earlier runs (.build-fuzz-lf/corpus/<target>). The fuzzer is built in debug so Swift's bounds
 # and overflow checks trap (release uses -Ounchecked). A crash, hang (>5 s), leak of the RSS limit
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=${1:-60}
-targets=${FUZZ_TARGETS:-"safetensors config vocab tokenizer dataset command"}
+targets=${FUZZ_TARGETS:-"safetensors config vocab tokenizer dataset command attack journal keys"}
 scratch=${FUZZ_SCRATCH:-$root/.build-fuzz-lf}
 
 echo "building the fuzzer (debug, -sanitize=fuzzer,address)..."

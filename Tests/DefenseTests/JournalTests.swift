@@ -69,3 +69,69 @@ import Testing
         #expect(j.entries.count == 2 && !j.droppedTornLine)
     }
 }
+
+/// Issue 16: an append writes one line (no rewrite of the file), so long sessions stay fast.
+@Suite struct JournalAppendTests {
+    @Test func tenThousandAppendsAreTenThousandWholeLinesInOrder() throws {
+        let dir = TempDir()
+        let url = dir.url.appendingPathComponent("s/journal.jsonl")
+        let j = try Journal(url: url)
+        for i in 0..<10_000 {
+            try j.append(JournalEntry(time: Date(timeIntervalSince1970: Double(i)), command: "mix 0.\(i % 10) seed=\(i)", ok: i % 7 != 0,
+                                      results: ["i": Double(i)]))
+        }
+        let bytes = try Data(contentsOf: url)
+        #expect(bytes.last == UInt8(ascii: "\n"))
+        #expect(bytes.split(separator: UInt8(ascii: "\n")).count == 10_000)
+        let again = try Journal(url: url)
+        #expect(again.entries.count == 10_000 && !again.droppedTornLine)
+        #expect(again.entries.map { $0.results["i"]! } == (0..<10_000).map(Double.init))
+        #expect(again.entries == j.entries)
+    }
+
+    /// The file is appended to in place: the same inode, the earlier bytes untouched (the old
+    /// journal rewrote the whole file through a temporary and a rename on every command).
+    @Test func anAppendWritesOneLineInPlace() throws {
+        let dir = TempDir()
+        let url = dir.url.appendingPathComponent("journal.jsonl")
+        let j = try Journal(url: url)
+        try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "eval", ok: true))
+        let before = try Data(contentsOf: url)
+        let inode = try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int
+        try j.append(JournalEntry(time: Date(timeIntervalSince1970: 1), command: "undo", ok: true))
+        let after = try Data(contentsOf: url)
+        #expect(try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int == inode)
+        #expect(after.prefix(before.count) == before && after.count > before.count)
+        #expect(after.dropFirst(before.count).filter { $0 == UInt8(ascii: "\n") }.count == 1)
+    }
+
+    /// A journal reopened after a crash: the torn tail is cut off before the next line, and a
+    /// whole last entry that lacks its newline gets one, so every line stays a whole entry.
+    @Test func theNextAppendHealsATornOrUnterminatedTail() throws {
+        let dir = TempDir()
+        let url = dir.url.appendingPathComponent("journal.jsonl")
+        let line = JournalTornLineTests.line
+        for (start, kept) in [(line + String(line.prefix(30)), 1), (String(line.dropLast()), 1), (line + "\n" + line + "{", 2)] {
+            try Data(start.utf8).write(to: url)
+            let j = try Journal(url: url)
+            try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "undo", ok: true))
+            try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "eval", ok: true))
+            let text = try String(contentsOf: url, encoding: .utf8)
+            let again = try Journal(url: url)
+            #expect(again.entries.map(\.command) == Array(repeating: "eval", count: kept) + ["undo", "eval"], "\(start.debugDescription)")
+            #expect(!again.droppedTornLine && text.hasSuffix("}\n"))
+        }
+    }
+
+    /// Entries written before inputs were fingerprinted still load; new ones carry them.
+    @Test func inputsAreAnOptionalField() throws {
+        let dir = TempDir()
+        let url = dir.url.appendingPathComponent("journal.jsonl")
+        try Data(JournalTornLineTests.line.utf8).write(to: url)
+        let j = try Journal(url: url)
+        #expect(j.entries.first?.inputs == nil)
+        let f = InputFingerprint(path: "/m/model.safetensors", size: 12, mtime: 1.5, xxh64: "00000000000000ff")
+        try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "load pre /m", ok: true, inputs: [f]))
+        #expect(try Journal(url: url).entries.last?.inputs == [f])
+    }
+}

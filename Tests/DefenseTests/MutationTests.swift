@@ -204,6 +204,49 @@ enum Mutate {
         #expect(parsed > 1000, "parsed \(parsed)")
     }
 
+    /// 2,000 mutants of real attack.json files (a planted victim's, and that record for a data
+    /// file and for embedding poisoning), read as `load victim` reads them: a record or a
+    /// FinemixError naming the file.
+    @Test func attackRecordMutantsReadOrThrowFinemixError() throws {
+        let dir = TempDir()
+        let bases = try ["attack.json", "attack-file.json", "attack-ep.json"].map { try Mutate.fixture("attack", $0) }
+        let url = dir.url.appendingPathComponent(AttackRecord.fileName)
+        var r = SeededRandom(seed: 2026, stream: "mutate-attack")
+        var read = 0
+        for i in 0..<2000 {
+            try Data(Mutate.mutant(bases[i % bases.count], &r)).write(to: url)
+            if Mutate.outcome(i, "attack.json", {
+                let record = try AttackRecord.read(folder: dir.url)
+                _ = record.recipe.poison
+                _ = record.split.spec
+                _ = try Trigger.parse(record.recipe.trigger.description)
+            }) { read += 1 }
+        }
+        #expect(read > 50 && read < 1950, "read \(read)")
+    }
+
+    /// 2,000 mutants of real session journals (one whole, one cut mid-line as a crash leaves it,
+    /// one without its last newline), opened as `--resume` opens them, their replayed lines
+    /// checked, then appended to: the append heals the file, which reads back whole.
+    @Test func journalMutantsOpenOrThrowFinemixErrorAndAppendsHeal() throws {
+        let dir = TempDir()
+        let bases = try ["session.jsonl", "torn.jsonl", "no-newline.jsonl"].map { try Mutate.fixture("journal", $0) }
+        let url = dir.url.appendingPathComponent("journal.jsonl")
+        var r = SeededRandom(seed: 2026, stream: "mutate-journal")
+        var opened = 0
+        for i in 0..<2000 {
+            try Data(Mutate.mutant(bases[i % bases.count], &r)).write(to: url)
+            if Mutate.outcome(i, "journal", {
+                let j = try Journal(url: url)
+                _ = ScriptCheck.check([ScriptCheck.Source(name: "journal", lines: Session.replayLines(of: j))])
+                try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "eval", ok: true))
+                let again = try Journal(url: url)
+                #expect(again.entries == j.entries && !again.droppedTornLine, "mutant \(i)")
+            }) { opened += 1 }
+        }
+        #expect(opened > 200 && opened < 1990, "opened \(opened)")
+    }
+
     /// The first input every fuzz target met: an empty file. (libFuzzer reported it only for a
     /// 4 KB leak inside Foundation's Data(contentsOf:), not in finemix; each parser refuses it.)
     @Test func emptyFilesAreRefusedByEveryFileParser() throws {

@@ -81,17 +81,38 @@ import Testing
         let out = try Binary.run(["run", "--workspace", Self.root.appendingPathComponent("ws").path, first.path, second.path],
                                  environment: Self.env)
         #expect(out.status == 1)
-        #expect(out.stderr.contains("second.fm:3: unknown command 'mixx'"), "\(out.stderr)")
+        #expect(out.stderr.contains("second.fm:3:1: unknown command 'mixx'"), "\(out.stderr)")
         #expect(!out.stderr.contains("> load pre"), "the first script ran before the second was checked:\n\(out.stderr)")
     }
 
     @Test func badScriptNamesTheLine() throws {
         let (out, _) = try Self.run("load pre minilm\nmixx 0.3\n", name: "bad")
         #expect(out.status == 1)
-        #expect(out.stderr.contains("bad.fm:2: unknown command 'mixx'"), "\(out.stderr)")
+        #expect(out.stderr.contains("bad.fm:2:1: unknown command 'mixx'"), "\(out.stderr)")
         let (range, _) = try Self.run("mix 1.5\n", name: "range")
         #expect(range.status == 1)
-        #expect(range.stderr.contains("range.fm:1:"), "\(range.stderr)")
+        #expect(range.stderr.contains("range.fm:1:5: "), "\(range.stderr)")
         #expect(range.stderr.contains("mix: ρ must be a number in [0, 1], found '1.5'"), "\(range.stderr)")
+    }
+
+    /// Issue 16: a bad value or an unknown variant on any line of any script is found before
+    /// the first line runs (nothing is loaded, trained or saved), and every one is listed.
+    @Test func everyProblemOfEveryScriptIsListedBeforeAnyRuns() throws {
+        try FileManager.default.createDirectory(at: Self.root, withIntermediateDirectories: true)
+        let first = Self.root.appendingPathComponent("one.fm"), second = Self.root.appendingPathComponent("two.fm")
+        let saved = Self.root.appendingPathComponent("never-saved")
+        try "load pre minilm\ndata rt train=0 clean=8 test=8\nsave \(saved.path)\nmix 1.5\n".write(to: first, atomically: true, encoding: .utf8)
+        try "finetune epochs=0\nvariant nosuch\nsweep rho=0:1:1e-9\n".write(to: second, atomically: true, encoding: .utf8)
+        let out = try Binary.run(["run", "--workspace", Self.root.appendingPathComponent("ws").path, first.path, second.path],
+                                 environment: Self.env)
+        #expect(out.status == 1)
+        for expected in ["\(first.path):4:5: mix: ρ must be a number in [0, 1], found '1.5'",
+                         "\(second.path):1:10: finetune: epochs=0 is outside 1...10000",
+                         "\(second.path):2:9: variant: no earlier line makes a variant named 'nosuch' (none is made before this line)",
+                         "\(second.path):3:7: rho=0:1:1e-9: more than 1001 values",
+                         "4 problems found before running; nothing ran"] {
+            #expect(out.stderr.contains(expected), "missing \(expected) in:\n\(out.stderr)")
+        }
+        #expect(!out.stderr.contains("> load pre") && !FileManager.default.fileExists(atPath: saved.path))
     }
 }

@@ -22,7 +22,7 @@ public struct Command: Equatable, Sendable, CustomStringConvertible {
     /// so any path or token round-trips through the parser.
     public static func quote(_ word: String) -> String {
         let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { s in
-            !(s == " " || s == "\t" || s == "\"" || s == "'" || s == "\\" || s == "#" || s == "=")
+            !(s.properties.isWhitespace || s == "\"" || s == "'" || s == "\\" || s == "#" || s == "=")
         }
         if plain { return word }
         var out = "\""

@@ -1,29 +1,13 @@
 /// Parses the command language. A line is words separated by blanks; `"..."` or `'...'` quote a
-/// word (backslash escapes inside double quotes), `#` starts a comment, and a word `key=value`
-/// whose key is a plain identifier is an option. Errors name the column.
+/// word (backslash escapes inside double quotes), `#` at the start of a word starts a comment (as
+/// in a shell: `run#2` and `##ing` are words), and a word `key=value` whose key is a plain
+/// identifier is an option. Errors name the column.
 public enum CommandParser {
     /// nil for a blank or comment-only line.
     public static func parse(_ line: String) throws -> Command? {
-        let words = try split(line)
-        guard let first = words.first else { return nil }
-        guard first.quoted == false, isIdentifier(first.text) else {
-            throw FinemixError("column \(first.column): a command starts with a verb, found '\(first.text)'")
+        do { return try locate(line)?.command } catch let e as LineError {
+            throw FinemixError("column \(e.column): \(e.message)")
         }
-        var command = Command(verb: first.text.lowercased())
-        for word in words.dropFirst() {
-            if !word.quoted, let eq = word.text.firstIndex(of: "="), isIdentifier(String(word.text[..<eq])) {
-                let key = String(word.text[..<eq]).lowercased()
-                var value = String(word.text[word.text.index(after: eq)...])
-                if let quotedValue = word.valueAfterQuote { value = quotedValue }
-                if command.options[key] != nil {
-                    throw FinemixError("column \(word.column): option '\(key)' is given twice")
-                }
-                command.options[key] = value
-            } else {
-                command.arguments.append(word.text)
-            }
-        }
-        return command
     }
 
     /// Parses a whole script, naming `source:line` in any error. Blank and comment lines are skipped.
@@ -39,6 +23,48 @@ public enum CommandParser {
         return out
     }
 
+    /// A syntax error and the column (1-based, in Unicode scalars) where it is.
+    public struct LineError: Error, Equatable, Sendable {
+        public var column: Int
+        public var message: String
+    }
+
+    /// A command and the column of each of its words, so a check of a value can point at it.
+    public struct Located: Sendable {
+        public var command: Command
+        public var verbColumn: Int
+        public var argumentColumns: [Int]
+        public var optionColumns: [String: Int]
+    }
+
+    /// `parse` with the words' columns; throws `LineError`.
+    public static func locate(_ line: String) throws(LineError) -> Located? {
+        let words = try split(line)
+        guard let first = words.first else { return nil }
+        guard first.quoted == false, isIdentifier(first.text) else {
+            throw LineError(column: first.column, message: "a command starts with a verb, found '\(first.text)'")
+        }
+        var out = Located(command: Command(verb: first.text.lowercased()), verbColumn: first.column,
+                          argumentColumns: [], optionColumns: [:])
+        for word in words.dropFirst() {
+            let scalars = word.text.unicodeScalars
+            if !word.quoted, let eq = scalars.firstIndex(of: "="), isIdentifier(String(scalars[..<eq])) {
+                let key = String(scalars[..<eq]).lowercased()
+                var value = String(scalars[scalars.index(after: eq)...])
+                if let quotedValue = word.valueAfterQuote { value = quotedValue }
+                if out.command.options[key] != nil {
+                    throw LineError(column: word.column, message: "option '\(key)' is given twice")
+                }
+                out.command.options[key] = value
+                out.optionColumns[key] = word.column
+            } else {
+                out.command.arguments.append(word.text)
+                out.argumentColumns.append(word.column)
+            }
+        }
+        return out
+    }
+
     struct Word {
         var text: String
         var column: Int
@@ -46,24 +72,27 @@ public enum CommandParser {
         var valueAfterQuote: String? // key="quoted value"
     }
 
-    static func split(_ line: String) throws -> [Word] {
+    /// Scans Unicode scalars, not Characters: a quote followed by a combining mark is one
+    /// Character, and must still open a quoted word (`Command.quote` writes such words).
+    static func split(_ line: String) throws(LineError) -> [Word] {
+        func blank(_ s: Unicode.Scalar) -> Bool { s == " " || s == "\t" || s == "\r" }
         var words: [Word] = []
-        let chars = Array(line)
+        let chars = Array(line.unicodeScalars)
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c == " " || c == "\t" || c == "\r" { i += 1; continue }
+            if blank(c) { i += 1; continue }
             if c == "#" { break }
             let start = i
-            var text = ""
+            var text = String.UnicodeScalarView()
             var quoted = false
             var sawQuote = false
             var valueStart: Int? = nil
-            while i < chars.count, !(chars[i] == " " || chars[i] == "\t" || chars[i] == "\r") {
+            while i < chars.count, !blank(chars[i]) {
                 let ch = chars[i]
                 if ch == "\"" || ch == "'" {
                     if i == start { quoted = true }
-                    if !sawQuote, !quoted, text.hasSuffix("=") { valueStart = text.count }
+                    if !sawQuote, !quoted, text.last == "=" { valueStart = text.count }
                     sawQuote = true
                     let close = ch
                     i += 1
@@ -73,16 +102,14 @@ public enum CommandParser {
                         if close == "\"", chars[i] == "\\", i + 1 < chars.count { text.append(chars[i + 1]); i += 2; continue }
                         text.append(chars[i]); i += 1
                     }
-                    if !closed { throw FinemixError("column \(start + 1): unterminated quote") }
+                    if !closed { throw LineError(column: start + 1, message: "unterminated quote") }
                     continue
                 }
-                if ch == "#" { break }
                 text.append(ch); i += 1
             }
-            var word = Word(text: text, column: start + 1, quoted: quoted, valueAfterQuote: nil)
+            var word = Word(text: String(text), column: start + 1, quoted: quoted, valueAfterQuote: nil)
             if let v = valueStart { word.valueAfterQuote = String(text.dropFirst(v)) }
             words.append(word)
-            if i < chars.count, chars[i] == "#" { break }
         }
         return words
     }

@@ -1,21 +1,69 @@
 /// What each verb of the command language takes. The TUI's help and palette completion read this
-/// table, and every command is checked against it before it runs, so an unknown option is an
-/// error rather than silently ignored.
+/// table, and every command is checked against it before it runs, so an unknown option or a bad
+/// value is an error rather than silently ignored or found after earlier lines ran.
 public struct CommandSpec: Sendable {
     public let verb: String
     public let usage: String
     public let summary: String
     public let options: [String]
     public let arguments: ClosedRange<Int>
+    /// Reads every value of a command as the verb's handler does (VerbArguments.swift), throwing
+    /// on the first bad one.
+    let values: @Sendable (Command) throws -> Void
 
-    public func validate(_ c: Command) throws {
+    public init(verb: String, usage: String, summary: String, options: [String], arguments: ClosedRange<Int>,
+                values: @escaping @Sendable (Command) throws -> Void = { _ in }) {
+        self.verb = verb; self.usage = usage; self.summary = summary; self.options = options
+        self.arguments = arguments; self.values = values
+    }
+
+    /// The word of a command a problem is in.
+    public enum Word: Hashable, Sendable {
+        case verb
+        case argument(Int)
+        case option(String)
+    }
+
+    public struct Problem: Equatable, Sendable {
+        public var word: Word
+        public var message: String
+    }
+
+    /// Every problem of `c`, not only the first: unknown options, the argument count, then each
+    /// value. Each option is read on its own (with the arguments), so every bad value of a line
+    /// is listed with the word it is in; then the whole command, for rules between options.
+    public func problems(_ c: Command) -> [Problem] {
+        var out: [Problem] = []
         for key in c.options.keys.sorted() where !options.contains(key) {
             let known = options.isEmpty ? "it takes no options" : "known: \(options.joined(separator: ", "))"
-            throw FinemixError("\(verb): unknown option '\(key)' (\(known))")
+            out.append(Problem(word: .option(key), message: "\(verb): unknown option '\(key)' (\(known))"))
         }
         guard arguments.contains(c.arguments.count) else {
-            throw FinemixError("\(verb): expected \(arguments.lowerBound == arguments.upperBound ? "\(arguments.lowerBound)" : "\(arguments.lowerBound) to \(arguments.upperBound)") argument(s), found \(c.arguments.count); usage: \(usage)")
+            let count = arguments.lowerBound == arguments.upperBound ? "\(arguments.lowerBound)" : "\(arguments.lowerBound) to \(arguments.upperBound)"
+            out.append(Problem(word: .verb, message: "\(verb): expected \(count) argument(s), found \(c.arguments.count); usage: \(usage)"))
+            return out
         }
+        func failure(_ command: Command) -> String? {
+            do { try values(command); return nil } catch let e as FinemixError { return e.message } catch { return "\(verb): \(error)" }
+        }
+        if let m = failure(Command(verb: c.verb, arguments: c.arguments)) {
+            // The argument the message quotes, else the first.
+            let i = c.arguments.indices.last { m.contains("'\(c.arguments[$0])'") } ?? 0
+            out.append(Problem(word: c.arguments.isEmpty ? .verb : .argument(i), message: m))
+            return out
+        }
+        for key in c.options.keys.sorted() where options.contains(key) {
+            if let m = failure(Command(verb: c.verb, arguments: c.arguments, options: [key: c.options[key]!])) {
+                out.append(Problem(word: .option(key), message: m))
+            }
+        }
+        if out.isEmpty, let m = failure(c) { out.append(Problem(word: .verb, message: m)) }
+        return out
+    }
+
+    /// Throws the first problem of `c`.
+    public func validate(_ c: Command) throws {
+        if let first = problems(c).first { throw FinemixError(first.message) }
     }
 }
 
@@ -66,6 +114,7 @@ public func parseRange(_ text: String, name: String) throws -> [Double] {
     }
     guard text.contains(":") else {
         let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard items.count <= maxRangeValues else { throw FinemixError("\(name)=\(text): more than \(maxRangeValues) values") }
         return try items.map { item in
             guard let v = number(item) else {
                 throw FinemixError("\(name)=\(text): '\(item)' is not a finite number (expected start:stop:step or a comma list)")
@@ -79,7 +128,11 @@ public func parseRange(_ text: String, name: String) throws -> [Double] {
     }
     // Count in Double first: 0:1e300:1e-300 has more steps than Int holds (the conversion traps).
     let steps = ((b - a) / s + 1e-9).rounded(.down)
-    guard steps.isFinite, steps <= 1000 else { throw FinemixError("\(name)=\(text): more than 1000 values") }
+    guard steps.isFinite, steps < Double(maxRangeValues) else { throw FinemixError("\(name)=\(text): more than \(maxRangeValues) values") }
     let n = Int(steps)
     return (0...n).map { (a + Double($0) * s) * 1e9 }.map { ($0).rounded() / 1e9 }
 }
+
+/// The most values a range or list gives (0:1:0.001 is the finest ρ grid): a sweep point is a
+/// mix and an evaluation (and, with Fine-mixing, a fine-tune), so more is a typo in the step.
+public let maxRangeValues = 1001

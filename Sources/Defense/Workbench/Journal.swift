@@ -1,10 +1,13 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The session's record: every command with its outcome, one JSON object per line in
 /// `journal.jsonl`. Replaying the commands of a journal rebuilds the session (`Session.resumable`).
-/// Each append rewrites the file through AtomicFile, so a crash leaves the journal as it was
-/// before or after the entry; a torn last line (a journal copied mid-write, a full disk under an
-/// older writer) is still read, without that line.
+/// Each append writes one line through O_APPEND and one fsync, so a long session costs the same
+/// per command as a short one. A crash mid-append leaves a torn last line: reading drops it, and
+/// the next append cuts it off before writing, so the file heals.
 public struct JournalEntry: Codable, Equatable, Sendable {
     public var time: Date
     public var command: String
@@ -12,9 +15,15 @@ public struct JournalEntry: Codable, Equatable, Sendable {
     public var message: String
     /// Numbers the command produced (acc, asr, seconds, ...), for reports.
     public var results: [String: Double]
+    /// The files the command read (model folders, a data file, a corpus), as they were then:
+    /// `--resume` refuses to replay when one of them has other content now. Absent in journals
+    /// written before fingerprints were recorded.
+    public var inputs: [InputFingerprint]?
 
-    public init(time: Date = Date(), command: String, ok: Bool, message: String = "", results: [String: Double] = [:]) {
+    public init(time: Date = Date(), command: String, ok: Bool, message: String = "", results: [String: Double] = [:],
+                inputs: [InputFingerprint]? = nil) {
         self.time = time; self.command = command; self.ok = ok; self.message = message; self.results = results
+        self.inputs = inputs
     }
 }
 
@@ -22,10 +31,18 @@ public final class Journal: @unchecked Sendable {
     public let url: URL
     public private(set) var entries: [JournalEntry]
     private let lock = NSLock()
+    private let encoder = Journal.encoder
 
     /// True when the file ended in a torn line (a write cut short: no newline and not a whole
-    /// entry). That line is dropped; the next append rewrites the file without it.
+    /// entry). That line is dropped; the next append cuts it off the file.
     public private(set) var droppedTornLine = false
+
+    /// Bytes of the file that hold whole entries: where the next line goes.
+    private var end: Int = 0
+    /// The last whole entry has no newline after it (an older writer, a hand edit).
+    private var needsNewline = false
+    /// Open for appending after the first append.
+    private var fd: Int32 = -1
 
     /// Opens (or starts) the journal at `url`. A bad line in the middle is an error naming it (it
     /// is the user's history: never silently dropped); a torn last line is dropped and flagged.
@@ -33,29 +50,79 @@ public final class Journal: @unchecked Sendable {
         self.url = url
         entries = []
         guard FileManager.default.fileExists(atPath: url.path) else { return }
-        let data = try Data(contentsOf: url)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw FinemixError("\(url.path): cannot read the journal (\(FileManager.default.isReadableFile(atPath: url.path) ? "not a file" : "unreadable"))")
+        }
         let decoder = Journal.decoder
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let endsClean = data.last == UInt8(ascii: "\n")
-        for (i, line) in lines.enumerated() where !line.isEmpty {
+        var offset = 0
+        for (i, line) in lines.enumerated() {
+            let last = i == lines.count - 1
+            let start = offset
+            offset += line.count + 1
+            if line.isEmpty { if !last { end = offset }; continue }
             do { entries.append(try decoder.decode(JournalEntry.self, from: Data(line))) }
             catch {
-                if i == lines.count - 1 && !endsClean { droppedTornLine = true; break }
+                // Only the last piece can lack its newline: a write cut short.
+                if last { droppedTornLine = true; end = start; break }
                 throw FinemixError("\(url.path):\(i + 1): not a journal entry (\(error.localizedDescription))")
             }
+            end = last ? start + line.count : offset
+            needsNewline = last
         }
     }
 
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Writes the entry as one line and fsyncs it. A failed write is cut off again, so the
+    /// file still ends after the last whole entry.
     public func append(_ entry: JournalEntry) throws {
         lock.lock(); defer { lock.unlock() }
-        entries.append(entry)
-        var out = Data()
-        let encoder = Journal.encoder
-        for e in entries {
-            out.append(try encoder.encode(e))
-            out.append(UInt8(ascii: "\n"))
+        var line = Data()
+        if needsNewline { line.append(UInt8(ascii: "\n")) }
+        line.append(try encoder.encode(entry))
+        line.append(UInt8(ascii: "\n"))
+        let fd = try openForAppend()
+        do {
+            try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: url.path) }
+            guard fsync(fd) == 0 else { throw FinemixError("\(url.path): fsync failed: \(AtomicFile.errnoText())") }
+        } catch {
+            _ = ftruncate(fd, off_t(end))
+            throw error
         }
-        try AtomicFile.write(out, to: url)
+        end += line.count
+        needsNewline = false
+        entries.append(entry)
+    }
+
+    private func openForAppend() throws -> Int32 {
+        if fd >= 0 { return fd }
+        let dir = url.deletingLastPathComponent()
+        let existed = FileManager.default.fileExists(atPath: url.path)
+        if !existed {
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw FinemixError("\(dir.path): cannot create the session's folder for its journal")
+            }
+        }
+        let opened = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard opened >= 0 else { throw FinemixError("\(url.path): cannot open the journal for writing: \(AtomicFile.errnoText())") }
+        // Whatever follows the last whole entry is a torn line (or a line an append gave up on).
+        var st = stat()
+        if fstat(opened, &st) == 0, Int(st.st_size) > end {
+            guard ftruncate(opened, off_t(end)) == 0 else {
+                let reason = AtomicFile.errnoText()
+                close(opened)
+                throw FinemixError("\(url.path): cannot cut off the journal's torn last line: \(reason)")
+            }
+        }
+        if !existed {
+            // The new name must reach the disk for the file to survive a power cut.
+            let dfd = open(dir.path, O_RDONLY)
+            if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        }
+        fd = opened
+        return opened
     }
 
     static var encoder: JSONEncoder {

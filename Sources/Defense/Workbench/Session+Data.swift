@@ -3,12 +3,8 @@ import Foundation
 /// Choosing the data and the trigger ASR is measured with.
 extension Session {
     func useData(_ c: Command, events: EventSink) throws -> Outcome {
-        let name = c.arguments[0]
-        let seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
-        let train = try c.int("train", default: 3000, in: 0...10_000_000)
-        let cleanSize = try c.int("clean", default: 64, in: 1...10_000_000)
-        let test = try c.int("test", default: 1000, in: 1...10_000_000)
-        let maxLength = try c.int("max-length", default: 64, in: 8...512)
+        let a = try DataArguments(c)
+        let (name, seed, train, cleanSize, test, maxLength) = (a.name, a.seed, a.train, a.clean, a.test, a.maxLength)
         // The defender pool holds the clean set plus as much again held out (at least 64), the
         // clean data the automatic ρ rule judges on.
         let pool = cleanSize + max(cleanSize, 64)
@@ -19,11 +15,12 @@ extension Session {
         data = SessionData(dataset: dataset, split: split, clean: Array(split.cleanPool.prefix(cleanSize)),
                            heldOut: Array(split.cleanPool.dropFirst(cleanSize)), maxLength: maxLength)
         return Outcome(message: "data \(dataset.name): train \(split.train.count), clean \(cleanSize) (+\(pool - cleanSize) held out), test \(split.test.count)",
-                       results: ["train": Double(split.train.count), "clean": Double(cleanSize), "test": Double(split.test.count)])
+                       results: ["train": Double(split.train.count), "clean": Double(cleanSize), "test": Double(split.test.count)],
+                       inputs: Datasets.isBuiltin(name) ? [] : [try .of(URL(fileURLWithPath: name))])
     }
 
     func setTrigger(_ c: Command) throws -> Outcome {
-        let trigger = try Trigger.parse(c.arguments[0])
+        let trigger = try TriggerArguments(c).trigger
         var config = poison ?? PoisonConfig(trigger: trigger, seed: 1)
         config.trigger = trigger
         poison = config

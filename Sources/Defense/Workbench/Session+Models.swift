@@ -3,18 +3,20 @@ import Foundation
 /// Loading, inspecting, mixing, purifying and moving between variants.
 extension Session {
     func load(_ c: Command, events: EventSink) throws -> Outcome {
-        let role = c.arguments[0]
-        let url = try resolveModelPath(c.arguments[1], events: events)
+        let a = try LoadArguments(c)
+        let url = try resolveModelPath(a.path, events: events)
         let folder = try CheckpointFolder(url)
         try folder.requireFiniteWeights()
-        switch role {
+        var inputs = try [folder.configURL, folder.vocabURL, folder.weightsURL].map(InputFingerprint.of)
+        switch a.role {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
             pre = folder
             loadedInputs["the pre-trained model"] = url
-            preName = c.arguments[1] == "minilm" ? "all-MiniLM-L6-v2" : url.lastPathComponent
+            preName = a.path == "minilm" ? "all-MiniLM-L6-v2" : url.lastPathComponent
             drift = nil
-            return Outcome(message: "pre-trained: \(preName) (\(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))")
+            return Outcome(message: "pre-trained: \(preName) (\(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))",
+                           inputs: inputs)
         case "victim":
             if let pre {
                 try CheckpointFolder.checkSameVocabulary(pre: pre, victim: folder)
@@ -23,22 +25,24 @@ extension Session {
             guard folder.hasHead else {
                 throw FinemixError("\(url.path): no classifier head (classifier.weight); a fine-tuned classifier is expected as the victim")
             }
-            let v = Variant(name: "victim", recipe: ["load victim \(Command.quote(url.path))"], weights: folder.weights,
+            let v = Variant(name: "victim", recipe: [Command(verb: "load", arguments: ["victim", url.path]).description], weights: folder.weights,
                             config: folder.config)
             victim = v
             loadedInputs["the victim"] = url
             variants.removeAll()
+            names.removeAll()
             undoStack.removeAll()
             adopt(v)
             drift = nil
             epurReport = nil
             if let record = try? AttackRecord.read(folder: url) {
+                inputs.append(try .of(url.appendingPathComponent(AttackRecord.fileName)))
                 poison = record.recipe.poison
                 events(.log(.info, "attack.json: trigger \(record.recipe.trigger), target \(record.recipe.target)"))
             }
-            return Outcome(message: "victim: \(url.lastPathComponent)")
+            return Outcome(message: "victim: \(url.lastPathComponent)", inputs: inputs)
         default:
-            throw FinemixError("load: the role must be pre or victim, found '\(role)'")
+            throw FinemixError("load: the role must be pre or victim, found '\(a.role)'")
         }
     }
 
@@ -60,7 +64,7 @@ extension Session {
     func inspect(_ c: Command, events: EventSink) throws -> Outcome {
         let pre = try requirePre()
         let v = try requireCurrent()
-        let top = try c.int("top", default: 20, in: 1...100_000)
+        let top = try InspectArguments(c).top
         let vocabulary = try Drift.vocabularyLines(pre.vocabURL)
         let report = try Drift.report(pre: pre.weights, victim: v.weights, vocabulary: vocabulary,
                                       options: Drift.Options(topTokens: top, histogramBins: Session.histogramBins))
@@ -71,21 +75,17 @@ extension Session {
     }
 
     func mix(_ c: Command, events: EventSink) throws -> Outcome {
-        guard let rho = Double(c.arguments[0]), (0...1).contains(rho) else {
-            throw FinemixError("mix: ρ must be a number in [0, 1], found '\(c.arguments[0])'")
-        }
+        let a = try MixArguments(c)
+        let (rho, select, seed, head) = (a.rho, a.select, a.seed, a.head)
         let pre = try requirePre()
         let v = try requireCurrent()
-        let select = try mixSelection(c)
-        let head = try MixSpec.Head(rawValue: c.choice("head", default: "keep", from: MixSpec.Head.allCases.map(\.rawValue)))!
-        let seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
         let spec = layerRho.isEmpty
             ? MixSpec(rho: rho, select: select, seed: seed, head: head)
             : MixSpec.perLayer(layerRho, default: rho, select: select, seed: seed, head: head)
         // Moving the slider re-mixes the model the last mix was taken of, never a mix of a mix.
         let base = v.mixBase ?? MixBase(name: v.name, recipe: v.recipe, weights: v.weights, config: v.config)
         let mixed = try MixedWeights(pre: pre.weights, victim: base.weights, spec: spec)
-        var out = Variant(name: uniqueName(base.name == "victim" ? "mix \(fmt(rho))" : "\(base.name) + mix \(fmt(rho))"),
+        var out = Variant(name: uniqueName(VariantNames.mix(of: base.name, rho: rho)),
                           recipe: base.recipe + [c.description], weights: mixed, config: base.config)
         out.mix = spec
         out.mixBase = base
@@ -95,10 +95,8 @@ extension Session {
     }
 
     func setLayerRho(_ c: Command) throws -> Outcome {
-        let layer = c.arguments[0]
-        guard let value = Double(c.arguments[1]), (0...1).contains(value) else {
-            throw FinemixError("rho: the value must be a number in [0, 1], found '\(c.arguments[1])'")
-        }
+        let a = try RhoArguments(c)
+        let (layer, value) = (a.layer, a.value)
         let pre = try requirePre()
         let known = Set(pre.weights.tensorNames.map(LayerGroups.group(of:)))
             .sorted { LayerGroups.sortKey($0) < LayerGroups.sortKey($1) }
@@ -113,31 +111,30 @@ extension Session {
         let pre = try requirePre()
         let v = try requireCurrent()
         let d = try requireData()
-        let options = EPUR.Options(top: try c.int("top", default: 200, in: 0...10_000_000),
-                                   fmin: try c.int("fmin", default: 20, in: 2...Int(Int32.max)))
-        let corpus = c.options["corpus"].map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+        let a = try EpurArguments(c)
+        let (options, corpus) = (a.options, a.corpus)
         let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
         let report = try EPUR.run(pre: pre.weights, victim: v.weights, tokenizer: tokenizer,
                                   clean: EPUR.texts(d.clean), corpus: corpus, options: options)
         var rows = report.ids
-        if let picked = c.options["reset"] {
+        if let picked = a.reset {
             // The analyst's own choice of rows (the E-PUR pane's toggles); the ranking stays for display.
-            rows = try picked.split(separator: ",").map { word in
-                guard let id = tokenizer.vocab.id(String(word)) else {
-                    throw FinemixError("epur: reset=\(picked): '\(word)' is not a token of the vocabulary")
+            rows = try picked.map { word in
+                guard let id = tokenizer.vocab.id(word) else {
+                    throw FinemixError("epur: reset=\(c.options["reset"] ?? ""): '\(word)' is not a token of the vocabulary")
                 }
                 return Int(id)
             }
         }
         let purified = try PurifiedWeights(base: v.weights, pre: pre.weights, rows: rows)
-        var out = Variant(name: uniqueName("\(v.name) + E-PUR"), recipe: v.recipe + [c.description],
+        var out = Variant(name: uniqueName(VariantNames.epur(of: v.name)), recipe: v.recipe + [c.description],
                           weights: purified, config: v.config)
         out.epur = report
         epurReport = report
         adopt(out)
         let shown = report.tokens.prefix(5).map(\.token).joined(separator: " ")
         return Outcome(message: "E-PUR reset \(rows.count) rows; top: \(shown)",
-                       results: ["rows": Double(rows.count)])
+                       results: ["rows": Double(rows.count)], inputs: try corpus.map { [try .of($0)] } ?? [])
     }
 
     func select(_ c: Command) throws -> Outcome {

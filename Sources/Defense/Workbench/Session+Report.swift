@@ -7,10 +7,10 @@ extension Session {
     func prune(_ c: Command, events: EventSink) throws -> Outcome {
         let v = try requireCurrent()
         let d = try requireData()
-        let ratio = try c.double("ratio", default: 0.3, in: 0...0.99)
+        let ratio = try PruneArguments(c).ratio
         let model = try materialise(v)
         let result = try FinePruning.prune(model: model, tokenizer: tokenizer(), clean: d.clean, ratio: ratio, maxLength: d.maxLength)
-        var out = Variant(name: uniqueName("\(v.name) + prune \(fmt(ratio))"), recipe: v.recipe + [c.description],
+        var out = Variant(name: uniqueName(VariantNames.prune(of: v.name, ratio: ratio)), recipe: v.recipe + [c.description],
                           weights: TensorDictionary(model.params.export()), config: model.config)
         out.pruneMask = result.mask
         adopt(out)

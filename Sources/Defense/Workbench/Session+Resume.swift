@@ -12,11 +12,32 @@ extension Session {
     /// The lines that rebuild the session recorded in `journal`: each command that succeeded, in
     /// order (a failed or cancelled one changed nothing), except `save` and `report`.
     public static func replayLines(of journal: Journal) -> [String] {
-        journal.entries.compactMap { e in
-            guard e.ok, let c = try? CommandParser.parse(e.command), Verbs.spec(c.verb) != nil,
-                  !notReplayed.contains(c.verb) else { return nil }
-            return e.command
+        journal.entries.filter(isReplayed).map(\.command)
+    }
+
+    static func isReplayed(_ e: JournalEntry) -> Bool {
+        guard e.ok, let c = try? CommandParser.parse(e.command), Verbs.spec(c.verb) != nil else { return false }
+        return !notReplayed.contains(c.verb)
+    }
+
+    /// The files the replayed commands read, against the files now. Other content (or a file
+    /// gone) is an error naming each such file: replaying would not rebuild the same session. A
+    /// file whose time stamp alone changed gives a warning. Journals without fingerprints (older
+    /// ones) pass.
+    public static func checkInputs(of journal: Journal) throws -> [String] {
+        var seen = Set<InputFingerprint>()
+        var refusals: [String] = [], warnings: [String] = []
+        for e in journal.entries where isReplayed(e) {
+            for f in e.inputs ?? [] where seen.insert(f).inserted {
+                guard let (refuse, message) = f.change() else { continue }
+                if refuse { refusals.append(message) } else if !warnings.contains(message) { warnings.append(message) }
+            }
         }
+        if !refusals.isEmpty {
+            throw FinemixError("\(journal.url.path): cannot resume: " + refusals.joined(separator: "; ")
+                               + "; replaying would not rebuild the same session (put the files back, or start a new session)")
+        }
+        return warnings
     }
 
     /// The most recently written journal under `<workspace>/sessions/`.

@@ -7,17 +7,18 @@ extension Session {
     func attack(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
         let pre = try requirePre()
         let d = try requireData()
-        let trigger = try Trigger.parse(c.options["trigger"] ?? Trigger.default.description)
-        let recipe = FineTuneRecipe(epochs: try c.int("epochs", default: 3, in: 1...1000),
-                                    lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 32, in: 1...4096),
-                                    maxLength: d.maxLength, seed: d.split.spec.seed)
+        let a = try AttackArguments(c)
+        let trigger = a.trigger
+        guard a.target < d.dataset.numLabels else {
+            throw FinemixError("attack: target=\(a.target) is outside 0...\(d.dataset.numLabels - 1)")
+        }
+        let recipe = FineTuneRecipe(epochs: a.epochs, lr: a.lr, batch: a.batch, maxLength: d.maxLength, seed: d.split.spec.seed)
         let request = AttackRequest(pretrained: pre.url, dataset: d.dataset, trigger: trigger,
-                                    poisonRate: try c.double("rate", default: 0.1, in: 0...1),
-                                    target: try c.int("target", default: 1, in: 0...(d.dataset.numLabels - 1)),
+                                    poisonRate: a.rate, target: a.target,
                                     trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
                                     testSize: d.split.spec.testSize, recipe: recipe)
         let key = Session.cacheKey([pre.url.standardizedFileURL.path, d.dataset.name, "\(d.split.spec)", "\(request.poisonRate)",
-                                    "\(request.target)", trigger.description, "\(recipe)", c.options["fresh"] ?? ""])
+                                    "\(request.target)", trigger.description, "\(recipe)", a.fresh])
         let folder = workspace.appendingPathComponent("victims/\(key)", isDirectory: true)
         if (try? AttackRecord.read(folder: folder)) != nil, (try? CheckpointFolder(folder)) != nil {
             events(.log(.info, "using the victim planted earlier with this recipe: \(folder.path)"))
@@ -30,7 +31,7 @@ extension Session {
             }
         }
         let record = try AttackRecord.read(folder: folder)
-        _ = try load(Command(verb: "load", arguments: ["victim", folder.path]), events: events)
+        let loaded = try load(Command(verb: "load", arguments: ["victim", folder.path]), events: events)
         poison = record.recipe.poison
         if var v = current {
             v.recipe = [c.description]
@@ -41,13 +42,13 @@ extension Session {
         events(.metric(series: "acc", step: 0, value: record.acc))
         events(.metric(series: "asr", step: 0, value: record.asr))
         return Outcome(message: "victim planted (\(trigger)): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
-                       results: ["acc": record.acc, "asr": record.asr])
+                       results: ["acc": record.acc, "asr": record.asr], inputs: loaded.inputs)
     }
 
     func finetune(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
         let v = try requireCurrent()
         let d = try requireData()
-        let recipe = try fineTuneRecipe(c, maxLength: d.maxLength)
+        let recipe = try FineTuneArguments(c).recipe(maxLength: d.maxLength)
         let model = try materialise(v)
         let tokenizer = try self.tokenizer()
         // Live ACC/ASR on a fixed probe subset, so the Monitor moves during the run.
@@ -61,7 +62,7 @@ extension Session {
         }
         let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
                                       pruneMask: v.pruneMask, job: "fine-tune", events: events, cancel: cancel, probe: probe)
-        var out = Variant(name: uniqueName("\(v.name) + FT"), recipe: v.recipe + [c.description],
+        var out = Variant(name: uniqueName(VariantNames.finetune(of: v.name)), recipe: v.recipe + [c.description],
                           weights: TensorDictionary(model.params.export()), config: model.config)
         out.mix = v.mix
         out.pruneMask = v.pruneMask
@@ -94,12 +95,9 @@ extension Session {
         let pre = try requirePre()
         guard let victim else { throw FinemixError("sweep: load or plant a victim first") }
         let d = try requireData()
-        let rhos = try parseRange(c.options["rho"] ?? "0:1:0.1", name: "rho")
-        guard rhos.allSatisfy({ (0...1).contains($0) }) else { throw FinemixError("sweep: every ρ must lie in [0, 1]") }
-        let tune = try c.flag("finetune", default: false)
-        // The same budget, selection and seed options as `finetune` and `mix`, with their defaults.
-        let recipe = try fineTuneRecipe(c, maxLength: d.maxLength)
-        let select = try mixSelection(c)
+        let a = try SweepArguments(c)
+        let (rhos, tune, select) = (a.rhos, a.finetune, a.select)
+        let recipe = a.budget.recipe(maxLength: d.maxLength)
         let tokenizer = try self.tokenizer()
         let asr = try asrSet() ?? []
         var points: [SweepPoint] = []
@@ -140,18 +138,6 @@ extension Session {
     }
 
     // MARK: helpers
-
-    /// `finetune`'s budget options (and `sweep`'s, which fine-tunes the same way).
-    func fineTuneRecipe(_ c: Command, maxLength: Int) throws -> FineTuneRecipe {
-        FineTuneRecipe(epochs: try c.int("epochs", default: 10, in: 1...10_000),
-                       lr: try c.double("lr", default: 5e-5, in: 1e-8...1), batch: try c.int("batch", default: 16, in: 1...4096),
-                       maxLength: maxLength, seed: UInt64(try c.int("seed", default: 1, in: 0...Int.max)))
-    }
-
-    /// `mix`'s selection option (and `sweep`'s, which mixes the same way).
-    func mixSelection(_ c: Command) throws -> MixSpec.Select {
-        try MixSpec.Select(rawValue: c.choice("select", default: "random", from: MixSpec.Select.allCases.map(\.rawValue)))!
-    }
 
     var probeSize: Int { 200 }
 

@@ -15,6 +15,7 @@ public final class Session: @unchecked Sendable {
     public internal(set) var current: Variant?
     public internal(set) var variants: [Variant] = []
     var undoStack: [Variant] = []
+    var names = TakenNames()
 
     public internal(set) var data: SessionData?
     /// The trigger ASR is measured with: planted by `attack`, read from attack.json, or named.
@@ -81,7 +82,8 @@ public final class Session: @unchecked Sendable {
             throw e
         }
         outcome.results["seconds"] = Date().timeIntervalSince(started)
-        record(JournalEntry(command: command.description, ok: true, message: outcome.message, results: outcome.results), events: events)
+        record(JournalEntry(command: command.description, ok: true, message: outcome.message,
+                            results: outcome.results, inputs: outcome.inputs.isEmpty ? nil : outcome.inputs), events: events)
         return outcome
     }
 
@@ -100,8 +102,10 @@ public final class Session: @unchecked Sendable {
     public struct Outcome: Sendable, Equatable {
         public var message: String
         public var results: [String: Double] = [:]
-        public init(message: String, results: [String: Double] = [:]) {
-            self.message = message; self.results = results
+        /// The files the command read, fingerprinted for the journal.
+        public var inputs: [InputFingerprint] = []
+        public init(message: String, results: [String: Double] = [:], inputs: [InputFingerprint] = []) {
+            self.message = message; self.results = results; self.inputs = inputs
         }
     }
 
@@ -149,22 +153,22 @@ public final class Session: @unchecked Sendable {
         return data
     }
 
+    /// How many models `undo` can go back.
+    static let undoDepth = 20
+
     /// Makes `v` current, remembering the model it replaces for `undo`, and records it.
     func adopt(_ v: Variant, record: Bool = true) {
         if let current { undoStack.append(current) }
-        if undoStack.count > 20 { undoStack.removeFirst() }
+        if undoStack.count > Session.undoDepth { undoStack.removeFirst() }
         current = v
         if record {
             variants.removeAll { $0.name == v.name }
             variants.append(v)
+            names.insert(v.name)
         }
     }
 
-    func uniqueName(_ base: String) -> String {
-        var name = base, i = 2
-        while variants.contains(where: { $0.name == name }) { name = "\(base)#\(i)"; i += 1 }
-        return name
-    }
+    func uniqueName(_ base: String) -> String { names.unique(base) }
 
     /// What `save` must never replace: the workspace, the cache and every loaded input.
     var protectedInputs: [(what: String, url: URL)] {

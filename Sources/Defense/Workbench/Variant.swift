@@ -45,3 +45,36 @@ extension Variant {
                        nTest: metrics?.nTest, nAsr: metrics?.nPoisonedTest, seconds: seconds)
     }
 }
+
+/// How the verbs name the variants they make ("victim + E-PUR + mix 0.30"). The session names
+/// its variants with these and the script check predicts them with these, so a script's
+/// `variant NAME` is checked against the very rule that will name the variant.
+public enum VariantNames {
+    /// A mix is named for the model it was taken of; a mix of the victim is just "mix ρ".
+    public static func mix(of base: String, rho: Double) -> String {
+        base == "victim" ? "mix \(fmt(rho))" : "\(base) + mix \(fmt(rho))"
+    }
+    public static func epur(of base: String) -> String { "\(base) + E-PUR" }
+    public static func finetune(of base: String) -> String { "\(base) + FT" }
+    public static func prune(of base: String, ratio: Double) -> String { "\(base) + prune \(fmt(ratio))" }
+}
+
+/// The names a session has given, for naming the next variant `base`, `base#2`, `base#3`, ...:
+/// the smallest suffix not taken. Names are only ever all dropped together (a new victim), so
+/// the next free suffix of a base only grows and is remembered: the 500th "mix 0.30" of a long
+/// session costs one look-up, not 500 scans of every variant (resuming stays linear).
+struct TakenNames {
+    private var taken: Set<String> = []
+    private var next: [String: Int] = [:]
+
+    mutating func insert(_ name: String) { taken.insert(name) }
+    mutating func removeAll() { taken.removeAll(); next.removeAll() }
+
+    mutating func unique(_ base: String) -> String {
+        guard taken.contains(base) else { return base }
+        var i = next[base] ?? 2
+        while taken.contains("\(base)#\(i)") { i += 1 }
+        next[base] = i
+        return "\(base)#\(i)"
+    }
+}

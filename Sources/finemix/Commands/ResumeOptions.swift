@@ -15,12 +15,13 @@ struct ResumeOptions: ParsableArguments {
         if journal != nil && !resume { throw ValidationError("--journal names the journal to reopen: it needs --resume") }
     }
 
-    /// The commands to replay and where they came from; nil without --resume.
-    func replay(workspace: URL) throws -> (journal: URL, lines: [String], torn: Bool)? {
+    /// The commands to replay, where they came from, and warnings about inputs whose time stamp
+    /// alone changed; nil without --resume. Refuses when an input's content changed.
+    func replay(workspace: URL) throws -> (journal: URL, lines: [String], torn: Bool, warnings: [String])? {
         guard resume else { return nil }
         let url = try journal.map { URL(fileURLWithPath: $0) } ?? Session.latestJournal(workspace: workspace)
         guard FileManager.default.fileExists(atPath: url.path) else { throw FinemixError("\(url.path): no such journal") }
         let j = try Journal(url: url)
-        return (url, Session.replayLines(of: j), j.droppedTornLine)
+        return (url, Session.replayLines(of: j), j.droppedTornLine, try Session.checkInputs(of: j))
     }
 }

@@ -18,9 +18,6 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var resume: ResumeOptions
 
-    /// One command and where it came from, for messages that name file and line.
-    struct Step { let source: String; let line: Int; let command: Command }
-
     func run() throws {
         if commands {
             for spec in Verbs.all { print("\(spec.usage)\n    \(spec.summary)") }
@@ -28,28 +25,21 @@ struct RunCommand: ParsableCommand {
         }
         let replay = try failing { try resume.replay(workspace: workspace.url) }
         guard !scripts.isEmpty || replay != nil else { throw ValidationError("a script file is required (or --resume)") }
-        // Every script is read and checked before anything runs: a typo on the last line of the
-        // second file costs nothing.
-        var steps = try failing { () throws -> [Step] in
-            try scripts.flatMap { script -> [Step] in
-                try CommandParser.parseScript(try readScript(script), source: script).map { (line, c) in
-                    guard let spec = Verbs.spec(c.verb) else {
-                        throw FinemixError("\(script):\(line): unknown command '\(c.verb)'")
-                    }
-                    do { try spec.validate(c) } catch let e as FinemixError { throw FinemixError("\(script):\(line): \(e.message)") }
-                    return Step(source: script, line: line, command: c)
-                }
-            }
-        }
-        // Replayed commands come first, numbered in replay order.
+        // Every script is read and checked before anything runs, every value and every variant
+        // name included: a typo on the last line of the second file costs nothing. Replayed
+        // commands come first, numbered in replay order.
+        var sources: [ScriptCheck.Source] = []
         if let replay {
             note("resuming \(replay.journal.path): \(replay.lines.count) commands" + (replay.torn ? " (its torn last line dropped)" : ""))
-            let parsed = try failing {
-                try replay.lines.enumerated().compactMap { (i, l) in
-                    try Verbs.parse(l).map { Step(source: replay.journal.path, line: i + 1, command: $0) }
-                }
-            }
-            steps = parsed + steps
+            for w in replay.warnings { note("finemix: warning: \(w)") }
+            sources.append(ScriptCheck.Source(name: replay.journal.path, lines: replay.lines))
+        }
+        for script in scripts { sources.append(ScriptCheck.Source(name: script, text: try failing { try readScript(script) })) }
+        let (steps, problems) = ScriptCheck.check(sources)
+        if !problems.isEmpty {
+            for p in problems { note("finemix: \(p)") }
+            note("finemix: \(problems.count) problem\(problems.count == 1 ? "" : "s") found before running; nothing ran")
+            throw ExitCode(1)
         }
         let ws = workspace.url
         let session = try failing { try Session(workspace: ws, journal: Session.newJournalURL(workspace: ws)) }

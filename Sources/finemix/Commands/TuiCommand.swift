@@ -28,20 +28,27 @@ struct TuiCommand: ParsableCommand {
     @OptionGroup var display: DisplayOptions
 
     func run() throws {
-        var lines: [String] = []
+        var sources: [ScriptCheck.Source] = []
         var notes: [String] = []
         if let r = try failing({ try resume.replay(workspace: workspace.url) }) {
-            lines += r.lines
+            sources.append(ScriptCheck.Source(name: r.journal.path, lines: r.lines))
             notes.append("resuming \(r.journal.path): \(r.lines.count) commands replayed" + (r.torn ? " (its torn last line dropped)" : ""))
+            notes += r.warnings.map { "warning: \($0)" }
         }
-        if let pre { lines.append("load pre \(Fmt.arg(pre))") }
-        if let victim { lines.append("load victim \(Fmt.arg(victim))") }
-        if let clean { lines.append("data \(Fmt.arg(clean))") }
-        if pre != nil && victim != nil { lines.append("inspect") }
-        for file in script {
-            let text = try failing { try readScript(file) }
-            lines += ScriptPlayer.lines(of: text)
+        var given: [Command] = []
+        if let pre { given.append(Command(verb: "load", arguments: ["pre", pre])) }
+        if let victim { given.append(Command(verb: "load", arguments: ["victim", victim])) }
+        if let clean { given.append(Command(verb: "data", arguments: [clean])) }
+        if pre != nil && victim != nil { given.append(Command(verb: "inspect")) }
+        sources.append(ScriptCheck.Source(name: "options", lines: given.map(\.description)))
+        for file in script { sources.append(ScriptCheck.Source(name: file, text: try failing { try readScript(file) })) }
+        // Checked as `finemix run` checks its scripts: every problem listed, nothing started.
+        let (steps, problems) = ScriptCheck.check(sources)
+        if !problems.isEmpty {
+            for p in problems { note("finemix: \(p)") }
+            throw ExitCode(1)
         }
+        let lines = steps.map(\.command.description)
         try WorkbenchLauncher.run(workspace: workspace.url, display: display, start: lines, autoplay: nil, notes: notes)
     }
 }

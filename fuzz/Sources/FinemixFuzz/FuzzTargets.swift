@@ -1,5 +1,6 @@
 import Defense
 import Foundation
+import TUI
 
 /// One fuzz target per parser of untrusted input, chosen by FINEMIX_FUZZ_TARGET. Each feeds the
 /// input to the parser and then uses what it returned, as finemix would; a FinemixError is the
@@ -31,7 +32,7 @@ enum FuzzTargets {
         let vocab = vocabPath.flatMap { try? Vocabulary(url: URL(fileURLWithPath: $0)) }
             ?? (try! Vocabulary(tokens: tinyVocab))
         tokenizer = BertTokenizer(vocab: vocab)
-        let known = ["safetensors", "config", "vocab", "tokenizer", "dataset", "command"]
+        let known = ["safetensors", "config", "vocab", "tokenizer", "dataset", "command", "attack", "journal", "keys"]
         guard known.contains(target) else {
             FileHandle.standardError.write(Data("FINEMIX_FUZZ_TARGET must be one of \(known.joined(separator: ", "))\n".utf8))
             exit(2)
@@ -47,6 +48,9 @@ enum FuzzTargets {
             case "tokenizer": tokenize(bytes)
             case "dataset": try dataset(bytes)
             case "command": try command(bytes)
+            case "attack": try attack(bytes)
+            case "journal": try journal(bytes)
+            case "keys": keys(bytes)
             default: break
             }
         } catch is FinemixError {
@@ -150,5 +154,43 @@ enum FuzzTargets {
                 _ = try? parseRange(a, name: "argument")
             }
         }
+    }
+
+    /// attack.json beside a victim's weights: read as `load victim` reads it, then every part
+    /// the session and `finemix defend` use (the poison, the fine-tune recipe, the split).
+    static func attack(_ bytes: [UInt8]) throws {
+        let folder = dir.appendingPathComponent("victim")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try! Data(bytes).write(to: folder.appendingPathComponent(AttackRecord.fileName))
+        let r = try AttackRecord.read(folder: folder)
+        _ = r.recipe.poison
+        _ = r.recipe.fineTune
+        _ = r.split.spec
+        _ = try Trigger.parse(r.recipe.trigger.description)
+        _ = try r.encoded()
+    }
+
+    /// journal.jsonl as `--resume` reads it: the entries, the lines it replays, the check of
+    /// those lines; then an append (which cuts a torn tail) and the file read again.
+    static func journal(_ bytes: [UInt8]) throws {
+        let url = write(bytes, "journal.jsonl")
+        let j = try Journal(url: url)
+        let lines = Session.replayLines(of: j)
+        let checked = ScriptCheck.check([ScriptCheck.Source(name: "journal.jsonl", lines: lines)])
+        precondition(checked.steps.count <= lines.count)
+        for e in j.entries { _ = e.inputs?.map(\.path) }
+        try j.append(JournalEntry(time: Date(timeIntervalSince1970: 0), command: "eval", ok: true))
+        let again = try Journal(url: url)
+        precondition(again.entries.count == j.entries.count && !again.droppedTornLine, "an append did not heal the journal")
+    }
+
+    /// keys.conf: every line a binding, an unbinding or a problem naming its line.
+    static func keys(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let (map, problems) = KeyConfig.parse(text)
+        let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        precondition(problems.allSatisfy { (1...lineCount).contains($0.line) })
+        _ = map.bindings.count
+        _ = problems.map(\.description)
     }
 }
