@@ -83,8 +83,14 @@ extension Session {
         // Moving the slider re-mixes the model the last mix was taken of, never a mix of a mix.
         let base = v.mixBase ?? MixBase(name: v.name, recipe: v.recipe, weights: v.weights, config: v.config)
         let mixed = try MixedWeights(pre: pre.weights, victim: base.weights, spec: spec)
-        var out = Variant(name: uniqueName(base.name == "victim" ? "mix \(fmt(rho))" : "\(base.name) + mix \(fmt(rho))"),
-                          recipe: base.recipe + [c.description], weights: mixed, config: base.config)
+        // Per-layer ρ is part of what the mix is: in its name and, as the `rho` lines that set
+        // it, in its recipe (reports print the recipe; replaying it gives the same mix).
+        let overridden = layerRho.keys.sorted { LayerGroups.sortKey($0) < LayerGroups.sortKey($1) }
+        let label = "mix \(fmt(rho))" + (overridden.isEmpty ? ""
+            : " (" + overridden.map { "\($0) \(fmt(layerRho[$0]!))" }.joined(separator: ", ") + ")")
+        let rhoSteps = overridden.map { "rho \(Command.quote($0)) \(fmt(layerRho[$0]!))" }
+        var out = Variant(name: uniqueName(base.name == "victim" ? label : "\(base.name) + \(label)"),
+                          recipe: base.recipe + rhoSteps + [c.description], weights: mixed, config: base.config)
         out.mix = spec
         out.mixBase = base
         adopt(out)

@@ -34,9 +34,9 @@ struct TuiCommand: ParsableCommand {
             lines += r.lines
             notes.append("resuming \(r.journal.path): \(r.lines.count) commands replayed" + (r.torn ? " (its torn last line dropped)" : ""))
         }
-        if let pre { lines.append("load pre \(Fmt.arg(pre))") }
-        if let victim { lines.append("load victim \(Fmt.arg(victim))") }
-        if let clean { lines.append("data \(Fmt.arg(clean))") }
+        if let pre { lines.append("load pre \(Command.quote(pre))") }
+        if let victim { lines.append("load victim \(Command.quote(victim))") }
+        if let clean { lines.append("data \(Command.quote(clean))") }
         if pre != nil && victim != nil { lines.append("inspect") }
         for file in script {
             let text = try failing { try readScript(file) }
