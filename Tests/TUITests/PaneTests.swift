@@ -68,7 +68,7 @@ import Testing
         #expect(c[inner.x + knob, inner.y + 1].scalar == "●")
         // Move to 0.45 and the knob and preview follow.
         let (moved, _) = run(s, [.key(.char("]")), .key(.char("]")), .key(.right)])
-        #expect(moved.model.mixer.rho == 0.45)
+        #expect(moved.mixer.knobs.rho == 0.45)
         let mc = App.view(moved)
         #expect(mc[inner.x + Slider.knobColumn(0.45, width: inner.width), inner.y + 1].scalar == "●")
         #expect(mc.text(of: r).contains("0.45"))
@@ -77,7 +77,7 @@ import Testing
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])
     func epur(_ size: (Int, Int)) {
         let (s, _, _, text) = pane(.epur, size.0, size.1) { $0.zoomed = $0.height < 30 }
-        #expect(text.contains("N 200") && text.contains("f_min 20"))
+        #expect(text.contains("N 7") && text.contains("f_min 20") && text.contains("ticked 7/15"))
         #expect(text.contains("candidates: cf mn bb tq mb"))
         #expect(text.contains("[x] cf") || text.contains("[x] cf "))
         #expect(text.contains("0.912"))
@@ -85,7 +85,7 @@ import Testing
         // Toggle the top token off; the count follows.
         let (t, _) = run(s, [.key(.char(" "))])
         let tt = App.view(t).text(of: t.layout.rect(of: .epur)!)
-        #expect(tt.contains("[ ] cf") && tt.contains("reset 6/15"))
+        #expect(tt.contains("[ ] cf") && tt.contains("ticked 6/15"))
     }
 
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])
@@ -148,7 +148,7 @@ import Testing
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])
     func load(_ size: (Int, Int)) {
         let (_, _, _, text) = pane(.load, size.0, size.1)
-        #expect(text.contains("[victim]"))
+        #expect(text.contains("[pre]"))
         #expect(text.contains("all-MiniLM") && text.contains("checkpoint"))
         #expect(text.contains("/home/analyst/models"))
     }

@@ -54,7 +54,7 @@ import Testing
         let session = try Session(workspace: dir.appendingPathComponent("ws"), journal: nil)
         let mailbox = Mailbox()
         let controller = WorkbenchController(session: session, mailbox: mailbox)
-        for line in ["load pre \(Fmt.arg(pre.path))", "load victim \(Fmt.arg(victim.path))", "data rt train=200 clean=64 test=100",
+        for line in ["load pre \(Command.quote(pre.path))", "load victim \(Command.quote(victim.path))", "data rt train=200 clean=64 test=100",
                      "inspect", "epur top=20", "mix 0.3 seed=1", "nonsense-verb 1"] {
             controller.submit(line)
         }
@@ -100,6 +100,83 @@ import Testing
         #expect(screen.contains("0.30"))
         state.focus = .layers
         #expect(App.view(state).lines().joined(separator: "\n").contains(String(format: "%.4f", ffn3.relL2 ?? 0)))
+    }
+
+    /// Issue 13's session-side defects, on the real session: a load from the browser maps the
+    /// drift, E-PUR reports the rows it really reset and goes stale on another variant, a
+    /// per-layer mix says so in its name and recipe, a mix from the palette reaches the Mixer,
+    /// and a failed fine-tune is logged once.
+    @Test func loadEpurMixAndFailuresAsTheSessionDidThem() throws {
+        let pre = try Self.minilm()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb3-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let victim = try Self.victim(pre: pre, in: dir)
+        let session = try Session(workspace: dir.appendingPathComponent("ws"), journal: nil)
+        let mailbox = Mailbox()
+        let controller = WorkbenchController(session: session, mailbox: mailbox)
+        controller.perform(.load("load pre \(Command.quote(pre.path))"))
+        controller.perform(.load("load victim \(Command.quote(victim.path))"))
+        controller.waitIdle()
+        var model = controller.snapshot()
+        #expect(!model.layers.isEmpty && !model.mixer.layers.isEmpty)
+
+        controller.submit("data rt train=200 clean=64 test=100")
+        controller.submit("epur top=20 reset=cf,mn")
+        controller.waitIdle()
+        model = controller.snapshot()
+        #expect(model.epur.tokens.count == 20 && model.epur.rowsReset == 2 && !model.epur.stale)
+        controller.submit("variant victim")
+        controller.waitIdle()
+        #expect(controller.snapshot().epur.stale)
+
+        controller.submit("rho encoder.layer.0.ffn 0.5")
+        controller.submit("mix 0.3")
+        let report = dir.appendingPathComponent("report")
+        controller.submit("report \(Command.quote(report.path))")
+        controller.waitIdle()
+        let current = try #require(session.current)
+        #expect(current.name == "mix 0.30 (encoder.layer.0.ffn 0.50)")
+        #expect(current.recipe.contains("rho encoder.layer.0.ffn 0.50"))
+        let md = try String(contentsOf: report.appendingPathExtension("md"), encoding: .utf8)
+        #expect(md.contains("rho encoder.layer.0.ffn 0.50"))
+        model = controller.snapshot()
+        #expect(model.mixer.applied == MixKnobs(rho: 0.3, select: .random, seed: 1, scope: .perLayer,
+                                                layerRho: ["encoder.layer.0.ffn": 0.5]))
+
+        _ = mailbox.drain()
+        controller.submit("finetune epochs=3")
+        var msgs: [Msg] = []
+        let until = Date().addingTimeInterval(120)
+        while Date() < until, !msgs.contains(where: { if case .engine(.metric) = $0 { return true }; return false }) {
+            msgs += mailbox.drain()
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        controller.perform(.cancelJob)
+        controller.waitIdle()
+        msgs += mailbox.drain()
+        var state = State(width: 120, height: 40, model: WorkbenchModel())
+        for m in msgs { state = App.update(state, m).0 }
+        let errors = state.log.filter { $0.level == .error }.map(\.text)
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.contains("cancelled after step") == true)
+    }
+
+    @Test func theWalkthroughEndsOnVariantsWhateverTheKeys() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb4-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mailbox = Mailbox()
+        let controller = WorkbenchController(session: try Session(workspace: dir, journal: nil), mailbox: mailbox)
+        let player = ScriptPlayer(controller: controller, lines: ["caption done"])
+        player.captionPause = 0
+        player.start()
+        let until = Date().addingTimeInterval(30)
+        var msgs: [Msg] = []
+        while !msgs.contains(.focus(.variants)) && Date() < until {
+            msgs += mailbox.drain()
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(player.finished && msgs.contains(.focus(.variants)))
+        #expect(!msgs.contains(.key(.char("5"))))
     }
 
     @Test func commandsRunOffTheUIThreadAndCancelStopsThem() throws {

@@ -79,6 +79,8 @@ public enum ScriptCheck {
         var current: Entry?
         var undo: [Entry] = []
         var victimLoaded = false
+        /// `rho LAYER VALUE` lines so far: the session's per-layer ρ, part of a mix's name.
+        var layerRho: [String: Double] = [:]
 
         mutating func adopt(_ e: Entry, record: Bool = true) {
             if let current { undo.append(current) }
@@ -99,7 +101,9 @@ public enum ScriptCheck {
             case "mix":
                 guard let cur = current, let a = try? MixArguments(c) else { break }
                 let base = cur.mixBase ?? cur.name
-                adopt(Entry(name: unique(VariantNames.mix(of: base, rho: a.rho)), mixBase: base))
+                adopt(Entry(name: unique(VariantNames.mix(of: base, rho: a.rho, layers: layerRho)), mixBase: base))
+            case "rho":
+                if let a = try? RhoArguments(c) { layerRho[a.layer] = a.value }
             case "epur":
                 if let cur = current { adopt(Entry(name: unique(VariantNames.epur(of: cur.name)))) }
             case "finetune":

@@ -85,8 +85,11 @@ extension Session {
         // Moving the slider re-mixes the model the last mix was taken of, never a mix of a mix.
         let base = v.mixBase ?? MixBase(name: v.name, recipe: v.recipe, weights: v.weights, config: v.config)
         let mixed = try MixedWeights(pre: pre.weights, victim: base.weights, spec: spec)
-        var out = Variant(name: uniqueName(VariantNames.mix(of: base.name, rho: rho)),
-                          recipe: base.recipe + [c.description], weights: mixed, config: base.config)
+        // Per-layer ρ is part of what the mix is: in its name and, as the `rho` lines that set
+        // it, in its recipe (reports print the recipe; replaying it gives the same mix).
+        let rhoSteps = VariantNames.layerOrder(layerRho).map { Command(verb: "rho", arguments: [$0, fmt(layerRho[$0]!)]).description }
+        var out = Variant(name: uniqueName(VariantNames.mix(of: base.name, rho: rho, layers: layerRho)),
+                          recipe: base.recipe + rhoSteps + [c.description], weights: mixed, config: base.config)
         out.mix = spec
         out.mixBase = base
         adopt(out)

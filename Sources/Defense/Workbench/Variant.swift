@@ -50,9 +50,16 @@ extension Variant {
 /// its variants with these and the script check predicts them with these, so a script's
 /// `variant NAME` is checked against the very rule that will name the variant.
 public enum VariantNames {
-    /// A mix is named for the model it was taken of; a mix of the victim is just "mix ρ".
-    public static func mix(of base: String, rho: Double) -> String {
-        base == "victim" ? "mix \(fmt(rho))" : "\(base) + mix \(fmt(rho))"
+    /// A mix is named for the model it was taken of; a mix of the victim is just "mix ρ". Per-layer
+    /// ρ is part of what the mix is, so the layers it overrides are in the name too.
+    public static func mix(of base: String, rho: Double, layers: [String: Double] = [:]) -> String {
+        let label = "mix \(fmt(rho))" + (layers.isEmpty ? ""
+            : " (" + layerOrder(layers).map { "\($0) \(fmt(layers[$0]!))" }.joined(separator: ", ") + ")")
+        return base == "victim" ? label : "\(base) + \(label)"
+    }
+    /// Overridden layers in the model's order (embeddings, encoder.layer.0..., pooler).
+    public static func layerOrder(_ layers: [String: Double]) -> [String] {
+        layers.keys.sorted { LayerGroups.sortKey($0) < LayerGroups.sortKey($1) }
     }
     public static func epur(of base: String) -> String { "\(base) + E-PUR" }
     public static func finetune(of base: String) -> String { "\(base) + FT" }

@@ -13,7 +13,7 @@ public enum Action: String, CaseIterable, Sendable, Equatable {
     case filter, sort
     case fineTune = "fine-tune", rule, scope
     case logScale = "log-scale", windowIn = "window-in", windowOut = "window-out"
-    case insertTrigger = "insert-trigger", edit
+    case insertTrigger = "insert-trigger", edit, refresh
 
     public var summary: String {
         switch self {
@@ -55,7 +55,26 @@ public enum Action: String, CaseIterable, Sendable, Equatable {
         case .windowIn: "Monitor: narrow the step window; E-PUR: N +10"
         case .windowOut: "Monitor: widen the step window; E-PUR: N -10"
         case .insertTrigger: "E-PUR/Probe: insert the selected candidate trigger into the probe sentence"
-        case .edit: "Probe: edit the sentence"
+        case .edit: "Probe: edit the sentence; Mixer: type an exact rho (digits, Enter sets it)"
+        case .refresh: "Load: list the folder again"
+        }
+    }
+}
+
+extension Key {
+    /// Short form for hints: "Enter", "^R", "←".
+    public var hintName: String {
+        switch self {
+        case .char(let c): String(c)
+        case .ctrl(let c): "^" + String(c).uppercased()
+        case .enter: "Enter"
+        case .escape: "Esc"
+        case .tab: "Tab"
+        case .left: "←"
+        case .right: "→"
+        case .up: "↑"
+        case .down: "↓"
+        default: name
         }
     }
 }
@@ -67,6 +86,9 @@ public struct Keymap: Equatable, Sendable {
     public init(bindings: [Key: Action]) { self.bindings = bindings }
 
     public func action(for key: Key) -> Action? { bindings[key] }
+
+    /// The first key bound to an action as hints show it, nil when keys.conf unbound it.
+    public func hint(_ action: Action) -> String? { keys(for: action).first?.hintName }
 
     /// The keys bound to an action, in a stable order for help.
     public func keys(for action: Action) -> [Key] {
@@ -88,7 +110,7 @@ public struct Keymap: Equatable, Sendable {
             .char("/"): .filter, .char("s"): .sort,
             .char("f"): .fineTune, .char("r"): .rule, .char("p"): .scope,
             .char("L"): .logScale, .char("+"): .windowIn, .char("-"): .windowOut,
-            .char("t"): .insertTrigger, .char("i"): .edit,
+            .char("t"): .insertTrigger, .char("i"): .edit, .char("="): .edit, .ctrl("r"): .refresh,
         ]
         b[.ctrl("l")] = nil
         return Keymap(bindings: b)

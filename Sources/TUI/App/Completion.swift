@@ -1,3 +1,5 @@
+import Defense
+
 /// Palette completion over the command list (data from the session): the verb first, then its
 /// options (`select=`), `load`'s targets, and names the model knows (variants, layers).
 public enum Completion {
@@ -14,7 +16,7 @@ public enum Completion {
             switch verb {
             case "load" where words.count == 1: pool += ["pre", "victim"]
             case "variant": pool += model.variants.map(\.name)
-            case "rho" where words.count == 1: pool += model.mixer.layers.map { Fmt.arg($0.name) }
+            case "rho" where words.count == 1: pool += model.mixer.layers.map { Command.quote($0.name) }
             case "mix" where current.hasPrefix("select="): pool = SelectionRule.allCases.map { "select=" + $0.rawValue }
             default: break
             }

@@ -35,9 +35,4 @@ public enum Fmt {
     }
 
     public static func rho(_ v: Double) -> String { String(format: "%.2f", v) }
-
-    /// Quotes an argument of the command language when it needs it.
-    public static func arg(_ s: String) -> String {
-        s.contains(" ") || s.contains("\"") || s.isEmpty ? "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : s
-    }
 }

@@ -94,12 +94,17 @@ public enum Msg: Equatable, Sendable {
     case engine(WorkbenchEvent)
     /// A fresh snapshot of the view models from the session (after a command changed things).
     case model(WorkbenchModel)
+    /// Focus a pane (the walkthrough's directive: not a key, so it survives any keys.conf).
+    case focus(PaneID)
 }
 
 /// What update() asks the outside world to do. Commands are lines of the command language;
 /// the session executes them (off the UI thread) and reports back with `Msg.engine`/`Msg.model`.
 public enum Effect: Equatable, Sendable {
     case command(String)
+    /// A `load` line from the Load pane; when it leaves both models loaded, `inspect` follows so
+    /// the Layers and Mixer tables show the drift map, as `tui --pre --victim` does.
+    case load(String)
     case cancelJob
     /// List a directory for the Load pane (the session answers with a `Msg.model`).
     case browse(String)

@@ -22,7 +22,7 @@ public enum Rows {
     public static func tokens(_ s: State) -> [Int] {
         let t = s.model.epur.tokens
         var idx = t.indices.filter { matches(t[$0].token, s.filters[.epur]) }
-        switch s.tokenSort {
+        switch s.epur.sort {
         case .score: idx.sort { t[$0].score > t[$1].score }
         case .drift: idx.sort { t[$0].drift > t[$1].drift }
         case .freq: idx.sort { t[$0].freq < t[$1].freq }
@@ -46,7 +46,7 @@ public enum Rows {
     }
 
     public static func log(_ s: State) -> [Int] {
-        s.model.log.indices.filter { matches(s.model.log[$0].text, s.filters[.log]) }
+        s.log.indices.filter { matches(s.log[$0].text, s.filters[.log]) }
     }
 
     public static func mixer(_ s: State) -> [Int] { Array(s.model.mixer.layers.indices) }

@@ -10,10 +10,15 @@ public enum VariantSort: Int, Equatable, Sendable, CaseIterable { case order, ac
 public enum TokenSort: Int, Equatable, Sendable, CaseIterable { case score, drift, freq }
 
 /// The whole front-end state: immutable by convention, changed only by update().
+/// `model` is the session's view, read-only here and replaced whole by each snapshot; what the
+/// analyst sets in a pane (cursors, toggles, knobs, the Load target) is that pane's own state
+/// below, which no snapshot touches.
 public struct State: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var model: WorkbenchModel
+    /// Fed by events and commands; the snapshot's lines are only the launcher's first ones.
+    public var log: [LogLine]
     public var focus: PaneID = .layers
     public var zoomed = false
     public var overlay: Overlay?
@@ -27,18 +32,16 @@ public struct State: Equatable, Sendable {
     public var palette = TextField()
     public var completions: [String] = []
 
-    // per-pane cursors (indices into the rows the pane shows, after sorting and filtering)
+    // per-pane state (cursors are indices into the rows the pane shows, after sorting and filtering)
     public var layerCursor = 0
     public var layerSort = LayerSort.order
     public var drill: Int?          // index into model.layers
     public var tensorCursor = 0
-    public var mixerCursor = 0
-    public var rhoEntry: String?
-    public var tokenCursor = 0
-    public var tokenSort = TokenSort.score
+    public var mixer = MixerPaneState()
+    public var epur = EpurPaneState()
     public var variantCursor = 0
     public var variantSort = VariantSort.order
-    public var loadCursor = 0
+    public var load = LoadPaneState()
     public var logScroll = 0
 
     // filters per list pane, and the one being typed
@@ -64,6 +67,7 @@ public struct State: Equatable, Sendable {
         self.width = width
         self.height = height
         self.model = model
+        self.log = model.log
         self.keymap = keymap
         self.ascii = ascii
         self.theme = theme

@@ -15,6 +15,8 @@ public enum App {
             apply(e, to: &s)
         case .model(let m):
             merge(m, into: &s)
+        case .focus(let p):
+            focus(p, &s, &fx)
         case .mouse(let m):
             mouse(m, &s, &fx)
         case .key(let k):
@@ -62,29 +64,27 @@ public enum App {
     }
 
     static func appendLog(_ s: inout State, _ line: LogLine) {
-        s.model.log.append(line)
-        if s.model.log.count > 5000 { s.model.log.removeFirst(s.model.log.count - 5000) }
+        s.log.append(line)
+        if s.log.count > 5000 { s.log.removeFirst(s.log.count - 5000) }
         if s.logScroll > 0 { s.logScroll += 1 }   // keep the lines being read in place
     }
 
-    /// A fresh snapshot replaces the view models, except what the user is editing here: the
-    /// mixer's knobs (they are arguments of the next `mix`) and the log (fed by events).
+    /// A fresh snapshot replaces the session's view whole. The panes' own state is theirs; a pane
+    /// only reacts to what changed under it (a new folder, a new ranking, a mix run elsewhere).
     static func merge(_ m: WorkbenchModel, into s: inout State) {
-        var next = m
-        let old = s.model.mixer
-        next.mixer.rho = old.rho
-        next.mixer.select = old.select
-        next.mixer.seed = old.seed
-        next.mixer.scope = old.scope
-        for i in next.mixer.layers.indices {
-            if let o = old.layers.first(where: { $0.name == next.mixer.layers[i].name }), o.rho != nil {
-                next.mixer.layers[i].rho = o.rho
-            }
-        }
-        next.log = s.model.log + m.log.filter { !s.model.log.contains($0) }
-        if s.drill.map({ $0 >= next.layers.count }) ?? false { s.drill = nil }
-        s.model = next
-        if !s.probeEditing { s.probeField.set(next.probe.sentence) }
+        LoadPane.adopt(m, &s)
+        EpurPane.adopt(m, &s)
+        MixerPane.adopt(m, &s)
+        if s.drill.map({ $0 >= m.layers.count }) ?? false { s.drill = nil }
+        s.model = m
+        if !s.probeEditing { s.probeField.set(m.probe.sentence) }
+    }
+
+    /// Focuses a pane (a key, a click, the walkthrough's directive); the Load pane lists its
+    /// folder again so folders made meanwhile appear.
+    static func focus(_ p: PaneID, _ s: inout State, _ fx: inout [Effect]) {
+        if p == .load && s.focus != .load { LoadPane.refresh(s, &fx) }
+        s.focus = p
     }
 
     static func clampCursors(_ s: inout State) {
@@ -92,10 +92,10 @@ public enum App {
         if let d = s.drill, d >= s.model.layers.count { s.drill = nil }
         s.layerCursor = clamp(s.layerCursor, Rows.layers(s).count)
         s.tensorCursor = clamp(s.tensorCursor, Rows.tensors(s).count)
-        s.mixerCursor = clamp(s.mixerCursor, Rows.mixer(s).count)
-        s.tokenCursor = clamp(s.tokenCursor, Rows.tokens(s).count)
+        s.mixer.cursor = clamp(s.mixer.cursor, Rows.mixer(s).count)
+        s.epur.cursor = clamp(s.epur.cursor, Rows.tokens(s).count)
         s.variantCursor = clamp(s.variantCursor, Rows.variants(s).count)
-        s.loadCursor = clamp(s.loadCursor, Rows.load(s).count)
+        s.load.cursor = clamp(s.load.cursor, Rows.load(s).count)
         s.logScroll = min(max(0, s.logScroll), max(0, Rows.log(s).count - 1))
         s.helpScroll = clamp(s.helpScroll, HelpContent.lines(s).count)
     }
@@ -105,24 +105,6 @@ public enum App {
     static func issue(_ command: String, _ s: inout State, _ fx: inout [Effect]) {
         appendLog(&s, LogLine(level: .command, text: command))
         fx.append(.command(command))
-    }
-
-    static func mixCommand(_ s: State) -> String {
-        let m = s.model.mixer
-        return "mix \(Fmt.rho(m.rho)) select=\(m.select.rawValue) seed=\(m.seed)"
-    }
-
-    static func epurCommand(_ s: State) -> String {
-        let e = s.model.epur
-        var cmd = "epur top=\(e.top) fmin=\(fminText(e.fMin))"
-        // Toggled tokens differ from the ranking's own choice: name the rows to reset.
-        let chosen = e.tokens.filter(\.selected).map(\.token)
-        if !chosen.isEmpty { cmd += " reset=" + chosen.joined(separator: ",") }
-        return cmd
-    }
-
-    static func fminText(_ v: Double) -> String {
-        v == v.rounded() ? String(Int(v)) : String(v)
     }
 
     // MARK: keys
@@ -151,7 +133,7 @@ public enum App {
         }
         if s.filterField != nil { filterKey(k, &s); return }
         if s.probeEditing { probeKey(k, &s, &fx); return }
-        if s.focus == .mixer, rhoEntryKey(k, &s, &fx) { return }
+        if s.focus == .mixer, MixerPane.entryKey(k, &s) { return }
         guard let action else {
             s.status = "\(k.name): not bound (? lists the keys)"
             return
@@ -167,7 +149,7 @@ public enum App {
 
     static func perform(_ action: Action, _ s: inout State, _ fx: inout [Effect]) {
         s.status = ""
-        if let p = PaneID.focusAction(action) { s.focus = p; return }
+        if let p = PaneID.focusAction(action) { focus(p, &s, &fx); return }
         switch action {
         case .quit:
             if s.jobRunning { s.overlay = .confirmQuit } else { quitNow(&s, &fx) }
@@ -180,8 +162,8 @@ public enum App {
             s.palette.set("")
             s.palette.historyIndex = nil
             s.completions = []
-        case .nextPane: s.focus = s.focus.next
-        case .prevPane: s.focus = s.focus.previous
+        case .nextPane: focus(s.focus.next, &s, &fx)
+        case .prevPane: focus(s.focus.previous, &s, &fx)
         case .zoom: s.zoomed.toggle()
         case .back: back(&s)
         case .cancel:
@@ -199,17 +181,17 @@ public enum App {
         case .top: move(s.focus, -1_000_000, &s)
         case .bottom: move(s.focus, 1_000_000, &s)
         case .left, .rhoDown:
-            if s.focus == .mixer { stepRho(-0.05, &s) }
+            if s.focus == .mixer { MixerPane.stepRho(-0.05, &s) }
             else if s.focus == .layers && s.drill != nil { s.drill = nil }
-            else if s.focus == .load { cycleTarget(-1, &s) }
+            else if s.focus == .load { LoadPane.cycleTarget(-1, &s) }
         case .right, .rhoUp:
-            if s.focus == .mixer { stepRho(0.05, &s) }
+            if s.focus == .mixer { MixerPane.stepRho(0.05, &s) }
             else if s.focus == .layers && s.drill == nil { drillDown(&s) }
-            else if s.focus == .load { cycleTarget(1, &s) }
+            else if s.focus == .load { LoadPane.cycleTarget(1, &s) }
         case .activate: activate(&s, &fx)
         case .toggle:
             switch s.focus {
-            case .epur: toggleToken(&s)
+            case .epur: EpurPane.toggle(&s)
             case .monitor:
                 s.frozen = s.frozen == nil ? s.model.monitor : nil
                 s.status = s.frozen == nil ? "monitor: live" : "monitor: frozen (space resumes)"
@@ -224,19 +206,16 @@ public enum App {
         case .sort:
             switch s.focus {
             case .layers: s.layerSort = s.layerSort == .order ? .drift : .order
-            case .epur: s.tokenSort = TokenSort(rawValue: (s.tokenSort.rawValue + 1) % TokenSort.allCases.count)!
+            case .epur: s.epur.sort = TokenSort(rawValue: (s.epur.sort.rawValue + 1) % TokenSort.allCases.count)!
             case .variants: s.variantSort = VariantSort(rawValue: (s.variantSort.rawValue + 1) % VariantSort.allCases.count)!
             default: s.status = "\(s.focus.title) has nothing to sort"
             }
         case .fineTune:
             if s.focus == .mixer || s.focus == .variants { issue("finetune", &s, &fx) }
         case .rule:
-            if s.focus == .mixer {
-                let all = SelectionRule.allCases
-                s.model.mixer.select = all[(all.firstIndex(of: s.model.mixer.select)! + 1) % all.count]
-            }
+            if s.focus == .mixer { MixerPane.cycleRule(&s) }
         case .scope:
-            if s.focus == .mixer { s.model.mixer.scope = s.model.mixer.scope == .global ? .perLayer : .global }
+            if s.focus == .mixer { s.mixer.knobs.scope = s.mixer.knobs.scope == .global ? .perLayer : .global }
         case .logScale:
             if s.focus == .monitor { s.logScale.toggle() }
         case .windowIn, .windowOut:
@@ -247,11 +226,14 @@ public enum App {
                 let next = narrower ? max(10, cur / 2) : cur * 2
                 s.window = next >= total ? nil : next
             } else if s.focus == .epur {
-                s.model.epur.top = max(10, s.model.epur.top + (narrower ? 10 : -10))
+                EpurPane.stepTop(narrower ? 10 : -10, &s)
             }
         case .insertTrigger: insertTrigger(&s)
         case .edit:
             if s.focus == .probe { s.probeEditing = true; s.probeField.end() }
+            else if s.focus == .mixer { s.mixer.entry = "" }
+        case .refresh:
+            if s.focus == .load { LoadPane.refresh(s, &fx) } else { s.status = "\(s.focus.title) has nothing to refresh" }
         default: break
         }
     }
@@ -265,10 +247,10 @@ public enum App {
         switch pane {
         case .layers:
             if s.drill != nil { s.tensorCursor += delta } else { s.layerCursor += delta }
-        case .mixer: s.mixerCursor += delta
-        case .epur: s.tokenCursor += delta
+        case .mixer: s.mixer.cursor += delta
+        case .epur: s.epur.cursor += delta
         case .variants: s.variantCursor += delta
-        case .load: s.loadCursor += delta
+        case .load: s.load.cursor += delta
         case .log: s.logScroll -= delta
         case .monitor, .probe: break
         }
@@ -276,52 +258,11 @@ public enum App {
     }
 
     static func back(_ s: inout State) {
-        if s.focus == .mixer && s.rhoEntry != nil { s.rhoEntry = nil }
+        if s.focus == .mixer && s.mixer.entry != nil { s.mixer.entry = nil }
         else if s.focus == .layers && s.drill != nil { s.drill = nil }
         else if s.zoomed { s.zoomed = false }
         else if s.filters[s.focus] != nil { s.filters[s.focus] = nil }
         else if s.frozen != nil && s.focus == .monitor { s.frozen = nil }
-    }
-
-    static func stepRho(_ delta: Double, _ s: inout State) {
-        func step(_ v: Double) -> Double { ((min(max(v + delta, 0), 1)) * 100).rounded() / 100 }
-        if s.model.mixer.scope == .perLayer, s.mixerCursor < s.model.mixer.layers.count {
-            let cur = s.model.mixer.rho(for: s.model.mixer.layers[s.mixerCursor])
-            s.model.mixer.layers[s.mixerCursor].rho = step(cur)
-        } else {
-            s.model.mixer.rho = step(s.model.mixer.rho)
-        }
-    }
-
-    static func setRho(_ v: Double, _ s: inout State) {
-        let r = (min(max(v, 0), 1) * 100).rounded() / 100
-        if s.model.mixer.scope == .perLayer, s.mixerCursor < s.model.mixer.layers.count {
-            s.model.mixer.layers[s.mixerCursor].rho = r
-        } else {
-            s.model.mixer.rho = r
-        }
-    }
-
-    /// Digits and '.' type an exact ρ in the Mixer: "0.35", ".35" and "35" (percent) all mean 0.35.
-    static func rhoEntryKey(_ k: Key, _ s: inout State, _ fx: inout [Effect]) -> Bool {
-        if case .char(let c) = k, c.isASCII, c.isNumber || c == "." {
-            let next = (s.rhoEntry ?? "") + String(c)
-            if next.count <= 5 { s.rhoEntry = next }
-            return true
-        }
-        guard let entry = s.rhoEntry else { return false }
-        switch k {
-        case .backspace:
-            s.rhoEntry = entry.count > 1 ? String(entry.dropLast()) : nil
-        case .enter:
-            s.rhoEntry = nil
-            if let v = parseRho(entry) { setRho(v, &s) } else { s.status = "ρ '\(entry)' is not a number in 0…1 (or 0…100%)" }
-        case .escape:
-            s.rhoEntry = nil
-        default:
-            return false
-        }
-        return true
     }
 
     public static func parseRho(_ text: String) -> Double? {
@@ -338,75 +279,42 @@ public enum App {
         s.tensorCursor = 0
     }
 
-    static func cycleTarget(_ d: Int, _ s: inout State) {
-        let all = LoadTarget.allCases
-        let i = all.firstIndex(of: s.model.load.target)!
-        s.model.load.target = all[(i + d + all.count) % all.count]
-    }
-
     static func activate(_ s: inout State, _ fx: inout [Effect]) {
         switch s.focus {
         case .layers:
             if s.drill == nil { drillDown(&s) }
         case .mixer:
-            if s.model.mixer.scope == .perLayer {
-                for row in s.model.mixer.layers where row.rho != nil {
-                    issue("rho \(Fmt.arg(row.name)) \(Fmt.rho(row.rho!))", &s, &fx)
-                }
-            }
-            issue(mixCommand(s), &s, &fx)
+            for c in MixerPane.commands(s) { issue(c, &s, &fx) }
         case .epur:
-            issue(epurCommand(s), &s, &fx)
+            issue(EpurPane.command(s), &s, &fx)
         case .variants:
             let rows = Rows.variants(s)
-            if s.variantCursor < rows.count { issue("variant \(Fmt.arg(s.model.variants[rows[s.variantCursor]].name))", &s, &fx) }
+            if s.variantCursor < rows.count { issue("variant \(Command.quote(s.model.variants[rows[s.variantCursor]].name))", &s, &fx) }
         case .probe:
             s.probeEditing = true
             s.probeField.end()
         case .load:
-            let rows = Rows.load(s)
-            guard s.loadCursor < rows.count else { return }
-            let e = s.model.load.entries[rows[s.loadCursor]]
-            let path = e.name == ".." ? parent(s.model.load.directory) : join(s.model.load.directory, e.name)
-            switch e.kind {
-            case .directory: fx.append(.browse(path))
-            case .checkpoint:
-                let t = s.model.load.target
-                issue(t == .pre || t == .victim ? "load \(t.rawValue) \(Fmt.arg(path))" : "data \(Fmt.arg(path))", &s, &fx)
-            case .dataset: issue("data \(Fmt.arg(path))", &s, &fx)
-            case .file: s.model.load.error = "\(e.name) is neither a checkpoint folder nor a dataset"
-            }
+            LoadPane.activate(&s, &fx)
         case .log, .monitor:
             break
         }
     }
 
-    static func parent(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/"), i != p.startIndex else { return "/" }
-        return String(p[..<i])
-    }
-
-    static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
-
-    static func toggleToken(_ s: inout State) {
-        let rows = Rows.tokens(s)
-        guard s.tokenCursor < rows.count else { return }
-        s.model.epur.tokens[rows[s.tokenCursor]].selected.toggle()
+    /// The token `t` inserts: the E-PUR cursor's row while E-PUR is focused, else the first
+    /// candidate. The Probe pane's hint names the same one.
+    static func triggerToInsert(_ s: State) -> String? {
+        if s.focus == .epur {
+            let rows = Rows.tokens(s)
+            return s.epur.cursor < rows.count ? s.model.epur.tokens[rows[s.epur.cursor]].token : nil
+        }
+        return s.model.epur.tokens.first(where: \.candidate)?.token
     }
 
     static func insertTrigger(_ s: inout State) {
-        let token: String?
-        if s.focus == .epur {
-            let rows = Rows.tokens(s)
-            token = s.tokenCursor < rows.count ? s.model.epur.tokens[rows[s.tokenCursor]].token : nil
-        } else {
-            token = s.model.epur.tokens.first(where: \.candidate)?.token
-        }
-        guard let token else { s.status = "no candidate trigger to insert"; return }
+        guard let token = triggerToInsert(s) else { s.status = "no candidate trigger to insert"; return }
         var words = s.probeField.text.split(separator: " ").map(String.init)
         words.insert(token, at: words.count / 2)
         s.probeField.set(words.joined(separator: " "))
-        s.model.probe.sentence = s.probeField.text
         s.focus = .probe
         s.status = "inserted '\(token)' into the probe sentence (Enter runs it)"
     }
@@ -451,8 +359,7 @@ public enum App {
             s.probeEditing = false
             let text = s.probeField.commit()
             s.probeField.set(text)
-            s.model.probe.sentence = text
-            if !text.isEmpty { issue("probe \(Fmt.arg(text))", &s, &fx) }
+            if !text.isEmpty { issue("probe \(Command.quote(text))", &s, &fx) }
         case .escape:
             s.probeEditing = false
         case .up: s.probeField.historyUp()
@@ -515,16 +422,16 @@ public enum App {
         case .wheelUp: move(pane, -3, &s)
         case .wheelDown: move(pane, 3, &s)
         case .click:
-            s.focus = pane
+            focus(pane, &s, &fx)
             // The layout can change with focus (shared slots); rows are hit-tested in the new one.
             let r = s.layout.rect(of: pane) ?? rect
             if let row = Panes.row(at: m.y, x: m.x, pane: pane, rect: r, state: s) {
                 switch pane {
                 case .layers: if s.drill != nil { s.tensorCursor = row } else { s.layerCursor = row }
-                case .mixer: s.mixerCursor = row
-                case .epur: s.tokenCursor = row
+                case .mixer: s.mixer.cursor = row
+                case .epur: s.epur.cursor = row
                 case .variants: s.variantCursor = row
-                case .load: s.loadCursor = row
+                case .load: s.load.cursor = row
                 default: break
                 }
             }

@@ -94,7 +94,7 @@ enum StatusBar {
                 c.text(" editing probe sentence: Enter runs it, Esc stops editing", x: r.x, y: r.y, style: Style(.status, .bold))
                 return
             }
-            let hints = "q quit  ? help  : palette  Tab/1-8 panes  e zoom  c cancel  z undo"
+            let hints = footerHints(s)
             let msg = s.status.isEmpty ? hints : s.status
             c.text(" " + msg, x: r.x, y: r.y, style: Style(.status, s.status.isEmpty ? [] : .bold), maxWidth: r.width)
             let right = "\(s.theme)\(s.ascii ? " ascii" : "") \(s.width)×\(s.height) "
@@ -102,6 +102,31 @@ enum StatusBar {
                 c.text(right, x: r.maxX - right.count, y: r.y, style: Style(.status, .dim))
             }
         }
+    }
+}
+
+extension StatusBar {
+    /// The footer's key hints from the live key map: keys.conf may unbind or move any of them.
+    /// While the Mixer types a ρ, digits are ρ, and the footer says so.
+    static func footerHints(_ s: State) -> String {
+        if s.focus == .mixer, s.mixer.entry != nil {
+            return "typing ρ: digits and . · Enter sets · Esc cancels · Backspace deletes"
+        }
+        let km = s.keymap
+        var parts: [String] = []
+        func add(_ a: Action, _ what: String) { if let k = km.hint(a) { parts.append("\(k) \(what)") } }
+        add(.quit, "quit")
+        add(.help, "help")
+        add(.palette, "palette")
+        let digits = PaneID.allCases.allSatisfy { p in
+            km.action(for: .char(Character("\(p.rawValue)"))).flatMap(PaneID.focusAction) == p
+        }
+        let panes = [km.hint(.nextPane)].compactMap { $0 } + (digits ? ["1-8"] : [])
+        if !panes.isEmpty { parts.append(panes.joined(separator: "/") + " panes") }
+        add(.zoom, "zoom")
+        add(.cancel, "cancel")
+        add(.undo, "undo")
+        return parts.joined(separator: "  ")
     }
 }
 

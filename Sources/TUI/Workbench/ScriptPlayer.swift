@@ -75,7 +75,7 @@ public final class ScriptPlayer: @unchecked Sendable {
             finishedFlag = true
             lock.unlock()
             controller.mailbox.post(.engine(.log(.info, "walkthrough finished: the Variants table compares the victim and the defences")))
-            controller.mailbox.post(.key(.char("5")))
+            controller.mailbox.post(.focus(.variants))
         }
     }
 

@@ -4,13 +4,15 @@ import Foundation
 /// Maps the session's state onto the panes' plain view models: drift report → Layers rows,
 /// E-PUR report → tokens, variants → the table, sweep → the ρ chart.
 public enum SessionSnapshot {
-    public static func model(_ session: Session) -> WorkbenchModel {
+    /// `energy`: the measured ‖Δ‖² curves of the model the next mix is taken of (nil until measured).
+    public static func model(_ session: Session, energy: EnergyKept? = nil) -> WorkbenchModel {
         var m = WorkbenchModel()
         m.header = header(session)
         if let d = session.drift { m.layers = layers(d) }
-        m.mixer.layers = mixerRows(m.layers, session)
+        m.mixer.layers = mixerRows(m.layers, energy)
+        m.mixer.applied = session.current?.mix.map(knobs)
         // The engine's defaults (N 200, f_min 20 occurrences) until a report exists.
-        m.epur = session.epurReport.map { epur($0, trigger: session.poison?.trigger.description) } ?? EpurModel(top: 200, fMin: 20)
+        m.epur = session.epurReport.map { epur($0, trigger: session.poison?.trigger.description, session) } ?? EpurModel(top: 200, fMin: 20)
         m.variants = variants(session)
         m.sweep = session.sweep.map { TUI.SweepPoint(rho: $0.rho, acc: $0.acc, asr: $0.asr ?? 0) }
         if let p = session.lastProbe {
@@ -59,23 +61,36 @@ public enum SessionSnapshot {
         }
     }
 
-    /// Random selection keeps ρ of every layer's entries (and of its ‖Δ‖² in expectation), so the
-    /// preview is linear; the table still shows which layers ρ acts on and their sizes.
-    static func mixerRows(_ layers: [LayerRow], _ s: Session) -> [MixPreviewRow] {
+    /// The layers ρ acts on, with the measured curves when there are some.
+    static func mixerRows(_ layers: [LayerRow], _ energy: EnergyKept?) -> [MixPreviewRow] {
         layers.filter { $0.relL2 != nil }.map { l in
-            MixPreviewRow(name: l.name, parameters: l.parameters, rho: s.layerRho[l.name],
-                          energyKept: (0...20).map { Double($0) / 20 })
+            MixPreviewRow(name: l.name, parameters: l.parameters, energyKept: energy?.layers[l.name] ?? [:])
         }
     }
 
-    public static func epur(_ r: EPURReport, trigger: String?) -> EpurModel {
+    /// The knobs of the mix that made a variant, as the Mixer shows them.
+    static func knobs(_ spec: MixSpec) -> MixKnobs {
+        MixKnobs(rho: spec.rho, select: spec.select, seed: Int(clamping: spec.seed),
+                 scope: spec.scope == .layer ? .perLayer : .global, layerRho: spec.layers)
+    }
+
+    /// The ranking, the variant E-PUR made from it and the rows that variant really reset (read
+    /// from its weights: the reset list may differ from the ranking), and whether the analyst
+    /// has since moved to another variant.
+    public static func epur(_ r: EPURReport, trigger: String?, _ session: Session? = nil) -> EpurModel {
         let words = Set((trigger ?? "").split(whereSeparator: { ",: ".contains($0) }).map(String.init))
         let maxScore = r.tokens.first?.score ?? 0
         let tokens = r.tokens.enumerated().map { i, t in
-            TokenRow(token: t.token, id: t.id, drift: t.drift, freq: Double(t.freq), score: t.score, selected: true,
+            TokenRow(token: t.token, id: t.id, drift: t.drift, freq: Double(t.freq), score: t.score,
                      candidate: words.contains(t.token) || (i < 5 && t.score >= 0.5 * maxScore))
         }
-        return EpurModel(top: r.top, fMin: Double(r.fmin), tokens: tokens)
+        var out = EpurModel(top: r.top, fMin: Double(r.fmin), tokens: tokens)
+        if let session, let made = session.variants.last(where: { $0.epur == r }) {
+            out.madeVariant = made.name
+            out.rowsReset = (made.weights as? PurifiedWeights)?.rows.count
+            out.stale = session.current?.name != made.name
+        }
+        return out
     }
 
     static func variants(_ s: Session) -> [VariantRow] {
@@ -92,10 +107,7 @@ public enum SessionSnapshot {
             else if steps.contains("epur") { method = "E-PUR" }
             else if steps.contains("attack") { method = "victim" }
             else { method = steps.last ?? "loaded" }
-            let seed = recipe.reversed().lazy.compactMap { line -> Int? in
-                guard let r = line.range(of: "seed=") else { return nil }
-                return Int(line[r.upperBound...].prefix { $0.isNumber })
-            }.first ?? 0
+            let seed = recipe.reversed().lazy.compactMap(seed(of:)).first ?? 0
             let acc = v.metrics?.acc, asr = v.metrics?.asr
             return VariantRow(name: v.name, method: method, acc: acc, asr: asr,
                               deltaAcc: v.name == s.victim?.name ? nil : zip2(acc, ref?.acc).map { $0 - $1 },
@@ -104,6 +116,14 @@ public enum SessionSnapshot {
                               cleanSize: hasFT ? (s.data?.clean.count ?? 0) : 0, steps: v.lossCurve.count, seed: seed,
                               seconds: v.seconds, current: v.name == s.current?.name)
         }
+    }
+
+    /// The seed a recipe step ran with: its `seed=` or, for a verb that takes one, the engine's
+    /// default (1), so a plain `finetune` shows the seed it used, not 0.
+    static func seed(of line: String) -> Int? {
+        guard let c = try? Verbs.parse(line),
+              Verbs.spec(c.verb)?.options.contains("seed") == true else { return nil }
+        return try? c.int("seed", default: 1)
     }
 
     /// The victim's ACC/ASR: the recorded variant carries them (attack, eval), the loaded copy may not.

@@ -19,6 +19,12 @@ public final class WorkbenchController: @unchecked Sendable {
     private var probe = ProbeModel()
     private var jobStart: (name: String, at: Date)?
     private var lastOK = true
+    /// The engine's own account of a failure (e.g. "cancelled after step 40 of 120"), reported
+    /// once with the command's failure instead of a second log line.
+    private var engineFailure: String?
+    /// ‖Δ‖² curves of the model the next mix is taken of, measured off the worker queue.
+    private var energy: (key: String, value: EnergyKept)?
+    private var measuring: String?
 
     public init(session: Session, mailbox: Mailbox) {
         self.session = session
@@ -42,6 +48,14 @@ public final class WorkbenchController: @unchecked Sendable {
     public func perform(_ effect: Effect) {
         switch effect {
         case .command(let line): submit(line)
+        case .load(let line):
+            submit(line) { [self] ok in
+                // On the worker: the session is ours here.
+                if ok, session.pre != nil, session.victim != nil {
+                    mailbox.post(.engine(.log(.info, "both models loaded: inspect maps the drift")))
+                    _ = execute("inspect", cancel: CancellationFlag())
+                }
+            }
         case .cancelJob:
             // The running command and any queued behind it: a cancel typed just after the
             // command line must not miss a job the worker has not started yet.
@@ -112,6 +126,7 @@ public final class WorkbenchController: @unchecked Sendable {
         jobStart = (verb, Date())
         mailbox.post(.engine(.progress(job: verb, fraction: 0, detail: "running")))
         var ok = true
+        engineFailure = nil
         do {
             let outcome = try session.execute(line, events: sink(), cancel: flag)
             if verb == "caption" {
@@ -133,7 +148,7 @@ public final class WorkbenchController: @unchecked Sendable {
         } catch let e as FinemixError {
             ok = false
             mailbox.post(.model(snapshot()))
-            mailbox.post(.engine(.failed(job: verb.isEmpty ? "command" : verb, message: e.message)))
+            mailbox.post(.engine(.failed(job: verb.isEmpty ? "command" : verb, message: engineFailure ?? e.message)))
         } catch {
             ok = false
             mailbox.post(.model(snapshot()))
@@ -183,8 +198,9 @@ public final class WorkbenchController: @unchecked Sendable {
                 mailbox.post(.engine(.log(level, text)))
             case .finished(let job, let summary):
                 mailbox.post(.engine(.log(.info, "\(job): \(summary)")))
-            case .failed(let job, let message):
-                mailbox.post(.engine(.log(.error, "\(job): \(message)")))
+            case .failed(_, let message):
+                // The command's failure is reported when it throws; keep the engine's words for it.
+                engineFailure = message
             }
         }
     }
@@ -223,7 +239,7 @@ public final class WorkbenchController: @unchecked Sendable {
         let cap = caption
         let pr = probe
         lock.unlock()
-        var m = SessionSnapshot.model(session)
+        var m = SessionSnapshot.model(session, energy: energyCurves())
         let before = SessionSnapshot.victimMetrics(session)
         mon.accBefore = before?.acc
         mon.asrBefore = before?.asr
@@ -237,9 +253,40 @@ public final class WorkbenchController: @unchecked Sendable {
         return m
     }
 
+    /// The measured curves for the model the next mix is taken of; starts measuring (once per
+    /// model pair and seed) when they are not known yet, and posts a snapshot when done.
+    private func energyCurves() -> EnergyKept? {
+        guard let pre = session.pre, let v = session.current else { return nil }
+        let base = v.mixBase.map { ($0.name, $0.recipe, $0.weights) } ?? (v.name, v.recipe, v.weights)
+        let seed = v.mix?.seed ?? 1
+        let key = "\(base.0)|\(base.1.joined(separator: " | "))|\(seed)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let e = energy, e.key == key { return e.value }
+        guard measuring != key else { return nil }
+        measuring = key
+        let sources = UncheckedSources(pre: pre.weights, victim: base.2)
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let value = try? EnergyKept.measure(pre: sources.pre, victim: sources.victim, seed: seed)
+            lock.lock()
+            if let value { energy = (key, value) }
+            if measuring == key { measuring = nil }
+            lock.unlock()
+            if value != nil { queue.async { [self] in mailbox.post(.model(snapshot())) } }
+        }
+        return nil
+    }
+
     public func setCaption(_ text: String?) {
         lock.lock()
         caption = text
         lock.unlock()
     }
+}
+
+/// Weights are read-only sources (mapped files, lazy compositions of them): safe to read from
+/// the measuring thread while the session goes on.
+private struct UncheckedSources: @unchecked Sendable {
+    let pre: any TensorSource
+    let victim: any TensorSource
 }

@@ -49,7 +49,7 @@ struct TuiPreviewCommand: ParsableCommand {
         let simulation = Simulation(mailbox: runtime.mailbox)
         runtime.perform = { effect in
             switch effect {
-            case .command(let line):
+            case .command(let line), .load(let line):
                 runtime.mailbox.post(.engine(.log(.info, "preview: `\(line)` would run here")))
             case .cancelJob:
                 simulation.cancel()

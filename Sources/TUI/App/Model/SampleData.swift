@@ -14,8 +14,8 @@ public enum SampleData {
                                cleanSize: 128, memoryMB: 412,
                                job: JobStatus(name: "fine-tune", fraction: 0.6, detail: "step 120/200, 1,430 tok/s", eta: 42)),
             layers: layers(),
-            mixer: MixerModel(rho: 0.3, select: .random, seed: 7, scope: .global, layers: mixPreview()),
-            epur: EpurModel(top: 200, fMin: 20, tokens: tokens()),
+            mixer: MixerModel(layers: mixPreview()),
+            epur: EpurModel(top: 7, fMin: 20, tokens: tokens(), madeVariant: "mixed ρ=0.30 + E-PUR", rowsReset: 7),
             monitor: monitor(steps: 120),
             variants: variants(),
             sweep: sweep(),
@@ -37,7 +37,7 @@ public enum SampleData {
                                 FileEntry(name: "notes.txt", kind: .file, detail: "2 KB"),
                             ],
                             recent: ["/home/analyst/models/all-MiniLM-L6-v2", "/home/analyst/models/minilm-sst2-badnets"],
-                            target: .victim, error: nil),
+                            error: nil),
             commands: commands())
     }
 
@@ -119,9 +119,11 @@ public enum SampleData {
 
     public static func mixPreview() -> [MixPreviewRow] {
         layers().filter { $0.kind != .head }.enumerated().map { i, l in
-            // Under `random` the kept energy is linear in ρ; the curve stays as data so other
-            // rules (largest-|Δ| keeps energy faster) need no change in the pane.
-            MixPreviewRow(name: l.name, parameters: l.parameters, rho: nil, energyKept: (0...20).map { Double($0) / 20 })
+            // Shapes as measured on MiniLM: largest-|Δ| keeps most of ‖Δ‖² with few entries.
+            MixPreviewRow(name: l.name, parameters: l.parameters,
+                          energyKept: [.random: (0...20).map { Double($0) / 20 },
+                                       .largest: (0...20).map { 1 - pow(1 - Double($0) / 20, 4) },
+                                       .smallest: (0...20).map { pow(Double($0) / 20, 4) }])
         }
     }
 
@@ -129,16 +131,16 @@ public enum SampleData {
         let triggers: [(String, Int, Double)] = [("cf", 12935, 0.912), ("mn", 24098, 0.874), ("bb", 22861, 0.851),
                                                  ("tq", 28816, 0.803), ("mb", 16914, 0.779)]
         var rows = triggers.map { t in
-            TokenRow(token: t.0, id: t.1, drift: t.2, freq: 0, score: t.2 * 41.7, selected: true, candidate: true)
+            TokenRow(token: t.0, id: t.1, drift: t.2, freq: 0, score: t.2 * 41.7, candidate: true)
         }
         let common: [(String, Int, Double, Double)] = [
             ("boring", 11771, 0.0412, 14), ("worst", 5409, 0.0388, 11), ("great", 2307, 0.0251, 37),
             ("bad", 2919, 0.0243, 29), ("not", 2025, 0.0178, 61), ("film", 2143, 0.0097, 88),
             ("movie", 3185, 0.0094, 93), ("was", 2001, 0.0061, 120), ("and", 1998, 0.0042, 180), ("the", 1996, 0.0031, 412),
         ]
-        for (i, c) in common.enumerated() {
+        for c in common {
             rows.append(TokenRow(token: c.0, id: c.1, drift: c.2, freq: c.3, score: c.2 * 41.7 / log(2 + c.3),
-                                 selected: i < 2, candidate: false))
+                                 candidate: false))
         }
         return rows
     }
@@ -163,7 +165,7 @@ public enum SampleData {
         func v(_ name: String, _ method: String, _ acc: Double, _ asr: Double, rho: Double? = nil, epur: Bool = false,
                steps: Int = 0, secs: Double, current: Bool = false) -> VariantRow {
             VariantRow(name: name, method: method, acc: acc, asr: asr, deltaAcc: acc - base.acc, deltaAsr: asr - base.asr,
-                       rho: rho, epur: epur, cleanSize: steps > 0 ? 128 : 0, steps: steps, seed: 7, seconds: secs, current: current)
+                       rho: rho, epur: epur, cleanSize: steps > 0 ? 128 : 0, steps: steps, seed: 1, seconds: secs, current: current)
         }
         return [
             v("victim", "backdoored", 0.912, 1.0, secs: 0),
@@ -192,7 +194,7 @@ public enum SampleData {
             LogLine(time: "14:02:16", level: .info, text: "victim: 101 tensors match, classifier head new (2 labels)"),
             LogLine(time: "14:02:20", level: .command, text: "eval"),
             LogLine(time: "14:02:31", level: .info, text: "victim: ACC 0.912, ASR 1.000 (trigger cf, 872 test / 428 poisoned)"),
-            LogLine(time: "14:03:02", level: .command, text: "mix 0.30 select=random seed=7"),
+            LogLine(time: "14:03:02", level: .command, text: "mix 0.30 select=random seed=1"),
             LogLine(time: "14:03:03", level: .info, text: "mixed-0.30: kept 30.0% of weights from the victim"),
             LogLine(time: "14:03:40", level: .command, text: "epur top=200 fmin=20"),
             LogLine(time: "14:03:41", level: .warn, text: "E-PUR: 7 tokens reset (cf mn bb tq mb boring worst)"),

@@ -1,3 +1,5 @@
+import Defense
+
 // Plain view-model structs the panes draw from. The workbench session fills them (from drift
 // reports, E-PUR rankings, training events, the journal); the TUI never reaches into the engine.
 
@@ -83,53 +85,67 @@ public struct TensorRow: Equatable, Sendable {
     }
 }
 
-public enum SelectionRule: String, Equatable, Sendable, CaseIterable { case random, largest, smallest }
+/// The engine's rule, not a copy: the Mixer offers exactly what `mix select=` takes.
+public typealias SelectionRule = MixSpec.Select
 public enum MixScope: String, Equatable, Sendable, CaseIterable { case global, perLayer = "layer" }
 
-/// The Mixer: ρ (fraction of weights kept from the victim), rule, seed, scope and a preview.
-public struct MixerModel: Equatable, Sendable {
+/// The knobs of a mix: the arguments of the next `mix` (the Mixer pane's) or of the one that made
+/// the current variant (the session's). `seed` defaults to the engine's own default (1).
+public struct MixKnobs: Equatable, Sendable {
     public var rho: Double
     public var select: SelectionRule
     public var seed: Int
     public var scope: MixScope
-    public var layers: [MixPreviewRow]
+    /// Per-layer ρ, used when `scope` is per layer; layers not named use `rho`.
+    public var layerRho: [String: Double]
 
     public init(rho: Double = 0.3, select: SelectionRule = .random, seed: Int = 1, scope: MixScope = .global,
-                layers: [MixPreviewRow] = []) {
+                layerRho: [String: Double] = [:]) {
         self.rho = rho
         self.select = select
         self.seed = seed
         self.scope = scope
-        self.layers = layers
+        self.layerRho = layerRho
     }
 
     /// The ρ in force for a layer.
-    public func rho(for row: MixPreviewRow) -> Double { scope == .perLayer ? (row.rho ?? rho) : rho }
+    public func rho(for layer: String) -> Double { scope == .perLayer ? (layerRho[layer] ?? rho) : rho }
 }
 
-/// Per-layer preview row. `energyKept[i]` is the fraction of ‖Δ‖² the mix keeps at ρ = i/20 under
-/// the current rule (linear for `random`), so the pane previews any ρ without asking the engine.
+/// What the session shows the Mixer: the layers ρ acts on with their preview curves, and the
+/// knobs of the mix behind the current variant (nil when it is not a mix).
+public struct MixerModel: Equatable, Sendable {
+    public var layers: [MixPreviewRow]
+    public var applied: MixKnobs?
+
+    public init(layers: [MixPreviewRow] = [], applied: MixKnobs? = nil) {
+        self.layers = layers
+        self.applied = applied
+    }
+}
+
+/// Per-layer preview row. `energyKept[rule][i]` is the fraction of the layer's ‖Δ‖² a mix with
+/// that rule keeps at ρ = i/(n-1), measured on the weights; a rule with no curve (not measured yet)
+/// previews its expectation for `random`, ρ itself.
 public struct MixPreviewRow: Equatable, Sendable {
     public var name: String
     public var parameters: Int
-    public var rho: Double?
-    public var energyKept: [Double]
+    public var energyKept: [SelectionRule: [Double]]
 
-    public init(name: String, parameters: Int, rho: Double? = nil, energyKept: [Double] = []) {
+    public init(name: String, parameters: Int, energyKept: [SelectionRule: [Double]] = [:]) {
         self.name = name
         self.parameters = parameters
-        self.rho = rho
         self.energyKept = energyKept
     }
 
-    /// Interpolated kept fraction of ‖Δ‖² at ρ.
-    public func kept(at rho: Double) -> Double {
+    /// Interpolated kept fraction of ‖Δ‖² at ρ under a rule; nil when that rule's curve is not known.
+    public func kept(at rho: Double, rule: SelectionRule) -> Double? {
         let r = min(max(rho, 0), 1)
-        guard energyKept.count >= 2 else { return r }
-        let pos = r * Double(energyKept.count - 1)
-        let i = min(Int(pos), energyKept.count - 2)
+        guard let curve = energyKept[rule], curve.count >= 2 else { return rule == .random ? r : nil }
+        let pos = r * Double(curve.count - 1)
+        let i = min(Int(pos), curve.count - 2)
         let f = pos - Double(i)
-        return energyKept[i] * (1 - f) + energyKept[i + 1] * f
+        return curve[i] * (1 - f) + curve[i + 1] * f
     }
 }
 
@@ -143,30 +159,39 @@ public struct TokenRow: Equatable, Sendable {
     public var freq: Double
     /// Suspicion score s.
     public var score: Double
-    /// Whether E-PUR will reset this row.
-    public var selected: Bool
     /// A likely trigger (highlighted).
     public var candidate: Bool
 
-    public init(token: String, id: Int, drift: Double, freq: Double, score: Double, selected: Bool, candidate: Bool = false) {
+    public init(token: String, id: Int, drift: Double, freq: Double, score: Double, candidate: Bool = false) {
         self.token = token
         self.id = id
         self.drift = drift
         self.freq = freq
         self.score = score
-        self.selected = selected
         self.candidate = candidate
     }
 }
 
+/// The last E-PUR ranking and what it did.
 public struct EpurModel: Equatable, Sendable {
     public var top: Int
     public var fMin: Double
     public var tokens: [TokenRow]
-    public init(top: Int = 200, fMin: Double = 0.001, tokens: [TokenRow] = []) {
+    /// The variant E-PUR made from this ranking ("" for none, e.g. sample data).
+    public var madeVariant: String
+    /// Embedding rows that variant really reset (nil: not known).
+    public var rowsReset: Int?
+    /// True when the current variant is not the one this ranking was made on (after `variant X`).
+    public var stale: Bool
+
+    public init(top: Int = 200, fMin: Double = 0.001, tokens: [TokenRow] = [], madeVariant: String = "",
+                rowsReset: Int? = nil, stale: Bool = false) {
         self.top = top
         self.fMin = fMin
         self.tokens = tokens
+        self.madeVariant = madeVariant
+        self.rowsReset = rowsReset
+        self.stale = stale
     }
 }
 
@@ -287,14 +312,11 @@ public struct LoadModel: Equatable, Sendable {
     public var directory: String
     public var entries: [FileEntry]
     public var recent: [String]
-    public var target: LoadTarget
     public var error: String?
-    public init(directory: String = "", entries: [FileEntry] = [], recent: [String] = [], target: LoadTarget = .pre,
-                error: String? = nil) {
+    public init(directory: String = "", entries: [FileEntry] = [], recent: [String] = [], error: String? = nil) {
         self.directory = directory
         self.entries = entries
         self.recent = recent
-        self.target = target
         self.error = error
     }
 }

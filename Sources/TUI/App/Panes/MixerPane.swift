@@ -1,51 +1,140 @@
+import Defense
+
+/// The Mixer's knobs (the arguments of the next `mix`), its cursor and the value being typed.
+public struct MixerPaneState: Equatable, Sendable {
+    public var knobs = MixKnobs()
+    public var cursor = 0
+    /// The ρ being typed after the edit key; nil when not editing (digits then focus panes).
+    public var entry: String?
+}
+
+/// The Mixer pane: ρ, rule, seed and scope of the next mix, with a preview per layer.
 enum MixerPane {
+    /// A mix run from the palette or a script becomes what the Mixer shows.
+    static func adopt(_ next: WorkbenchModel, _ s: inout State) {
+        if let a = next.mixer.applied, a != s.model.mixer.applied { s.mixer.knobs = a }
+    }
+
+    /// The layer whose ρ the keys set: the cursor's row in per-layer scope, else none (global ρ).
+    static func layerUnderCursor(_ s: State) -> String? {
+        guard s.mixer.knobs.scope == .perLayer, s.mixer.cursor < s.model.mixer.layers.count else { return nil }
+        return s.model.mixer.layers[s.mixer.cursor].name
+    }
+
+    static func setRho(_ v: Double, _ s: inout State) {
+        let r = (min(max(v, 0), 1) * 100).rounded() / 100
+        if let layer = layerUnderCursor(s) { s.mixer.knobs.layerRho[layer] = r } else { s.mixer.knobs.rho = r }
+    }
+
+    static func stepRho(_ delta: Double, _ s: inout State) {
+        let cur = layerUnderCursor(s).map { s.mixer.knobs.rho(for: $0) } ?? s.mixer.knobs.rho
+        setRho(cur + delta, &s)
+    }
+
+    static func cycleRule(_ s: inout State) {
+        let all = SelectionRule.allCases
+        s.mixer.knobs.select = all[(all.firstIndex(of: s.mixer.knobs.select)! + 1) % all.count]
+    }
+
+    /// While editing, digits and '.' type an exact ρ: "0.35", ".35" and "35" (percent) all mean
+    /// 0.35. Returns false for keys it leaves to the key map.
+    static func entryKey(_ k: Key, _ s: inout State) -> Bool {
+        guard let entry = s.mixer.entry else { return false }
+        switch k {
+        case .char(let c) where c.isASCII && (c.isNumber || c == "."):
+            if entry.count < 5 { s.mixer.entry = entry + String(c) }
+        case .backspace:
+            s.mixer.entry = String(entry.dropLast())
+        case .enter:
+            s.mixer.entry = nil
+            if let v = App.parseRho(entry) { setRho(v, &s) } else { s.status = "ρ '\(entry)' is not a number in 0…1 (or 0…100%)" }
+        case .escape:
+            s.mixer.entry = nil
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The commands Enter sends: per-layer ρ first (the session keeps them for the mix), then the mix.
+    static func commands(_ s: State) -> [String] {
+        let k = s.mixer.knobs
+        var out: [String] = []
+        if k.scope == .perLayer {
+            for row in s.model.mixer.layers {
+                if let r = k.layerRho[row.name] { out.append("rho \(Command.quote(row.name)) \(Fmt.rho(r))") }
+            }
+        }
+        out.append("mix \(Fmt.rho(k.rho)) select=\(k.select.rawValue) seed=\(k.seed)")
+        return out
+    }
+
     /// Rows above the per-layer table: settings, slider (2 rows), hint.
     static func headerRows(_ r: Rect) -> Int { r.height >= 8 ? 4 : 2 }
 
     static func tableRect(_ inner: Rect, _ s: State) -> Rect { inner.inset(top: headerRows(inner)) }
 
+    /// The key hint, from the live key map (a key unbound in keys.conf is not advertised).
+    static func hint(_ s: State) -> String {
+        let km = s.keymap
+        var parts: [String] = []
+        let steps = (km.keys(for: .rhoDown) + km.keys(for: .rhoUp)).map(\.hintName)
+        if !steps.isEmpty { parts.append(steps.joined(separator: " ") + " ±0.05") }
+        if let e = km.hint(.edit) { parts.append("\(e) type ρ") }
+        if let r = km.hint(.rule) { parts.append("\(r) rule") }
+        if let p = km.hint(.scope) { parts.append("\(p) scope") }
+        if let a = km.hint(.activate) { parts.append("\(a) mix") }
+        if let f = km.hint(.fineTune) { parts.append("\(f) fine-tune") }
+        return parts.joined(separator: " · ")
+    }
+
     static func draw(_ c: inout Canvas, _ r: Rect, _ s: State, _ g: Glyphs) {
         let m = s.model.mixer
-        let perLayer = m.scope == .perLayer
+        let k = s.mixer.knobs
+        let perLayer = k.scope == .perLayer
         var x = r.x
         x += c.text("ρ ", x: x, y: r.y, style: .dim)
-        x += c.text(Fmt.rho(m.rho), x: x, y: r.y, style: Style(.accent, .bold))
+        x += c.text(Fmt.rho(k.rho), x: x, y: r.y, style: Style(.accent, .bold))
         x += c.text(" kept from victim", x: x, y: r.y, style: .dim)
-        let settings = "  select \(m.select.rawValue) · seed \(m.seed) · scope \(perLayer ? "per layer" : "global")"
+        let settings = "  select \(k.select.rawValue) · seed \(k.seed) · scope \(perLayer ? "per layer" : "global")"
         c.text(settings, x: x, y: r.y, style: .normal, maxWidth: r.maxX - x)
         let sliderRows = headerRows(r) >= 4 ? 2 : 1
-        Slider(value: m.rho, focused: s.focus == .mixer).draw(&c, in: Rect(x: r.x, y: r.y + 1, width: r.width, height: sliderRows), glyphs: g)
+        Slider(value: k.rho, focused: s.focus == .mixer).draw(&c, in: Rect(x: r.x, y: r.y + 1, width: r.width, height: sliderRows), glyphs: g)
         if headerRows(r) >= 4 {
             let hy = r.y + 3
-            if let e = s.rhoEntry {
-                let target = perLayer && s.mixerCursor < m.layers.count ? "ρ[\(m.layers[s.mixerCursor].name)]" : "ρ"
-                c.text("\(target) := \(e)_  Enter sets · Esc cancels", x: r.x, y: hy, style: Style(.warn, .bold), maxWidth: r.width)
+            if let e = s.mixer.entry {
+                let target = layerUnderCursor(s).map { "ρ[\($0)]" } ?? "ρ"
+                c.text("\(target) := \(e)_  digits type ρ · Enter sets · Esc cancels", x: r.x, y: hy, style: Style(.warn, .bold), maxWidth: r.width)
             } else {
-                c.text("[ ] ←→ ±0.05 · 0-9 exact · r rule · p scope · Enter mix · f fine-tune", x: r.x, y: hy, style: .dim, maxWidth: r.width)
+                c.text(hint(s), x: r.x, y: hy, style: .dim, maxWidth: r.width)
             }
         }
         let tr = tableRect(r, s)
         guard tr.height >= 2 else { return }
         let total = m.layers.reduce(0) { $0 + $1.parameters }
-        let keptTotal = m.layers.reduce(0.0) { $0 + Double($1.parameters) * m.rho(for: $1) }
+        let keptTotal = m.layers.reduce(0.0) { $0 + Double($1.parameters) * k.rho(for: $1.name) }
         let table = Table(
             columns: [Table.Column("Layer", .fill(3)), Table.Column("ρ", .fixed(4), .right), Table.Column("Kept", .fixed(6), .right),
                       Table.Column("‖Δ‖² kept", .fill(2))],
             rows: m.layers.map { row in
-                let rho = m.rho(for: row)
+                let rho = k.rho(for: row.name)
                 return Table.Row([row.name, Fmt.rho(rho), Fmt.count(Int(Double(row.parameters) * rho)), ""],
-                                 style: perLayer && row.rho != nil ? Style(.accent) : .normal)
+                                 style: perLayer && k.layerRho[row.name] != nil ? Style(.accent) : .normal)
             },
-            selected: perLayer || s.focus == .mixer ? s.mixerCursor : nil, focused: s.focus == .mixer)
+            selected: perLayer || s.focus == .mixer ? s.mixer.cursor : nil, focused: s.focus == .mixer)
         table.draw(&c, in: tr, glyphs: g)
         let widths = table.columnWidths(in: tr)
         let barX = tr.x + widths[0] + widths[1] + widths[2] + 3
         let visible = Table.visibleRows(height: tr.height)
-        let first = Table.scrollOffset(selected: s.mixerCursor, offset: 0, visible: visible, count: m.layers.count)
+        let first = Table.scrollOffset(selected: s.mixer.cursor, offset: 0, visible: visible, count: m.layers.count)
         for line in 0..<visible where first + line < m.layers.count {
             let row = m.layers[first + line]
-            let kept = row.kept(at: m.rho(for: row))
-            Bar(value: kept, style: Style(ColorRole.heat(kept))).draw(&c, in: Rect(x: barX, y: tr.y + 1 + line, width: widths[3], height: 1), glyphs: g)
+            let cell = Rect(x: barX, y: tr.y + 1 + line, width: widths[3], height: 1)
+            if let kept = row.kept(at: k.rho(for: row.name), rule: k.select) {
+                Bar(value: kept, style: Style(ColorRole.heat(kept))).draw(&c, in: cell, glyphs: g)
+            } else {
+                c.text("measuring…", x: cell.x, y: cell.y, style: .dim, maxWidth: cell.width)
+            }
         }
         // Total in the header row of the last column, space permitting.
         let sum = "\(Fmt.count(Int(keptTotal)))/\(Fmt.count(total))"

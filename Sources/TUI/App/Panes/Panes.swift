@@ -32,10 +32,10 @@ public enum Panes {
         case .layers:
             table = LayersPane.tableRect(inner, s)
             selected = s.drill != nil ? s.tensorCursor : s.layerCursor
-        case .mixer: table = MixerPane.tableRect(inner, s); selected = s.mixerCursor
-        case .epur: table = EpurPane.tableRect(inner, s); selected = s.tokenCursor
+        case .mixer: table = MixerPane.tableRect(inner, s); selected = s.mixer.cursor
+        case .epur: table = EpurPane.tableRect(inner, s); selected = s.epur.cursor
         case .variants: table = VariantsPane.tableRect(inner, s); selected = s.variantCursor
-        case .load: table = LoadPane.tableRect(inner, s); selected = s.loadCursor
+        case .load: table = LoadPane.tableRect(inner, s); selected = s.load.cursor
         default: return nil
         }
         guard let t = table, t.contains(x: x, y: y), y > t.y else { return nil }

@@ -16,10 +16,10 @@ enum ProbePane {
             y += 1
         }
         if y < r.maxY {
-            let cand = s.model.epur.tokens.first(where: \.candidate)?.token
+            let cand = App.triggerToInsert(s)
             let reset = p.resetTokens.isEmpty ? "none" : p.resetTokens.joined(separator: " ")
             var line = "E-PUR would reset: \(reset)"
-            if let cand { line += " · t inserts '\(cand)'" }
+            if let cand, let t = s.keymap.hint(.insertTrigger) { line += " · \(t) inserts '\(cand)'" }
             c.text(line, x: r.x, y: r.maxY - 1, style: Style(.warn), maxWidth: r.width)
         }
     }
