@@ -102,7 +102,7 @@ public struct ContentHash {
     /// short while it is read is an error here, never a signal).
     public static func ofFile(_ url: URL) throws -> (hash: UInt64, size: Int) {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FinemixError("\(url.path): cannot read it to fingerprint it: \(AtomicFile.errnoText())") }
+        guard fd >= 0 else { throw FinemixError.fileSystem(errno: errno, path: url.path, action: "read it to fingerprint it") }
         defer { close(fd) }
         var h = ContentHash()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
@@ -111,7 +111,7 @@ public struct ContentHash {
             let n = read(fd, buffer.baseAddress!, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FinemixError("\(url.path): cannot read it to fingerprint it: \(AtomicFile.errnoText())")
+                throw FinemixError.fileSystem(errno: errno, path: url.path, action: "read it to fingerprint it")
             }
             if n == 0 { break }
             h.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))

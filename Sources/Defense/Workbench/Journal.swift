@@ -86,7 +86,7 @@ public final class Journal: @unchecked Sendable {
         let fd = try openForAppend()
         do {
             try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: url.path) }
-            guard fsync(fd) == 0 else { throw FinemixError("\(url.path): fsync failed: \(AtomicFile.errnoText())") }
+            guard fsync(fd) == 0 else { throw FinemixError.fileSystem(errno: errno, path: url.path, action: "flush the journal to disk") }
         } catch {
             _ = ftruncate(fd, off_t(end))
             throw error
@@ -102,18 +102,18 @@ public final class Journal: @unchecked Sendable {
         let existed = FileManager.default.fileExists(atPath: url.path)
         if !existed {
             do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-                throw FinemixError("\(dir.path): cannot create the session's folder for its journal")
+                throw FinemixError.fileSystem(error, path: dir.path, action: "create the session's folder for its journal")
             }
         }
         let opened = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard opened >= 0 else { throw FinemixError("\(url.path): cannot open the journal for writing: \(AtomicFile.errnoText())") }
+        guard opened >= 0 else { throw FinemixError.fileSystem(errno: errno, path: url.path, action: "open the journal for writing") }
         // Whatever follows the last whole entry is a torn line (or a line an append gave up on).
         var st = stat()
         if fstat(opened, &st) == 0, Int(st.st_size) > end {
             guard ftruncate(opened, off_t(end)) == 0 else {
-                let reason = AtomicFile.errnoText()
+                let code = errno
                 close(opened)
-                throw FinemixError("\(url.path): cannot cut off the journal's torn last line: \(reason)")
+                throw FinemixError.fileSystem(errno: code, path: url.path, action: "cut off the journal's torn last line")
             }
         }
         if !existed {
