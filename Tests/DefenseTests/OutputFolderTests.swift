@@ -137,7 +137,7 @@ import Testing
         let fifo = dir.appendingPathComponent("fifo")
         #expect(mkfifo(fifo.path, 0o644) == 0)
         let m = Self.message { try AtomicFile.write(Data("x".utf8), to: fifo) }
-        #expect(m.contains("is a FIFO, not a file"), m)
+        #expect(m.contains("is a FIFO, not a file"), "\(m)")
         var st = stat()
         #expect(stat(fifo.path, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO)
     }
@@ -170,7 +170,7 @@ import Testing
         for (code, text) in [(CocoaError.Code.fileWriteVolumeReadOnly, "read-only"), (.fileWriteOutOfSpace, "no space left"),
                              (.fileWriteNoPermission, "permission denied"), (.fileNoSuchFile, "no such file or folder")] {
             let m = FinemixError.fileSystem(CocoaError(code), path: "/x", action: "write the folder").message
-            #expect(m == "/x: cannot write the folder: \(FileSystemReason.text(FileSystemReason.errnoCode(of: CocoaError(code))!))" && m.contains(text), m)
+            #expect(m == "/x: cannot write the folder: \(FileSystemReason.text(FileSystemReason.errnoCode(of: CocoaError(code))!))" && m.contains(text), "\(m)")
         }
         #expect(FinemixError.fileSystem(errno: ENOTDIR, path: "/x", action: "write").message == "/x: cannot write: a part of the path is a file, not a folder")
     }
@@ -183,7 +183,7 @@ import Testing
         for (url, reason) in [(file.appendingPathComponent("a/b.json"), "a part of the path is a file, not a folder"),
                               (dir.appendingPathComponent(String(repeating: "n", count: 300) + ".json"), "the name is too long")] {
             let m = OutputFolderTests.message { try AtomicFile.write(Data("x".utf8), to: url) }
-            #expect(m.contains(reason) && !m.contains("Error Domain"), m)
+            #expect(m.contains(reason) && !m.contains("Error Domain"), "\(m)")
         }
     }
 }
@@ -205,7 +205,7 @@ import Testing
         #expect(try session.execute("caption third", events: sink).message == "third")
         #expect(logged.all.count == 1, "\(logged.all)")
         let m = try #require(logged.all.first)
-        #expect(m.contains(journal.path) && m.contains("a part of the path is a file") && !m.contains("Error Domain"), m)
+        #expect(m.contains(journal.path) && m.contains("a part of the path is a file") && !m.contains("Error Domain"), "\(m)")
         #expect(session.journalFailure != nil)
     }
 
@@ -215,7 +215,7 @@ import Testing
         let file = dir.appendingPathComponent("ws")
         try Data().write(to: file)
         let m = OutputFolderTests.message { _ = try Session(workspace: file, journal: Session.newJournalURL(workspace: file)) }
-        #expect(m.hasPrefix("the workspace \(file.path) cannot be written") && m.contains("--workspace") && !m.contains("Error Domain"), m)
+        #expect(m.hasPrefix("the workspace \(file.path) cannot be written") && m.contains("--workspace") && !m.contains("Error Domain"), "\(m)")
     }
 }
 

@@ -245,9 +245,7 @@ public struct CheckpointFolder: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let configData = try encoder.encode(c)
 
-        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw FinemixError.fileSystem(error, path: dir.path, action: "create the folder")
-        }
+        try AtomicFile.createFolder(dir)
         try SafetensorsWriter.write(source, names: names,
                                     storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead) },
                                     metadata: metadata, to: dir.appendingPathComponent(weightsName))

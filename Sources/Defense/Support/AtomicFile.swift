@@ -15,9 +15,7 @@ public enum AtomicFile {
     /// Streams content into the temporary file through `body`, which receives the descriptor.
     public static func write(to url: URL, _ body: (Int32) throws -> Void) throws {
         let dir = url.deletingLastPathComponent()
-        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw FinemixError.fileSystem(error, path: dir.path, action: "create the folder")
-        }
+        try createFolder(dir)
         // Renaming over a device, a FIFO or a folder would replace something finemix did not write.
         var st = stat()
         if stat(url.path, &st) == 0, OutputFolder.type(st.st_mode) != mode_t(S_IFREG) {
@@ -44,6 +42,21 @@ public enum AtomicFile {
         // The rename itself must reach the disk for the new name to survive a power cut.
         let dfd = open(dir.path, O_RDONLY)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
+    /// `mkdir -p` with errno kept: Foundation's createDirectory reports a file in the way as
+    /// "Cocoa error 512" with no reason, so finemix creates folders itself.
+    public static func createFolder(_ dir: URL) throws {
+        let path = dir.standardizedFileURL.path
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) == 0 { continue }
+            let code = errno
+            var st = stat()
+            if code == EEXIST, stat(prefix, &st) == 0, OutputFolder.type(st.st_mode) == mode_t(S_IFDIR) { continue }
+            throw FinemixError.fileSystem(errno: code == EEXIST ? ENOTDIR : code, path: path, action: "create the folder")
+        }
     }
 
     public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {

@@ -16,7 +16,7 @@ extension FinemixError {
     /// A thrown Foundation (or POSIX) error from an operation on `path`.
     public static func fileSystem(_ error: Error, path: String, action: String) -> FinemixError {
         if let e = error as? FinemixError { return e }
-        return FinemixError("\(path): cannot \(action): \(FileSystemReason.text(of: error))")
+        return FinemixError("\(path): cannot \(action): \(FileSystemReason.text(of: error, path: path))")
     }
 
     /// Any error as one sentence: a `FinemixError` as it is; a Foundation file error with the path
@@ -25,7 +25,7 @@ extension FinemixError {
         if let e = error as? FinemixError { return e }
         let ns = error as NSError
         let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
-        if let path { return FinemixError("\(path): \(FileSystemReason.text(of: error))") }
+        if let path { return FinemixError("\(path): \(FileSystemReason.text(of: error, path: path))") }
         return FinemixError(FileSystemReason.text(of: error))
     }
 }
@@ -50,12 +50,28 @@ public enum FileSystemReason {
         }
     }
 
-    public static func text(of error: Error) -> String {
-        if let code = errnoCode(of: error) { return text(code) }
+    /// `path`, when known, lets a reason Foundation lost (its "error 512") be found again.
+    public static func text(of error: Error, path: String? = nil) -> String {
+        if let code = errnoCode(of: error) ?? path.flatMap(diagnose) { return text(code) }
         let ns = error as NSError
+        if ns.domain == NSCocoaErrorDomain { return "the operation failed (Foundation error \(ns.code))" }
         let described = ns.localizedDescription
-        if !described.contains("Error Domain"), !described.isEmpty { return described }
-        return "an unexpected error (\(ns.domain) \(ns.code))".replacingOccurrences(of: "NSCocoaErrorDomain", with: "Foundation")
+        return described.contains("Error Domain") || described.isEmpty ? "the operation failed (\(ns.domain) \(ns.code))" : described
+    }
+
+    /// Why an operation on `path` would fail, from the path itself: a name too long, or a file
+    /// where a folder should be.
+    static func diagnose(_ path: String) -> Int32? {
+        let parts = path.split(separator: "/")
+        if parts.contains(where: { $0.utf8.count > 255 }) || path.utf8.count >= 4096 { return ENAMETOOLONG }
+        var prefix = ""
+        for part in parts.dropLast() {
+            prefix += "/" + part
+            var st = stat()
+            guard stat(prefix, &st) == 0 else { return errno == ENOENT ? nil : errno }
+            if OutputFolder.type(st.st_mode) != mode_t(S_IFDIR) { return ENOTDIR }
+        }
+        return nil
     }
 
     /// The errno behind `error`: a POSIX error itself, the one Foundation keeps as the underlying

@@ -85,9 +85,7 @@ public struct OutputFolder {
         try check()
         let fm = FileManager.default
         let parent = url.deletingLastPathComponent()
-        do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-            throw FinemixError.fileSystem(error, path: parent.path, action: "create the folder")
-        }
+        try AtomicFile.createFolder(parent)
         AtomicFile.removeStaleTemporaries(of: url)
         let tmp = AtomicFile.temporaryName(for: url)
         guard mkdir(tmp.path, 0o755) == 0 else {

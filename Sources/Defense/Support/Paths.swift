@@ -19,8 +19,8 @@ public enum Paths {
         func refuse(_ reason: String) -> FinemixError {
             FinemixError("the workspace \(workspace.path) cannot be written (\(dir.path): \(reason)); choose a writable one with --workspace or FINEMIX_WORKSPACE")
         }
-        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw refuse(FileSystemReason.text(of: error))
+        do { try AtomicFile.createFolder(dir) } catch let e as FinemixError {
+            throw refuse(String(e.message.split(separator: ": ").last ?? ""))
         }
         let probe = dir.appendingPathComponent(".probe-\(getpid())").path
         let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
