@@ -33,8 +33,10 @@ import Testing
         #expect(msg.hasPrefix("a batch of 4096 sequences × 64 tokens needs ") && msg.contains("but 8.6 GB is available (FINEMIX_MEMORY_LIMIT)"), "\(msg)")
     }
 
-    /// Inference splits a batch too large for the budget into micro-batches; the logits are the
-    /// same bit for bit.
+    /// Inference splits a batch too large for the budget into micro-batches: the same labels, and
+    /// logits equal to float rounding. Not bit for bit: each batch is padded to its own longest
+    /// sequence and the matrix products round differently for other shapes, as they already do
+    /// between --batch-size 32 and 64.
     @Test func inferenceRunsInMicroBatchesWithIdenticalLogits() throws {
         let m = TinySentiment.model()
         let tok = try TinySentiment.tokenizer()
@@ -47,12 +49,18 @@ import Testing
         #expect(roomy.maxBatch == 4096)
         #expect(tight.maxBatch > 1 && tight.maxBatch < 300, "\(tight.maxBatch)")
         let a = try roomy.logits(seqs), b = try tight.logits(seqs)
-        #expect(a == b)
+        #expect(Self.close(a, b))
         // the evaluator, which sorts by length, agrees too
         let examples = TinySentiment.examples(300)
         let e1 = try Evaluator(model: m, tokenizer: tok, maxLength: 32, batch: 4096).predict(examples)
         let e2 = try Evaluator(model: m, tokenizer: tok, maxLength: 32, batch: 3).predict(examples)
-        #expect(e1.probabilities == e2.probabilities)
+        #expect(e1.labels == e2.labels && Self.close(e1.probabilities, e2.probabilities))
+    }
+
+    static func close(_ a: [[Float]], _ b: [[Float]]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in
+            x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }
+        }
     }
 
     @Test func notEvenOneSequenceFittingIsRefused() {
