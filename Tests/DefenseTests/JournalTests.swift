@@ -123,6 +123,21 @@ import Testing
         }
     }
 
+    /// A replay's lines are written without an fsync each (they are safe in the journal being
+    /// resumed) and made durable together: the file is the same whole lines either way.
+    @Test func appendsWithoutEachFsyncAreTheSameLines() throws {
+        let dir = TempDir()
+        let url = dir.url.appendingPathComponent("journal.jsonl")
+        let j = try Journal(url: url)
+        try j.syncEachAppend(false)
+        for i in 0..<100 { try j.append(JournalEntry(time: Date(timeIntervalSince1970: Double(i)), command: "trigger word:cf", ok: true)) }
+        #expect(try Journal(url: url).entries.count == 100)
+        try j.syncEachAppend(true)
+        try j.append(JournalEntry(time: Date(timeIntervalSince1970: 100), command: "eval", ok: true))
+        let again = try Journal(url: url)
+        #expect(again.entries == j.entries && again.entries.count == 101)
+    }
+
     /// Entries written before inputs were fingerprinted still load; new ones carry them.
     @Test func inputsAreAnOptionalField() throws {
         let dir = TempDir()

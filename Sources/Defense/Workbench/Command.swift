@@ -25,11 +25,15 @@ public struct Command: Equatable, Sendable, CustomStringConvertible {
             !(s.properties.isWhitespace || s == "\"" || s == "'" || s == "\\" || s == "#" || s == "=")
         }
         if plain { return word }
-        var out = "\""
-        for c in word {
-            if c == "\"" || c == "\\" { out.append("\\") }
-            out.append(c)
+        // By scalar, as the parser reads: a backslash followed by a combining mark is one
+        // Character, and must still be escaped.
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for s in word.unicodeScalars {
+            if s == "\"" || s == "\\" { out.append("\\") }
+            out.append(s)
         }
-        return out + "\""
+        out.append("\"")
+        return String(out)
     }
 }

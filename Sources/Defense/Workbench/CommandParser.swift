@@ -5,8 +5,8 @@
 public enum CommandParser {
     /// nil for a blank or comment-only line.
     public static func parse(_ line: String) throws -> Command? {
-        do { return try locate(line)?.command } catch let e as LineError {
-            throw FinemixError("column \(e.column): \(e.message)")
+        do { return try locate(line)?.command } catch {
+            throw FinemixError("column \(error.column): \(error.message)")
         }
     }
 

@@ -45,6 +45,9 @@ struct RunCommand: ParsableCommand {
         let session = try failing { try Session(workspace: ws, journal: Session.newJournalURL(workspace: ws)) }
         var done: [[String: Any]] = []
         let progress = ProgressPrinter()
+        // The replayed commands come first; their lines get one fsync at the end of the replay.
+        var replaying = replay.map { r in steps.prefix { $0.source == r.journal.path }.count } ?? 0
+        if replaying > 0 { try failing { try session.journal?.syncEachAppend(false) } }
         for step in steps {
             note("> \(step.command)")
             do {
@@ -53,6 +56,10 @@ struct RunCommand: ParsableCommand {
                 note("  \(outcome.message)")
                 done.append(["source": step.source, "line": step.line, "command": step.command.description, "ok": true,
                              "message": outcome.message, "results": outcome.results])
+                if replaying > 0 {
+                    replaying -= 1
+                    if replaying == 0 { try failing { try session.journal?.syncEachAppend(true) } }
+                }
             } catch let e as FinemixError {
                 progress.finish()
                 note("finemix: \(step.source):\(step.line): \(e.message)")
