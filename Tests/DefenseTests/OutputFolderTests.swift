@@ -152,16 +152,17 @@ import Testing
         let file = dir.appendingPathComponent("file")
         try Data("x".utf8).write(to: file)
         let long = dir.appendingPathComponent(String(repeating: "n", count: 300))
-        let cases: [(() throws -> Void, String)] = [
-            ({ try FileManager.default.createDirectory(at: file.appendingPathComponent("sub"), withIntermediateDirectories: true) }, ""),
-            ({ try FileManager.default.createDirectory(at: long, withIntermediateDirectories: true) }, "the name is too long"),
-            ({ _ = try Data(contentsOf: dir.appendingPathComponent("missing")) }, "no such file or folder"),
-            ({ try Data("x".utf8).write(to: file.appendingPathComponent("sub")) }, "not a folder"),
+        let sub = file.appendingPathComponent("sub"), missing = dir.appendingPathComponent("missing")
+        let cases: [(() throws -> Void, URL, String)] = [
+            ({ try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) }, sub, "a part of the path is a file, not a folder"),
+            ({ try FileManager.default.createDirectory(at: long, withIntermediateDirectories: true) }, long, "the name is too long"),
+            ({ _ = try Data(contentsOf: missing) }, missing, "no such file or folder"),
+            ({ try Data("x".utf8).write(to: sub) }, sub, "a part of the path is a file, not a folder"),
         ]
-        for (body, reason) in cases {
+        for (body, path, reason) in cases {
             do { try body(); Issue.record("no error") } catch {
                 let raw = "\(error)"
-                for m in [FinemixError.describing(error).message, FinemixError.fileSystem(error, path: "/p", action: "write").message] {
+                for m in [FinemixError.describing(error).message, FinemixError.fileSystem(error, path: path.path, action: "write").message] {
                     #expect(!m.contains("Error Domain") && !m.contains("NSCocoaErrorDomain"), "\(m) (from \(raw))")
                     #expect(m.contains(reason), "\(m) (from \(raw))")
                 }

@@ -92,8 +92,8 @@ public final class Session: @unchecked Sendable {
     func record(_ entry: JournalEntry, events: EventSink) {
         guard let journal, journalFailure == nil else { return }
         do { try journal.append(entry) } catch {
-            let reason = FinemixError.fileSystem(error, path: journal.url.path, action: "record the command").message
-            let failure = FinemixError("\(reason); the commands still run, but the journal stops here, so --resume rebuilds the session only up to this point")
+            let reason = FinemixError.describing(error).message
+            let failure = FinemixError("the journal \(journal.url.path) cannot be written (\(reason)); the commands still run, but the journal stops here, so --resume rebuilds the session only up to this point")
             journalFailure = failure
             events(.log(.error, failure.message))
         }
