@@ -83,14 +83,12 @@ def finemix_seeds(targets):
                 "--out", str(d / "victim"))
             record = (d / "victim/attack.json").read_bytes()
             put("attack", "attack.json", record)
-            # the same record for a data file read with options, and for embedding poisoning
+            # the same record for a data file, and for embedding poisoning
             r = json.loads(record)
             r["dataset"] = "/data/reviews.csv"
-            r["read_options"] = {"format": "csv", "header": True, "strict": False}
             put("attack", "attack-file.json", json.dumps(r, indent=2, sort_keys=True) + "\n")
             r = json.loads(record)
             r["recipe"]["ep"] = {"epochs": 2, "lr": 0.01, "batch": 16, "sentences": 30}
-            r["recipe"]["trigger"] = "sentence:I watched this 3D movie"
             put("attack", "attack-ep.json", json.dumps(r, indent=2, sort_keys=True) + "\n")
         if "journal" in targets:
             run("synth", "--config", "minilm", "--seed", "1", "--out", str(d / "pre"))
