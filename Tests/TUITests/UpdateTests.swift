@@ -134,7 +134,7 @@ import Testing
     @Test func epurProbeVariantsAndLoadIssueCommands() {
         var s = sampleState(120, 40, focus: .epur)
         var (t, fx) = run(s, [.key(.enter)])
-        #expect(fx == [.command("epur top=200 fmin=20 reset=cf,mn,bb,tq,mb,boring,worst")])
+        #expect(fx == [.command("epur top=7 fmin=20")])
         (t, fx) = run(s, [.key(.down), .key(.char("t"))])
         #expect(t.focus == .probe && t.probeField.text.contains("mn") && fx.isEmpty)
         (t, fx) = run(t, [.key(.char("i"))] + keys(" !") + [.key(.enter)])
@@ -176,8 +176,8 @@ import Testing
     @Test func mouseClickFocusesAndSelectsWheelScrolls() {
         let s = sampleState(200, 60)
         let r = s.layout.rect(of: .epur)!
-        // Row 3 of the E-PUR table: box border, summary line, header line, then rows.
-        let (t, _) = run(s, [.mouse(MouseEvent(x: r.x + 5, y: r.y + 1 + 1 + 1 + 3, kind: .click))])
+        // Row 3 of the E-PUR table: box border, two summary lines, header line, then rows.
+        let (t, _) = run(s, [.mouse(MouseEvent(x: r.x + 5, y: r.y + 1 + 2 + 1 + 3, kind: .click))])
         #expect(t.focus == .epur && t.epur.cursor == 3)
         let v = s.layout.rect(of: .variants)!
         let (w, _) = run(t, [.mouse(MouseEvent(x: v.x + 3, y: v.y + 3, kind: .wheelDown))])

@@ -69,23 +69,24 @@ enum EpurPane {
         return v != 0 && abs(v) < 0.1 ? String(format: "%.2e", v) : String(format: "%.3f", v)
     }
 
-    static func tableRect(_ inner: Rect, _ s: State) -> Rect { inner.inset(top: 1) }
+    /// Summary lines above the table: settings and counts, then the candidates when there is room.
+    static func summaryRows(_ inner: Rect) -> Int { inner.height >= 8 ? 2 : 1 }
+
+    static func tableRect(_ inner: Rect, _ s: State) -> Rect { inner.inset(top: summaryRows(inner)) }
 
     static func draw(_ c: inout Canvas, _ r: Rect, _ s: State, _ g: Glyphs) {
         let e = s.model.epur
-        let chosen = tickedTokens(s).count
         let cands = e.tokens.filter(\.candidate).map(\.token)
-        var x = r.x
-        var head = "N \(top(s)) · f_min \(fminText(e.fMin)) · ticked \(chosen)/\(e.tokens.count)"
-        if let n = e.rowsReset { head += " · reset \(n) rows" }
+        var head = "N \(top(s)) · f_min \(fminText(e.fMin)) · ticked \(tickedTokens(s).count)/\(e.tokens.count)"
+        if let n = e.rowsReset { head += " · last run reset \(n) rows" }
         if e.stale {
-            x += c.text("ranked on \(e.madeVariant), not the current variant: Enter ranks the current one", x: x, y: r.y,
-                        style: Style(.warn, .bold), maxWidth: r.width)
+            c.text("ranked on \(e.madeVariant), not the current variant: Enter ranks the current one", x: r.x, y: r.y,
+                   style: Style(.warn, .bold), maxWidth: r.width)
         } else {
-            x += c.text(head, x: x, y: r.y, style: .normal, maxWidth: r.width)
-            if !cands.isEmpty {
-                c.text(" · candidates: " + cands.joined(separator: " "), x: x, y: r.y, style: Style(.highlight, .bold), maxWidth: r.maxX - x)
-            }
+            c.text(head, x: r.x, y: r.y, style: .normal, maxWidth: r.width)
+        }
+        if summaryRows(r) == 2 && !cands.isEmpty {
+            c.text("candidates: " + cands.joined(separator: " "), x: r.x, y: r.y + 1, style: Style(.highlight, .bold), maxWidth: r.width)
         }
         let rows = Rows.tokens(s)
         let wide = r.width >= 46
