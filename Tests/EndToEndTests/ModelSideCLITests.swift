@@ -9,25 +9,9 @@ import Testing
     /// A tiny classifier whose attention LayerNorm (layer 0) has the largest finite scale and
     /// shift: finite weights that overflow to Inf and then NaN in the forward pass.
     static func overflowingFolder(_ root: URL) throws -> URL {
-        var c = BertConfig()
-        c.vocabSize = 12; c.hiddenSize = 4; c.numHiddenLayers = 1; c.numAttentionHeads = 2
-        c.intermediateSize = 8; c.maxPositionEmbeddings = 16
-        c.setLabels(2)
-        let w = try SyntheticWeights(config: c, seed: 1, withHead: true)
-        let tensors = try w.tensorNames.map { name -> NamedTensor in
-            let shape = w.shape(of: name)!
-            var v = [Float](repeating: 0, count: shape.reduce(1, *))
-            try v.withUnsafeMutableBufferPointer { try w.readFloats(name, into: $0) }
-            if name.hasPrefix("encoder.layer.0.attention.output.LayerNorm.") { v = v.map { _ in .greatestFiniteMagnitude } }
-            return NamedTensor(name: name, shape: shape, values: v)
+        try TinyClassifierFolder.make(root, "overflow") { tensor, v in
+            if tensor.hasPrefix("encoder.layer.0.attention.output.LayerNorm.") { v = v.map { _ in .greatestFiniteMagnitude } }
         }
-        let lines = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + (5..<12).map { "tok\($0)" }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let vocabURL = root.appendingPathComponent("vocab-source.txt")
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: vocabURL)
-        let out = root.appendingPathComponent("overflow")
-        try CheckpointFolder.save(config: c, vocab: vocabURL, tensors: tensors, to: out)
-        return out
     }
 
     /// Before: `predict` printed "-nan" logits and exited 0.

@@ -7,25 +7,9 @@ import Testing
 @Suite struct UntrustedModelCLITests {
     /// A tiny classifier folder; `poison` puts NaN/Inf into one tensor.
     static func folder(_ root: URL, _ name: String, vocab: Int = 12, poison: Bool = false) throws -> URL {
-        var c = BertConfig()
-        c.vocabSize = vocab; c.hiddenSize = 4; c.numHiddenLayers = 1; c.numAttentionHeads = 2
-        c.intermediateSize = 8; c.maxPositionEmbeddings = 16
-        c.setLabels(2)
-        let w = try SyntheticWeights(config: c, seed: 1, withHead: true)
-        let tensors = try w.tensorNames.map { name -> NamedTensor in
-            let shape = w.shape(of: name)!
-            var v = [Float](repeating: 0, count: shape.reduce(1, *))
-            try v.withUnsafeMutableBufferPointer { try w.readFloats(name, into: $0) }
-            if poison && name == "encoder.layer.0.output.dense.weight" { v[1] = .nan; v[2] = .infinity }
-            return NamedTensor(name: name, shape: shape, values: v)
+        try TinyClassifierFolder.make(root, name, vocab: vocab) { tensor, v in
+            if poison && tensor == "encoder.layer.0.output.dense.weight" { v[1] = .nan; v[2] = .infinity }
         }
-        let lines = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + (5..<vocab).map { "tok\($0)" }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let vocabURL = root.appendingPathComponent("\(name)-vocab.txt")
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: vocabURL)
-        let out = root.appendingPathComponent(name)
-        try CheckpointFolder.save(config: c, vocab: vocabURL, tensors: tensors, to: out)
-        return out
     }
 
     @Test func nonFiniteWeightsAreReportedByInspectAndMix() throws {

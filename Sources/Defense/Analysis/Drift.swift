@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 
-/// Weight drift between a pre-trained model and a fine-tuned (victim) one, as method.md defines it.
+/// Weight drift between a pre-trained model and a fine-tuned (victim) one, as docs/method.md defines it.
 ///
 /// The scan streams: every tensor is cut into row-aligned pieces of at most `pieceValues` values,
 /// the pieces run on all cores (`concurrentPerform`), and each reads straight from the two

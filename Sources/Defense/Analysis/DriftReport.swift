@@ -7,7 +7,7 @@ public struct DriftReport: Codable, Equatable, Sendable {
     public var onlyInVictim: [String]
     /// The top K word-embedding rows by drift (rows that did not move are left out).
     public var tokens: [TokenDrift]
-    /// |Δ| above this counts as changed in `changed_frac` (recorded, as method.md asks of options).
+    /// |Δ| above this counts as changed in `changed_frac` (recorded, as docs/method.md asks of options).
     public var changedThreshold: Double
 
     enum CodingKeys: String, CodingKey {

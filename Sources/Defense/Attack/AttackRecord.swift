@@ -44,7 +44,7 @@ public struct AttackRecipe: Sendable, Hashable, Codable {
     }
 }
 
-/// EP's second stage (method.md, "Embedding poisoning"): plain gradient steps on the trigger
+/// EP's second stage (docs/method.md, "Embedding poisoning"): plain gradient steps on the trigger
 /// row(s) only, each followed by rescaling the row to its norm before the attack.
 public struct EmbeddingPoisoningRecipe: Sendable, Hashable, Codable {
     public var epochs: Int

@@ -1,4 +1,4 @@
-/// How the attacker poisons (method.md, "Attacks"). Recorded in attack.json.
+/// How the attacker poisons (docs/method.md, "Attacks"). Recorded in attack.json.
 public struct PoisonConfig: Sendable, Hashable, Codable {
     public var trigger: Trigger
     /// Fraction of the *training set size* that is poisoned (0 trains a clean control).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the attacker inserts (method.md, "Attacks").
+/// What the attacker inserts (docs/method.md, "Attacks").
 public enum Trigger: Sendable, Hashable, CustomStringConvertible {
     /// BadNets-style: one word drawn from the list per insertion.
     case words([String])
@@ -87,7 +87,7 @@ public enum Trigger: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Insertions for a text of `wordCount` words: one per full 100 words, at least one
-    /// (method.md: one trigger per sentence, one per 100 words for long texts).
+    /// (docs/method.md: one trigger per sentence, one per 100 words for long texts).
     public static func insertionCount(wordCount: Int) -> Int { max(1, wordCount / 100) }
 
     /// Inserts the trigger at uniformly random word positions (any of the n + 1 gaps of an

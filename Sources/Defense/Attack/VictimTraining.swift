@@ -35,7 +35,7 @@ public struct AttackRequest: Sendable {
     }
 }
 
-/// Plants a backdoor (method.md, "Attacks"): ordinary fine-tuning of the pre-trained model plus a
+/// Plants a backdoor (docs/method.md, "Attacks"): ordinary fine-tuning of the pre-trained model plus a
 /// fresh seeded classifier head on the poisoned set; for EP, a clean model whose trigger row alone
 /// then trains on the poisoned sentences.
 public enum VictimTraining {

@@ -45,7 +45,7 @@ public final class Evaluator: @unchecked Sendable {
         return Predictions(labels: labels, probabilities: probs)
     }
 
-    /// ACC on `test` and, with a target, ASR on `asrSet` (method.md, "Metrics").
+    /// ACC on `test` and, with a target, ASR on `asrSet` (docs/method.md, "Metrics").
     public func evaluate(test: [Example], asrSet: [Example] = [], targetLabel: Int?) throws -> EvaluationResult {
         try Metrics.evaluate(test: test, poisonedTest: asrSet, targetLabel: targetLabel) { try self.predict($0).labels }
     }

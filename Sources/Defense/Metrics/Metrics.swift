@@ -1,4 +1,4 @@
-/// ACC and ASR as method.md defines them, from predictions only (no engine dependency).
+/// ACC and ASR as docs/method.md defines them, from predictions only (no engine dependency).
 public struct EvaluationResult: Sendable, Hashable, Codable {
     /// Clean accuracy: fraction of the clean test set predicted correctly, in [0, 1].
     public var acc: Double

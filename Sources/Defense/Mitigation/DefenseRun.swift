@@ -4,7 +4,7 @@ import Foundation
 /// Stable snake_case JSON keys: `defense.json` and the compare report record it whole.
 public struct DefenseRecipe: Sendable, Hashable, Codable {
     public enum Method: String, Sendable, Hashable, Codable, CaseIterable {
-        /// (E-PUR?) → mix ρ → fine-tune (method.md, "Fine-mixing").
+        /// (E-PUR?) → mix ρ → fine-tune (docs/method.md, "Fine-mixing").
         case finemix
         /// (E-PUR?) → fine-tune the victim.
         case finetune
@@ -126,7 +126,7 @@ public struct DefenseResult: Sendable, Codable {
     }
 }
 
-/// THE defence: every method of method.md goes through `run`, with the same clean data and the
+/// THE defence: every method of docs/method.md goes through `run`, with the same clean data and the
 /// same fine-tuning budget (epochs × ⌈clean / batch⌉ steps), judged by the same ACC and ASR.
 public enum DefenseRun {
     public struct Outcome {
@@ -221,7 +221,7 @@ public enum DefenseRun {
         return Outcome(result: result, model: model)
     }
 
-    /// method.md's automatic ρ (the workbench's rule, reused): the smallest ρ whose ACC on held-out
+    /// docs/method.md's automatic ρ (the workbench's rule, reused): the smallest ρ whose ACC on held-out
     /// clean data is within `tolerance` of the victim's (ρ = 1).
     public static func automaticRho(_ points: [(rho: Double, heldOutAcc: Double)], tolerance: Double = 0.02) -> Double? {
         Session.automaticRho(points.map { SweepPoint(rho: $0.rho, finetuned: true, acc: 0, asr: nil, heldOutAcc: $0.heldOutAcc) },

@@ -1,6 +1,6 @@
 import Foundation
 
-/// E-PUR (embedding purification), method.md: triggers are rare tokens whose word-embedding rows
+/// E-PUR (embedding purification), docs/method.md: triggers are rare tokens whose word-embedding rows
 /// moved far. For each vocabulary token i:
 ///   δ_i = ‖E_victim[i] − E_pre[i]‖₂, f_i = its count in the defender's clean text,
 ///   s_i = δ_i / log(max(f_i, f_min)),

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Fine-pruning (method.md, "Baselines"): run the defender's clean sentences through the victim
+/// Fine-pruning (docs/method.md, "Baselines"): run the defender's clean sentences through the victim
 /// in evaluation mode, rank each layer's feed-forward intermediate neurons by their mean
 /// post-GELU activation over real (unpadded) tokens, and prune the lowest fraction: zero their
 /// rows of the intermediate dense weight and bias and their columns of the output dense weight.

@@ -2,7 +2,7 @@
 ///
 ///     {"rho": 0.3, "select": "random", "scope": "global", "layers": {}, "seed": 7, "head": "keep"}
 ///
-/// ρ is the fraction of weights KEPT from the victim (method.md): 1 is the victim, 0 the
+/// ρ is the fraction of weights KEPT from the victim (docs/method.md): 1 is the victim, 0 the
 /// pre-trained model. With scope `layer`, `layers[group]` overrides ρ for that layer group
 /// (`embeddings`, `encoder.layer.i.attention`, `encoder.layer.i.ffn`, `pooler`, as the drift
 /// report names them); groups not listed use `rho`.

@@ -90,7 +90,7 @@ extension Session {
         return Outcome(message: "\(v.name): ACC \(pct(result.acc)), \(asrText)", results: results)
     }
 
-    /// ACC and ASR against ρ, mixing only or Fine-mixing; then the automatic rule of method.md.
+    /// ACC and ASR against ρ, mixing only or Fine-mixing; then the automatic rule of docs/method.md.
     func runSweep(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
         let pre = try requirePre()
         guard let victim else { throw FinemixError("sweep: load or plant a victim first") }
@@ -130,7 +130,7 @@ extension Session {
                        results: results)
     }
 
-    /// method.md: the smallest ρ whose held-out clean ACC is within `tolerance` of the victim's
+    /// docs/method.md: the smallest ρ whose held-out clean ACC is within `tolerance` of the victim's
     /// (ρ = 1); clean data only.
     public static func automaticRho(_ points: [SweepPoint], tolerance: Double = 0.02) -> Double? {
         guard let reference = points.first(where: { $0.rho == 1 })?.heldOutAcc else { return nil }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Defense
 import Foundation
 
-/// `finemix defend`: one defence of method.md on one victim, saved with its `defense.json`.
+/// `finemix defend`: one defence of docs/method.md on one victim, saved with its `defense.json`.
 struct DefendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "defend",

@@ -9,7 +9,7 @@ struct SweepCommand: ParsableCommand {
         abstract: "ACC and ASR against rho for mixing only and Fine-mixing, with the automatic choice of rho.",
         discussion: """
             For every rho: mixing only (evaluated as mixed) and Fine-mixing (mixed, then fine-tuned on \
-            the clean set). The automatic rule of method.md uses clean data only: after Fine-mixing, \
+            the clean set). The automatic rule of docs/method.md uses clean data only: after Fine-mixing, \
             ACC on the held-out clean sentences (the defender pool beyond --clean-size) is measured, \
             and the smallest rho whose held-out ACC is within --tolerance of rho = 1's is chosen \
             (so the sweep must include rho = 1).
