@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `finemix` binary, as a user would, and collects what it prints.
 enum Binary {
@@ -41,8 +42,13 @@ enum Binary {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let output = Output(status: process.terminationStatus,
+                            stdout: String(decoding: outData, as: UTF8.self),
+                            stderr: String(decoding: errData, as: UTF8.self))
+        // Every run of the binary in every test: an error reaches the user as one sentence,
+        // never as Foundation's raw text.
+        #expect(!output.stderr.contains("Error Domain=") && !output.stdout.contains("Error Domain="),
+                "raw Foundation error text from finemix \(arguments.joined(separator: " ")):\n\(output.stderr)")
+        return output
     }
 }

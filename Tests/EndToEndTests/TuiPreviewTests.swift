@@ -35,7 +35,12 @@ import Testing
 
         func type(_ line: String) throws { try run(["send-keys", "-t", "main", "-l", line]); try run(["send-keys", "-t", "main", "Enter"]) }
         func keys(_ names: String...) throws { try run(["send-keys", "-t", "main"] + names) }
-        func capture() throws -> String { try run(["capture-pane", "-p", "-t", "main"]) }
+        /// The screen; no screen of any test may show Foundation's raw error text.
+        func capture() throws -> String {
+            let screen = try run(["capture-pane", "-p", "-t", "main"])
+            #expect(!screen.contains("Error Domain="), "raw Foundation error text on screen:\n\(screen)")
+            return screen
+        }
 
         /// Polls the screen until `ok` holds (or the timeout passes); returns the last capture.
         func wait(_ seconds: Double = 10, _ ok: (String) -> Bool) throws -> String {

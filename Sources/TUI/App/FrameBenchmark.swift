@@ -1,8 +1,8 @@
 import Foundation
 
 /// Times a frame of the workbench: view() of a busy screen, the diff against the previous frame,
-/// and encoding the changes as terminal output. The `bench` command calls this; tests only check
-/// that it runs (timed tests are flaky on shared machines).
+/// and encoding the changes as terminal output. `finemix bench --frames` calls this; tests only
+/// check that it runs (timed tests are flaky on shared machines).
 public enum FrameBenchmark {
     public struct Result: Sendable {
         public var frames: Int

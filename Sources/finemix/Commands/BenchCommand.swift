@@ -1,6 +1,7 @@
 import ArgumentParser
 import Defense
 import Foundation
+import TUI
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +33,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Shapes as BATCHxSEQ (default: 16x64 16x128 32x64 32x128).")
     var shapes: [String] = []
 
+    @Flag(name: .long, help: "Time the workbench's frames instead: view, diff and terminal output of a busy 200×60 screen.")
+    var frames = false
+
     struct Run: Codable {
         var config: String, mode: String, batch: Int, seq: Int
         var tokens_per_s: Double, gflops: Double, fraction_of_sgemm: Double, peak_rss_mb: Double
@@ -44,6 +48,7 @@ struct BenchCommand: ParsableCommand {
     struct Report: Codable { var sgemm_gflops: Double; var sgemm_gflops_before_after: [Double]; var sgemm_gflops_per_cpu_s: Double; var threads: Int; var runs: [Run] }
 
     func run() throws {
+        if frames { return benchFrames() }
         try failing {
             let known: [String: BertConfig] = ["minilm": .minilm, "bert-base": .bertBase]
             for c in configs where known[c] == nil { throw FinemixError("unknown configuration '\(c)'; known: minilm, bert-base") }
@@ -177,5 +182,17 @@ struct BenchCommand: ParsableCommand {
             return kb / 1024
         }
         return 0
+    }
+
+    /// A frame while a chart grows by one point (a fine-tune's steady state) and a full redraw.
+    func benchFrames() {
+        let r = FrameBenchmark.run(width: 200, height: 60, frames: 300)
+        if json {
+            print(String(format: "{\"frames\":%d,\"incremental_ms\":%.3f,\"full_ms\":%.3f,\"bytes_incremental\":%d,\"bytes_full\":%d}",
+                         r.frames, r.incrementalMs, r.fullMs, r.bytesPerIncrementalFrame, r.bytesPerFullFrame))
+        } else {
+            print(String(format: "200x60 frame: %.3f ms incremental (%d bytes), %.3f ms full redraw (%d bytes), mean of %d",
+                         r.incrementalMs, r.bytesPerIncrementalFrame, r.fullMs, r.bytesPerFullFrame, r.frames))
+        }
     }
 }
