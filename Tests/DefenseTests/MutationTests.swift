@@ -98,7 +98,8 @@ enum Mutate {
             if ok { loaded += 1 } else { refused += 1 }
         }
         // Both outcomes occur: the mutations are neither all harmless nor all fatal.
-        #expect(loaded > 50 && refused > 500, "loaded \(loaded), refused \(refused)")
+        // (44 of 2,000 load since the data region must end exactly with the last tensor, as the reference requires)
+        #expect(loaded > 20 && refused > 500, "loaded \(loaded), refused \(refused)")
     }
 
     /// 2,000 mutants of real config.json files (transformers' tiny BERT, all-MiniLM-L6-v2's): bytes
