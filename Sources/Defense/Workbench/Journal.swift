@@ -113,7 +113,19 @@ public final class Journal: @unchecked Sendable {
     }
 
     private func openForAppend() throws -> Int32 {
-        if fd >= 0 { return fd }
+        if fd >= 0 {
+            // The open descriptor would keep writing into a journal that was removed, or whose
+            // folder was replaced, and the lines would be lost unseen: one stat per append checks
+            // that the name still leads to the file this journal writes.
+            var held = stat(), named = stat()
+            guard stat(url.path, &named) == 0 else {
+                throw FinemixError.fileSystem(errno: errno, path: url.path, action: "append to the journal")
+            }
+            guard fstat(fd, &held) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino else {
+                throw FinemixError("\(url.path): cannot append to the journal: another file took its name while the session ran")
+            }
+            return fd
+        }
         let dir = url.deletingLastPathComponent()
         let existed = FileManager.default.fileExists(atPath: url.path)
         if !existed {
