@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The scan streams: every tensor is cut into row-aligned pieces of at most `pieceValues` values,
 /// the pieces run on all cores (`concurrentPerform`), and each reads straight from the two
-/// memory-mapped files (F32) or converts into a small scratch buffer (F16/BF16). Sums are Double.
+/// loaded files' buffers (F32) or converts into a small scratch buffer (F16/BF16). Sums are Double.
 /// Nothing the size of a model is copied.
 /// Sums run in Float over blocks of at most 512 values and in Double across blocks: exact enough
 /// (relative error ~1e-7) and several times faster than widening every product.

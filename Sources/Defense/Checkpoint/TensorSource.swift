@@ -40,7 +40,7 @@ public struct TensorDictionary: TensorSource {
 
 /// Ranged access, so analyses can stream over two large checkpoints in parallel pieces without
 /// copying whole models. Kept out of the protocol's original requirements; every source gets the
-/// default below, and memory-mapped files answer with pointers into the mapping.
+/// default below, and safetensors files (read into memory at load) answer with pointers into their buffer.
 public protocol RangedTensorSource: TensorSource {
     /// Calls `body` with the values `range` of tensor `name` (flat, row-major) as Float. The
     /// pointer is valid only inside `body`. `scratch` must hold at least `range.count` values;

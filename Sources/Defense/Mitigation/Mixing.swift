@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 
 /// θ_Mix = θ_Pre + m ⊙ (θ_Bd − θ_Pre), computed lazily: a read of any range of any tensor reads
-/// the same range of the two sources (memory-mapped, in place for F32) and selects per scalar.
+/// the same range of the two sources (in place for F32, from the buffers read at load) and selects per scalar.
 /// Nothing the size of a model is held, so saving a mixed BERT-base streams, and the engine loads
 /// a mix like any checkpoint.
 ///
