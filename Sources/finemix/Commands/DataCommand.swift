@@ -52,14 +52,19 @@ struct DataReadOptions: ParsableArguments {
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Load a dataset (built-in name or file), report its classes, and optionally show a split and poisoned examples.",
-        discussion: "Built-in datasets: " + Datasets.builtins.map { "\($0.name) (\($0.summary))" }.joined(separator: "; "))
+        abstract: "Load a dataset (built-in name or file), report its classes, and optionally show a split and poisoned examples, or export them.",
+        discussion: "Built-in datasets: " + Datasets.builtins.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")
+            + ". With --export DIR the parts are written as files (text, label as the class index) with split.json describing them; --victim DIR exports the split its attack.json records.")
 
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var read: DataReadOptions
+    @OptionGroup var replace: ReplaceOption
 
-    @Argument(help: "A built-in dataset name or a .tsv, .csv or .jsonl file.")
-    var data: String
+    @Argument(help: "A built-in dataset name or a .tsv, .csv or .jsonl file (not with --victim).")
+    var data: String?
+
+    @Option(name: .long, help: "A victim folder: use the data, split and trigger its attack.json records.")
+    var victim: String?
 
     @Option(name: .long, help: "Seed of the split (and of the poisoning).")
     var seed: UInt64 = 1
@@ -85,12 +90,53 @@ struct DataCommand: ParsableCommand {
     @Option(name: .long, help: "Examples to print.")
     var show: Int = 3
 
+    @Option(name: .long, help: "Write the parts (train, clean pool, test; with a trigger also the poisoned train and the triggered test) into this folder.")
+    var export: String?
+
+    @Option(name: .long, help: "File format of --export: tsv or jsonl.")
+    var exportFormat: String = "tsv"
+
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
     var json = false
 
+    func validate() throws {
+        if victim != nil {
+            guard data == nil else { throw ValidationError("give a dataset or --victim DIR, not both") }
+            guard trigger == nil, trainSize == nil, cleanSize == 0, testSize == 0 else {
+                throw ValidationError("--victim uses the split and trigger its attack.json records; drop --trigger and the sizes")
+            }
+        } else if data == nil {
+            throw ValidationError("name a dataset (a built-in name or a file), or a victim with --victim DIR")
+        }
+        guard ["tsv", "jsonl"].contains(exportFormat) else {
+            throw ValidationError("--export-format must be tsv or jsonl, found '\(exportFormat)'")
+        }
+    }
+
     func run() throws {
         try failing {
-            let d = try read.load(data, cache: workspace.cache)
+            let inputs = workspace.inputs + (victim.map { [(what: "the victim", url: URL(fileURLWithPath: $0, isDirectory: true))] } ?? [])
+            let output = try export.map { try OutputFolder(path: $0, command: "data --export", force: replace.force, inputs: inputs) }
+            let d: Dataset
+            var split: DataSplit?
+            var prepared: AttackData?
+            var record: AttackRecord?
+            if let victim {
+                let r = try AttackRecord.read(folder: URL(fileURLWithPath: victim, isDirectory: true))
+                let a = try r.recordedData(cache: workspace.cache, progress: note)
+                (record, prepared, split, d) = (r, a, a.split, a.dataset)
+            } else {
+                d = try read.load(data!, cache: workspace.cache)
+                if testSize > 0 || cleanSize > 0 || trainSize != nil || trigger != nil {
+                    var spec = SplitSpec.fillingTrain(d, seed: seed, cleanPoolSize: cleanSize, testSize: testSize)
+                    if let trainSize { spec.trainSize = trainSize }
+                    split = try spec.apply(to: d)
+                    if let trigger {
+                        let config = PoisonConfig(trigger: try Trigger.parse(trigger), rate: poisonRate, targetLabel: target, seed: seed)
+                        prepared = try AttackData.prepare(dataset: d, split: spec, poison: config)
+                    }
+                }
+            }
             var summary: [String: Any] = [
                 "dataset": d.name, "examples": d.examples.count, "labelNames": d.labelNames,
                 "classCounts": d.classCounts, "pairs": d.isPair, "fingerprint": d.fingerprint,
@@ -105,21 +151,35 @@ struct DataCommand: ParsableCommand {
                 "labels: " + d.report.labelMapping.joined(separator: "; "),
             ]
             var shown = Array(d.examples.prefix(show))
-            if testSize > 0 || cleanSize > 0 || trainSize != nil || trigger != nil {
-                var spec = SplitSpec.fillingTrain(d, seed: seed, cleanPoolSize: cleanSize, testSize: testSize)
-                if let trainSize { spec.trainSize = trainSize }
-                let split = try spec.apply(to: d)
-                lines.append("split seed \(seed): train \(split.train.count), clean pool \(split.cleanPool.count), test \(split.test.count)")
-                summary["split"] = ["seed": seed, "trainSize": spec.trainSize, "cleanPoolSize": spec.cleanPoolSize, "testSize": spec.testSize]
+            if let split {
+                let spec = split.spec
+                lines.append("split seed \(spec.seed): train \(split.train.count), clean pool \(split.cleanPool.count), test \(split.test.count)")
+                summary["split"] = ["seed": spec.seed, "trainSize": spec.trainSize, "cleanPoolSize": spec.cleanPoolSize, "testSize": spec.testSize]
                 shown = Array(split.train.prefix(show))
-                if let trigger {
-                    let config = PoisonConfig(trigger: try Trigger.parse(trigger), rate: poisonRate, targetLabel: target, seed: seed)
-                    let prepared = try AttackData.prepare(dataset: d, split: spec, poison: config)
-                    lines.append("poisoned \(prepared.poisonedTrain.poisonedCount) of \(split.train.count) training examples with \(config.trigger) → label \(target); ASR test set \(prepared.asrTest.count) of \(split.test.count)")
-                    summary["poisoned"] = prepared.poisonedTrain.poisonedCount
-                    summary["asrTest"] = prepared.asrTest.count
-                    shown = prepared.poisonedTrain.poisonedIndices.prefix(show).map { prepared.poisonedTrain.examples[$0] }
+            }
+            if let prepared {
+                let config = prepared.poison
+                lines.append("poisoned \(prepared.poisonedTrain.poisonedCount) of \(prepared.split.train.count) training examples with \(config.trigger) → label \(config.targetLabel); ASR test set \(prepared.asrTest.count) of \(prepared.split.test.count)")
+                summary["poisoned"] = prepared.poisonedTrain.poisonedCount
+                summary["asrTest"] = prepared.asrTest.count
+                shown = prepared.poisonedTrain.poisonedIndices.prefix(show).map { prepared.poisonedTrain.examples[$0] }
+            }
+            if let output {
+                let parts = exportParts(d, split: split, prepared: prepared)
+                var about: [String: Any] = ["dataset": d.name, "fingerprint": d.fingerprint, "label_names": d.labelNames]
+                if let split {
+                    about["split"] = ["seed": split.spec.seed, "train_size": split.spec.trainSize,
+                                      "clean_pool_size": split.spec.cleanPoolSize, "test_size": split.spec.testSize]
                 }
+                if let p = prepared?.poison {
+                    about["poison"] = ["trigger": p.trigger.description, "target": p.targetLabel, "rate": p.rate, "seed": p.seed]
+                }
+                if let victim { about["victim"] = URL(fileURLWithPath: victim).standardizedFileURL.path }
+                if let record { about["read_options_recorded"] = record.readOptions != nil }
+                let format = DataFormat(rawValue: exportFormat)!
+                try output.write { tmp in try SplitExport.write(parts, format: format, description: about, to: tmp) }
+                lines.append("wrote \(output.url.path): " + parts.map { "\($0.name).\(exportFormat) (\($0.examples.count))" }.joined(separator: ", ") + ", split.json")
+                summary["exported"] = output.url.path
             }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
@@ -132,5 +192,22 @@ struct DataCommand: ParsableCommand {
                 print("  [\(e.label)] \(text.count > 160 ? String(text.prefix(160)) + "…" : text)")
             }
         }
+    }
+
+    /// What `--export` writes: the whole dataset when no split is asked for.
+    private func exportParts(_ d: Dataset, split: DataSplit?, prepared: AttackData?) -> [SplitExport.Part] {
+        guard let split else { return [.init(name: "all", examples: d.examples, about: "every example, in the dataset's order")] }
+        var parts: [SplitExport.Part] = [
+            .init(name: "train", examples: split.train, about: "the attacker's training set before poisoning"),
+            .init(name: "clean-pool", examples: split.cleanPool, about: "the defender's clean pool; a clean set of N is its first N"),
+            .init(name: "test", examples: split.test, about: "the test set (ACC)"),
+        ]
+        if let prepared {
+            parts.insert(.init(name: "poisoned-train", examples: prepared.poisonedTrain.examples,
+                               about: "the training set as the victim was trained: triggered examples relabelled to the target, in place"), at: 1)
+            parts.append(.init(name: "asr-test", examples: prepared.asrTest,
+                               about: "the test sentences not of the target label, with the trigger inserted; label is the true label, ASR is the share predicted as the target"))
+        }
+        return parts
     }
 }
