@@ -90,9 +90,12 @@ start() {
     stop_daemons quiet
     configure
     $sbin/munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
-      --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed"
-    $sbin/slurmctld -c -f "$SLURM_CONF" || { say "slurmctld did not start:"; tail -5 "$dir/log/slurmctld.log" >&2; exit 1; }
-    $sbin/slurmd -c -f "$SLURM_CONF" || { say "slurmd did not start:"; tail -5 "$dir/log/slurmd.log" >&2; exit 1; }
+      --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed" \
+      </dev/null >/dev/null 2>&1
+    # The daemons write their own logs; their stdio must not hold the caller's pipes open (a
+    # test reading this script's output would wait for them forever).
+    $sbin/slurmctld -c -f "$SLURM_CONF" </dev/null >/dev/null 2>&1 || { say "slurmctld did not start:"; tail -5 "$dir/log/slurmctld.log" >&2; exit 1; }
+    $sbin/slurmd -c -f "$SLURM_CONF" </dev/null >/dev/null 2>&1 || { say "slurmd did not start:"; tail -5 "$dir/log/slurmd.log" >&2; exit 1; }
   fi
   local host; host=$(hostname -s)
   for _ in $(seq 1 60); do
