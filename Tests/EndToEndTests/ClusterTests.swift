@@ -34,8 +34,18 @@ import Testing
         p.standardError = pipe
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        // Not waitUntilExit: after slurm-local.sh has started the daemons, Foundation was seen
+        // never to reap the script (a zombie, and the test waiting forever); reap it here too.
+        let end = Date().addingTimeInterval(180)
+        while Date() < end {
+            if !p.isRunning { return (p.terminationStatus, String(decoding: data, as: UTF8.self)) }
+            var st: Int32 = 0
+            if waitpid(p.processIdentifier, &st, WNOHANG) == p.processIdentifier {
+                return ((st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f), String(decoding: data, as: UTF8.self))
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw FinemixError("\(program) \(args.joined(separator: " ")) did not end in 180 s")
     }
 
     /// Waits until none of the job's array tasks is queued or running.
