@@ -26,6 +26,11 @@ struct Finemix: AsyncParsableCommand {
             DefendCommand.self,
             SweepCommand.self,
             CompareCommand.self,
+            SubmitCommand.self,
+            StatusCommand.self,
+            CollectCommand.self,
+            RunPlanCommand.self,
+            RunCellCommand.self,
         ],
         defaultSubcommand: DemoCommand.self)
 }

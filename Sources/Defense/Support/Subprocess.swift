@@ -1,16 +1,16 @@
 import Foundation
 
 /// Runs a helper program (pip, tar, sha256sum) and collects its output.
-enum Subprocess {
-    struct Result {
-        let status: Int32
-        let output: String
-        var lastLines: String {
+public enum Subprocess {
+    public struct Result {
+        public let status: Int32
+        public let output: String
+        public var lastLines: String {
             output.split(separator: "\n").suffix(3).joined(separator: " | ")
         }
     }
 
-    static func run(_ program: String, _ arguments: [String]) throws -> Result {
+    public static func run(_ program: String, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [program] + arguments

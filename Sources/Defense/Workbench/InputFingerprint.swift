@@ -30,10 +30,11 @@ public struct InputFingerprint: Codable, Equatable, Hashable, Sendable {
 
     /// What resuming would meet: nil when the file is as recorded; otherwise whether it must be
     /// refused (other content, or gone) and the sentence to say.
-    public func change() -> (refuse: Bool, message: String)? {
+    /// `since`: when it was fingerprinted, for the sentence ("the plan was made").
+    public func change(since: String = "the session loaded it") -> (refuse: Bool, message: String)? {
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: path) else {
-            return (true, "\(path) is gone since the session loaded it")
+            return (true, "\(path) is gone since \(since)")
         }
         let now: InputFingerprint
         do { now = try .of(url) } catch let e as FinemixError { return (true, e.message) } catch {
@@ -42,13 +43,13 @@ public struct InputFingerprint: Codable, Equatable, Hashable, Sendable {
         if now.size != size {
             var (before, after) = (Self.bytes(size), Self.bytes(now.size))
             if before == after { (before, after) = ("\(size) bytes", "\(now.size) bytes") }
-            return (true, "\(path) changed since the session loaded it (size \(before) → \(after))")
+            return (true, "\(path) changed since \(since) (size \(before) → \(after))")
         }
         if now.xxh64 != xxh64 {
-            return (true, "\(path) changed since the session loaded it (same size, other content: XXH64 \(xxh64) → \(now.xxh64))")
+            return (true, "\(path) changed since \(since) (same size, other content: XXH64 \(xxh64) → \(now.xxh64))")
         }
         if now.mtime != mtime {
-            return (false, "\(path) was modified since the session loaded it (its time stamp changed) but its content is the same")
+            return (false, "\(path) was modified since \(since) (its time stamp changed) but its content is the same")
         }
         return nil
     }

@@ -47,6 +47,8 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Write the JSON report here.")
     var json: String?
 
+    @OptionGroup var planOptions: PlanOptions
+
     static let allRows: [(DefenseRecipe.Method, Bool)] = [
         (.none, true), (.mix, false), (.mix, true), (.finetune, false), (.finetune, true),
         (.fineprune, false), (.fineprune, true), (.finemix, false), (.finemix, true), (.retrain, false),
@@ -58,21 +60,15 @@ struct CompareCommand: ParsableCommand {
         try failing {
             guard seeds >= 1, seeds <= 100 else { throw FinemixError("--seeds must be in 1...100, found \(seeds)") }
             let sel = try budget.selection()
-            var rows = Self.allRows
-            if let only {
-                let wanted = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-                for w in wanted where !rows.contains(where: { Self.key($0.0, $0.1) == w }) {
-                    throw FinemixError("--only '\(w)': expected one of " + rows.map { Self.key($0.0, $0.1) }.joined(separator: ", "))
-                }
-                // The user's order: the rows that matter most can run first.
-                rows = wanted.compactMap { w in rows.first { Self.key($0.0, $0.1) == w } }
-            }
+            let rows = try selectedRows()
             func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: s,
                               pruneRatio: pruneRatio, maxLength: maxLength)
             }
             try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
+            try planOptions.check()
+            if planOptions.plan != nil { return try writePlan(rows) }
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let start = Date()
             note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
@@ -104,8 +100,24 @@ struct CompareCommand: ParsableCommand {
                     try write(report)
                 }
             }
-            print(report.markdown(), terminator: "")
+            try finish(report)
         }
+    }
+
+    /// The rows --only names, in its order (the rows that matter most can run first), or all.
+    func selectedRows() throws -> [(DefenseRecipe.Method, Bool)] {
+        guard let only else { return Self.allRows }
+        let wanted = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        for w in wanted where !Self.allRows.contains(where: { Self.key($0.0, $0.1) == w }) {
+            throw FinemixError("--only '\(w)': expected one of " + Self.allRows.map { Self.key($0.0, $0.1) }.joined(separator: ", "))
+        }
+        return wanted.compactMap { w in Self.allRows.first { Self.key($0.0, $0.1) == w } }
+    }
+
+    /// The end of a comparison, run here or collected from a plan: the files and the table.
+    func finish(_ report: CompareReport) throws {
+        try write(report)
+        print(report.markdown(), terminator: "")
     }
 
     func write(_ r: CompareReport) throws {

@@ -46,6 +46,8 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .long, help: "Write the JSON report here.")
     var json: String?
 
+    @OptionGroup var planOptions: PlanOptions
+
     struct Point: Codable {
         var rho: Double
         var mixAcc: Double
@@ -68,6 +70,8 @@ struct SweepCommand: ParsableCommand {
                               batch: budget.batch, seed: budget.seed, maxLength: maxLength)
             }
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
+            try planOptions.check()
+            if planOptions.plan != nil { return try writePlan(rhos) }
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let heldOutSet = Array(d.heldOut.prefix(max(0, heldOut)))
             if !mixOnly && heldOutSet.isEmpty {
@@ -76,6 +80,8 @@ struct SweepCommand: ParsableCommand {
             let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
             let before = DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(d.victim), tokenizer: tokenizer,
                                                              test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength))
+            let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
+                              command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
             var points: [Point] = []
             for r in rhos {
                 let mix = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
@@ -96,20 +102,35 @@ struct SweepCommand: ParsableCommand {
                 points.append(p)
                 note("ρ = \(r): mixing ACC \(pctText(p.mixAcc)) ASR \(pctText(p.mixAsr))"
                      + (mixOnly ? "" : "; Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr)) held-out ACC \(pctText(p.heldOutAcc))"))
-                try write(points, before: before, auto: nil, d: d)
+                try write(points, before: before, auto: nil, basis: basis)
             }
-            let held = points.compactMap { p in p.heldOutAcc.map { (rho: p.rho, heldOutAcc: $0) } }
-            let auto = mixOnly ? nil : DefenseRun.automaticRho(held, tolerance: tolerance)
-            try write(points, before: before, auto: auto, d: d)
-            print(table(points, before: before))
-            print(chart(points))
-            if !mixOnly {
-                if let auto, let p = points.first(where: { $0.rho == auto }) {
-                    print("automatic ρ (held-out clean ACC within \(pctText(tolerance)) points of ρ = 1's, \(heldOutSet.count) held-out sentences): "
-                          + "ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr))")
-                } else {
-                    print("automatic ρ: none (it needs ρ = 1 in the sweep and held-out clean sentences)")
-                }
+            try finish(points, before: before, basis: basis)
+        }
+    }
+
+    /// What the report says besides the points: the victim, the sets' sizes and the command.
+    struct Basis {
+        var victim: String
+        var nClean: Int
+        /// Held-out sentences the automatic rule used (0 with --mix-only).
+        var nHeldOut: Int
+        var command: String
+    }
+
+    /// The end of a sweep, run here or collected from a plan: the automatic ρ, the files, the
+    /// table and the chart.
+    func finish(_ points: [Point], before: DefenseScore, basis: Basis) throws {
+        let held = points.compactMap { p in p.heldOutAcc.map { (rho: p.rho, heldOutAcc: $0) } }
+        let auto = mixOnly ? nil : DefenseRun.automaticRho(held, tolerance: tolerance)
+        try write(points, before: before, auto: auto, basis: basis)
+        print(table(points, before: before))
+        print(chart(points))
+        if !mixOnly {
+            if let auto, let p = points.first(where: { $0.rho == auto }) {
+                print("automatic ρ (held-out clean ACC within \(pctText(tolerance)) points of ρ = 1's, \(basis.nHeldOut) held-out sentences): "
+                      + "ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr))")
+            } else {
+                print("automatic ρ: none (it needs ρ = 1 in the sweep and held-out clean sentences)")
             }
         }
     }
@@ -154,7 +175,7 @@ struct SweepCommand: ParsableCommand {
         return s
     }
 
-    func write(_ points: [Point], before: DefenseScore, auto: Double?, d: DefenseInputs) throws {
+    func write(_ points: [Point], before: DefenseScore, auto: Double?, basis: Basis) throws {
         if let csv {
             var s = "rho,mix_acc,mix_asr,finemix_acc,finemix_asr,held_out_acc\n"
             func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
@@ -162,21 +183,23 @@ struct SweepCommand: ParsableCommand {
             try AtomicFile.write(Data(s.utf8), to: URL(fileURLWithPath: csv))
         }
         if let json {
-            struct Report: Codable {
-                var victim: String; var nClean: Int; var nHeldOut: Int; var epur: Bool; var seed: UInt64; var select: String
-                var epochs: Int; var lr: Double; var batch: Int; var tolerance: Double
-                var before: DefenseScore; var points: [Point]; var autoRho: Double?; var command: String
-                enum CodingKeys: String, CodingKey {
-                    case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
-                    case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
-                }
-            }
-            let r = Report(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : min(heldOut, d.heldOut.count), epur: epur,
-                           seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance, before: before,
-                           points: points, autoRho: auto, command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+            let r = SweepReport(victim: basis.victim, nClean: basis.nClean, nHeldOut: basis.nHeldOut, epur: epur,
+                                seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance,
+                                before: before, points: points, autoRho: auto, command: basis.command)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
         }
+    }
+}
+
+/// The sweep's JSON report (and a plan cell's, which collect reads back).
+struct SweepReport: Codable {
+    var victim: String; var nClean: Int; var nHeldOut: Int; var epur: Bool; var seed: UInt64; var select: String
+    var epochs: Int; var lr: Double; var batch: Int; var tolerance: Double
+    var before: DefenseScore; var points: [SweepCommand.Point]; var autoRho: Double?; var command: String
+    enum CodingKeys: String, CodingKey {
+        case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
+        case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
     }
 }

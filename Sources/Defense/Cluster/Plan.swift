@@ -1,0 +1,100 @@
+import Foundation
+
+/// A grid of independent defences written down instead of run: one cell per (row, seed) of a
+/// `compare` or per ρ of a `sweep`. The plan folder holds everything a scheduler needs (plan.json,
+/// cells.tsv, finemix.sbatch) and receives each cell's result, so a plan made on a laptop runs the
+/// same under Slurm, under `run-plan`, or cell by cell by hand.
+public struct Plan: Codable, Equatable, Sendable {
+    public static let fileName = "plan.json"
+    public static let version = 1
+
+    public var version: Int
+    /// The command whose grid this is: "compare" or "sweep".
+    public var kind: String
+    /// The user's command without the plan options, starting with the subcommand ("compare", …):
+    /// what `collect` reports and reads its --markdown/--json/--csv paths from.
+    public var command: [String]
+    /// The folder the command was given in: relative paths in `command` and the cells mean this.
+    public var directory: String
+    /// The finemix binary that wrote the plan; every node runs this path (a shared install).
+    public var executable: String
+    public var resources: PlanResources
+    public var cells: [PlanCell]
+
+    public init(kind: String, command: [String], directory: String, executable: String,
+                resources: PlanResources, cells: [PlanCell]) {
+        version = Self.version
+        self.kind = kind; self.command = command; self.directory = directory
+        self.executable = executable; self.resources = resources; self.cells = cells
+    }
+
+    /// Reads `DIR/plan.json`, naming the folder when it is not a plan.
+    public static func read(folder: URL) throws -> Plan {
+        let url = folder.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw FinemixError("\(folder.path) is not a plan folder: it has no \(fileName) (write one with compare or sweep --plan \(folder.path))")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw FinemixError.fileSystem(error, path: url.path, action: "read the plan")
+        }
+        let plan: Plan
+        do { plan = try JSONDecoder().decode(Plan.self, from: data) } catch {
+            throw FinemixError("\(url.path) is not a readable plan (\(FinemixError.describing(error).message)); write the plan again")
+        }
+        guard plan.version == version else {
+            throw FinemixError("\(url.path) is a version \(plan.version) plan; this finemix reads version \(version): write the plan again")
+        }
+        for (i, c) in plan.cells.enumerated() where c.index != i {
+            throw FinemixError("\(url.path): cell \(i) carries index \(c.index); the cells must be numbered 0, 1, 2, … in order")
+        }
+        return plan
+    }
+
+    public func encoded() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try enc.encode(self) + Data("\n".utf8)
+    }
+
+    /// One line per cell, tab-separated, for `cut`/`awk` and a quick look: index, key, result
+    /// file, then the command as shell words.
+    public func cellsTSV() -> String {
+        var s = "index\tkey\tresult\tcommand\n"
+        for c in cells {
+            s += "\(c.index)\t\(c.key)\t\(c.result)\t\(c.arguments.map(shellQuoted).joined(separator: " "))\n"
+        }
+        return s
+    }
+}
+
+/// One defence of the grid.
+public struct PlanCell: Codable, Equatable, Sendable {
+    public var index: Int
+    /// What the cell is in the report: "finetune seed 2", "rho 0.3".
+    public var key: String
+    /// The exact finemix command, "finemix" first; its --json names `report`.
+    public var arguments: [String]
+    /// Every file the cell reads, as it was when the plan was made.
+    public var inputs: [InputFingerprint]
+    /// The cell's own folder in the plan (its report and log).
+    public var output: String
+    /// The report the cell's command writes (relative to the plan folder).
+    public var report: String
+    /// The result file `run-cell` writes (relative to the plan folder).
+    public var result: String
+
+    public init(index: Int, key: String, arguments: [String], inputs: [InputFingerprint]) {
+        self.index = index; self.key = key; self.arguments = arguments; self.inputs = inputs
+        output = "cells/\(index)"
+        report = "cells/\(index)/report.json"
+        result = "results/\(index).json"
+    }
+}
+
+/// A word as the shell reads it back: bare when safe, else in single quotes.
+public func shellQuoted(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
