@@ -59,8 +59,6 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         case .electra: return .gelu
         }
     }
-    /// BERT's pooler is part of the pre-trained encoder; the other heads are fresh at fine-tuning.
-    public var headDenseIsEncoder: Bool { self == .bert }
 
     // MARK: names
 
