@@ -164,7 +164,7 @@ public enum VictimTraining {
                                        recipe: FineTuneRecipe, events: EventSink = { _ in }, cancel: CancellationFlag? = nil) throws -> FineTuneResult {
         let stepper = try EmbeddingRowSGD(model: model, rows: rows, lr: Float(recipe.lr), seed: recipe.seed, dropout: recipe.dropout,
                                           maxBatch: recipe.batch, maxSeq: recipe.maxLength)
-        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxPositionEmbeddings))
+        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxSequenceLength))
         return try FineTune.loop(stepper: stepper, encoded: encoded, recipe: recipe, padId: Int32(model.config.padTokenId),
                                  numLabels: model.config.numLabels, job: "embedding poisoning", events: events, cancel: cancel, probe: nil)
     }
@@ -183,7 +183,7 @@ final class EmbeddingRowSGD: BatchStepper {
     var step = 0
 
     init(model: BertModel, rows: [Int], lr: Float, seed: UInt64, dropout: Bool, maxBatch: Int, maxSeq: Int) throws {
-        let V = model.config.vocabSize, H = model.config.hiddenSize
+        let V = model.config.vocabSize, H = model.config.embeddingWidth
         for r in rows where r < 0 || r >= V { throw FinemixError("word-embedding row \(r) is outside 0..<\(V)") }
         self.model = model; self.rows = rows; self.lr = lr; self.seed = seed; self.dropout = dropout
         let w = model.params.values[model.layout.wordEmb]
@@ -192,7 +192,7 @@ final class EmbeddingRowSGD: BatchStepper {
             for j in 0..<H { s += w[r * H + j] * w[r * H + j] }
             return s.squareRoot()
         }
-        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxPositionEmbeddings), training: true)
+        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxSequenceLength), training: true)
         _ = model.ensureGradients()
     }
 
@@ -206,7 +206,7 @@ final class EmbeddingRowSGD: BatchStepper {
         }
         grads.zero()
         model.backward(batch, acts, dropoutSeed: dropoutSeed)
-        let H = model.config.hiddenSize
+        let H = model.config.embeddingWidth
         let w = model.params.values[model.layout.wordEmb], g = grads[model.layout.wordEmb]
         var gradNorm = 0.0
         for r in rows { for j in 0..<H { gradNorm += Double(g[r * H + j] * g[r * H + j]) } }

@@ -55,7 +55,7 @@ public struct CheckpointFolder: Sendable {
             }
             throw FinemixError("\(weightsURL.path): missing; a model folder needs model.safetensors")
         }
-        weights = try SafetensorsFile(weightsURL)
+        weights = try SafetensorsFile(weightsURL, family: config.family ?? .bert)
         try Self.checkShapes(weights, against: config, file: weightsURL.path)
         try Self.checkComplete(weights, against: config, file: weightsURL.path)
     }
@@ -90,13 +90,19 @@ public struct CheckpointFolder: Sendable {
 
     /// Sizes the engine allocates from: positive and not absurd.
     static func validate(_ c: BertConfig, file: String) throws {
-        let limits: [(String, Int, Int)] = [
+        guard let family = c.family else {
+            let found = c.modelType.isEmpty ? "no model_type (and architectures \(c.architectures ?? []))" : "model_type '\(c.modelType)'"
+            throw FinemixError("\(file): \(found) is not a model family finemix runs; it runs \(ModelFamily.supportedList)")
+        }
+        var limits: [(String, Int, Int)] = [
             ("vocab_size", c.vocabSize, 10_000_000), ("hidden_size", c.hiddenSize, 65_536),
             ("num_hidden_layers", c.numHiddenLayers, 1_000), ("num_attention_heads", c.numAttentionHeads, 1_024),
             ("intermediate_size", c.intermediateSize, 1_000_000),
             ("max_position_embeddings", c.maxPositionEmbeddings, 1_000_000),
-            ("type_vocab_size", c.typeVocabSize, 1_000),
         ]
+        if family.hasTokenTypes { limits.append(("type_vocab_size", c.typeVocabSize, 1_000)) }
+        if let e = c.embeddingSize { limits.append(("embedding_size", e, 65_536)) }
+        if family.positionsPastPadding { limits.append(("max_position_embeddings - pad_token_id - 1 (positions left past the padding index)", c.maxSequenceLength, 1_000_000)) }
         for (key, value, limit) in limits where value < 1 || value > limit {
             throw FinemixError("\(file): \(key) must be between 1 and \(limit), found \(value)")
         }
@@ -125,7 +131,8 @@ public struct CheckpointFolder: Sendable {
         guard Float(c.layerNormEps) > 0 else {
             throw FinemixError("\(file): layer_norm_eps \(c.layerNormEps) is 0 in 32-bit floating point; use at least 1e-38")
         }
-        for (key, p) in [("hidden_dropout_prob", c.hiddenDropoutProb), ("attention_probs_dropout_prob", c.attentionProbsDropoutProb)] {
+        for (key, p) in [("hidden_dropout_prob", c.hiddenDropoutProb), ("attention_probs_dropout_prob", c.attentionProbsDropoutProb),
+                         ("classifier_dropout", c.headDropout)] {
             guard p.isFinite, p >= 0, p < 1 else {
                 throw FinemixError("\(file): \(key) must be in [0, 1), found \(p)")
             }
@@ -136,39 +143,23 @@ public struct CheckpointFolder: Sendable {
         guard (0..<c.vocabSize).contains(c.padTokenId) else {
             throw FinemixError("\(file): pad_token_id must be a token id in 0..<\(c.vocabSize) (vocab_size), found \(c.padTokenId)")
         }
-        // The engine computes the exact (erf) GELU, HuggingFace's "gelu"; another activation would
-        // run silently as GELU and give other numbers than the model was trained with.
-        guard c.hiddenAct == "gelu" else {
-            throw FinemixError("\(file): hidden_act '\(c.hiddenAct)' is not supported; finemix computes BERT's \"gelu\" only")
+        // Another activation run as one of these would give other numbers than the model was trained with.
+        let actKey = c.family == .distilbert ? "activation" : "hidden_act"
+        guard let act = Activation(rawValue: c.hiddenAct), Activation.hiddenActs.contains(act) else {
+            throw FinemixError("\(file): \(actKey) '\(c.hiddenAct)' is not supported; finemix computes \(Activation.hiddenActs.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+        }
+        // A fixed sinusoidal table is not what the stored position_embeddings hold after training.
+        guard !c.sinusoidalPosEmbds else {
+            throw FinemixError("\(file): sinusoidal_pos_embds true is not supported; finemix runs DistilBERT with learned position embeddings only")
         }
     }
 
     // MARK: shapes
 
-    /// The shape each known BERT tensor must have under `config` (canonical names).
+    /// The shape each tensor of the config's family must have (canonical names): the engine's layout.
     public static func expectedShapes(_ c: BertConfig, withHead: Bool) -> [String: [Int]] {
-        let h = c.hiddenSize, i = c.intermediateSize
-        var s: [String: [Int]] = [
-            "embeddings.word_embeddings.weight": [c.vocabSize, h],
-            "embeddings.position_embeddings.weight": [c.maxPositionEmbeddings, h],
-            "embeddings.token_type_embeddings.weight": [c.typeVocabSize, h],
-            "embeddings.LayerNorm.weight": [h], "embeddings.LayerNorm.bias": [h],
-            "pooler.dense.weight": [h, h], "pooler.dense.bias": [h],
-        ]
-        for l in 0..<c.numHiddenLayers {
-            let p = "encoder.layer.\(l)."
-            for m in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
-                s[p + m + ".weight"] = [h, h]; s[p + m + ".bias"] = [h]
-            }
-            for m in ["attention.output.LayerNorm", "output.LayerNorm"] {
-                s[p + m + ".weight"] = [h]; s[p + m + ".bias"] = [h]
-            }
-            s[p + "intermediate.dense.weight"] = [i, h]; s[p + "intermediate.dense.bias"] = [i]
-            s[p + "output.dense.weight"] = [h, i]; s[p + "output.dense.bias"] = [h]
-        }
-        if withHead {
-            s["classifier.weight"] = [c.numLabels, h]; s["classifier.bias"] = [c.numLabels]
-        }
+        var s: [String: [Int]] = [:]
+        for t in ParameterLayout(c).tensors where withHead || !CheckpointNames.isHead(t.name) { s[t.name] = t.shape }
         return s
     }
 
@@ -177,11 +168,12 @@ public struct CheckpointFolder: Sendable {
         let expected = expectedShapes(c, withHead: c.id2label != nil)
         for name in weights.tensorNames {
             guard let found = weights.shape(of: name) else { continue }
+            let stored = weights.entries[name]?.storedName ?? name
             if let want = expected[name], want != found {
-                throw FinemixError("\(file): tensor \(name) has shape \(found), but config.json implies \(want)")
+                throw FinemixError("\(file): tensor \(stored) has shape \(found), but config.json implies \(want)")
             }
             if c.id2label == nil, name == "classifier.weight", found.count != 2 || found[1] != c.hiddenSize {
-                throw FinemixError("\(file): tensor \(name) has shape \(found), expected [labels, \(c.hiddenSize)]")
+                throw FinemixError("\(file): tensor \(stored) has shape \(found), expected [labels, \(c.hiddenSize)]")
             }
         }
     }
@@ -194,7 +186,8 @@ public struct CheckpointFolder: Sendable {
         let present = Set(weights.tensorNames)
         let expected = expectedShapes(c, withHead: false)
         for name in expected.keys.sorted() where !name.hasPrefix("pooler.") && !present.contains(name) {
-            throw FinemixError("\(file): tensor \(name) is missing (config.json implies shape \(expected[name]!) with \(c.numHiddenLayers) layers of width \(c.hiddenSize)); a model folder needs every embedding and encoder tensor")
+            let family = c.family ?? .bert
+            throw FinemixError("\(file): tensor \(family == .bert ? name : family.stored(name, withHead: true)) is missing (config.json implies shape \(expected[name]!) with \(c.numHiddenLayers) layers of width \(c.hiddenSize)); a model folder needs every embedding and encoder tensor")
         }
     }
 
@@ -223,16 +216,15 @@ public struct CheckpointFolder: Sendable {
         }
         let withHead = canonical.contains("classifier.weight")
         var c = config
-        c.modelType = "bert"
+        let family = c.family ?? .bert
+        c.modelType = family.rawValue
         if withHead {
             guard let shape = source.shape(of: names[canonical.firstIndex(of: "classifier.weight")!]), shape.count == 2 else {
                 throw FinemixError("\(dir.path): classifier.weight must be a matrix [labels, hidden]")
             }
             if c.numLabels != shape[0] || c.id2label == nil { c.setLabels(shape[0]) }
-            c.architectures = ["BertForSequenceClassification"]
-        } else {
-            c.architectures = ["BertModel"]
         }
+        c.architectures = [family.architecture(withHead: withHead)]
         try validate(c, file: dir.appendingPathComponent(configName).path)
         // Check before writing anything, so a bad save leaves the folder as it was.
         let expected = expectedShapes(c, withHead: withHead)
@@ -247,7 +239,7 @@ public struct CheckpointFolder: Sendable {
 
         try AtomicFile.createFolder(dir)
         try SafetensorsWriter.write(source, names: names,
-                                    storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead) },
+                                    storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead, family: family) },
                                     metadata: metadata, to: dir.appendingPathComponent(weightsName))
         if vocab.standardizedFileURL != dir.appendingPathComponent(vocabName).standardizedFileURL {
             try AtomicFile.write(vocabData, to: dir.appendingPathComponent(vocabName))

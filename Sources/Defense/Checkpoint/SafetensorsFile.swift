@@ -9,7 +9,7 @@ import Glibc
 /// Layout: 8-byte little-endian header length N, N bytes of JSON header, then the data region.
 /// The header maps tensor names to `{"dtype", "shape", "data_offsets": [begin, end]}` with offsets
 /// relative to the data region; `__metadata__` is an optional string→string map.
-/// Names are exposed canonically (`bert.` removed); see CheckpointNames.
+/// Names are exposed canonically (`bert.` removed, other families mapped); see CheckpointNames.
 ///
 /// The rules are the reference implementation's (huggingface/safetensors, `read_metadata` and
 /// `validate`): the header is UTF-8 JSON starting with `{` (trailing spaces allowed), and the
@@ -53,7 +53,9 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
     private let data: UnsafeMutableRawPointer
     private let dataStart: Int
 
-    public init(_ url: URL) throws {
+    /// `family` decides the canonical names (see ModelFamily.canonical); tensors its classifier
+    /// does not use are validated with the file but not exposed.
+    public init(_ url: URL, family: ModelFamily = .bert) throws {
         self.url = url
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -84,7 +86,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         var header = [UInt8](repeating: 0, count: headerLength)
         try header.withUnsafeMutableBytes { try Self.readFully(fd, into: $0.baseAddress!, count: headerLength, at: 8, path: path) }
         dataStart = 8 + headerLength
-        (metadata, entries) = try Self.parse(header, dataStart: dataStart, dataSize: size - dataStart, path: path)
+        (metadata, entries) = try Self.parse(header, dataStart: dataStart, dataSize: size - dataStart, path: path, family: family)
 
         let dataSize = size - dataStart
         data = UnsafeMutableRawPointer.allocate(byteCount: max(dataSize, 1), alignment: 64)
@@ -129,7 +131,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
 
     // MARK: validation
 
-    private static func parse(_ header: [UInt8], dataStart: Int, dataSize: Int, path: String) throws -> ([String: String], [String: Entry]) {
+    private static func parse(_ header: [UInt8], dataStart: Int, dataSize: Int, path: String, family: ModelFamily) throws -> ([String: String], [String: Entry]) {
         let size = dataStart + dataSize
         let headerLength = header.count
         // The reference decodes the header as UTF-8 and parses it as text; Foundation would also
@@ -231,7 +233,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
             throw FinemixError("\(path): the data region holds \(dataSize) bytes but \(last); safetensors requires the data to end exactly with the last tensor (MetadataIncompleteBuffer)")
         }
 
-        let names = try CheckpointNames.canonicalMap(stored.map(\.storedName), file: path)
+        let names = try CheckpointNames.canonicalMap(stored.map(\.storedName), file: path, family: family)
         let byStored = Dictionary(uniqueKeysWithValues: stored.map { ($0.storedName, $0) })
         let entries = names.mapValues { byStored[$0]! }
         return (metadata, entries)

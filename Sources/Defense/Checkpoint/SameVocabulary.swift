@@ -6,6 +6,7 @@ extension CheckpointFolder {
     /// a difference in vocab_size, in the number of vocab.txt lines, or in any line, naming both
     /// files and both sizes (or the first line that differs).
     public static func checkSameVocabulary(pre: CheckpointFolder, victim: CheckpointFolder) throws {
+        try checkSameFamily(pre: pre.config, victim: victim.config, prePath: pre.configURL.path, victimPath: victim.configURL.path)
         let a = pre.config.vocabSize, b = victim.config.vocabSize
         guard a == b else {
             throw FinemixError("different vocabularies: \(pre.configURL.path) has vocab_size \(a) but \(victim.configURL.path) has vocab_size \(b); the victim must be fine-tuned from this pre-trained model")
@@ -16,6 +17,14 @@ extension CheckpointFolder {
         }
         if let i = ta.indices.first(where: { ta[$0] != tb[$0] }) {
             throw FinemixError("different vocabularies: line \(i + 1) is '\(ta[i])' in \(pre.vocabPath.path) but '\(tb[i])' in \(victim.vocabPath.path) (both have \(ta.count) tokens); the victim must be fine-tuned from this pre-trained model")
+        }
+    }
+
+    /// Tensors of two families sit in different slots of different maths: mixing a RoBERTa victim
+    /// with a BERT would be numbers without meaning, so it is refused first, naming both.
+    public static func checkSameFamily(pre: BertConfig, victim: BertConfig, prePath: String, victimPath: String) throws {
+        guard pre.modelType == victim.modelType else {
+            throw FinemixError("different model families: \(prePath) is \(pre.modelType) but \(victimPath) is \(victim.modelType); the victim must be fine-tuned from a pre-trained model of its own family")
         }
     }
 

@@ -10,7 +10,7 @@ public final class Evaluator: @unchecked Sendable {
 
     public init(model: BertModel, tokenizer: BertTokenizer, maxLength: Int = 64, batch: Int = 64) throws {
         self.model = model; self.tokenizer = tokenizer
-        self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
+        self.maxLength = min(maxLength, model.config.maxSequenceLength)
         predictor = try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength)
     }
 

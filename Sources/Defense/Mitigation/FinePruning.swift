@@ -22,7 +22,7 @@ public enum FinePruning {
                                        maxLength: Int, batch: Int = 16) throws -> [[Double]] {
         guard !examples.isEmpty else { throw FinemixError("fine-pruning: the clean set is empty") }
         let c = model.config, L = c.numHiddenLayers, I = c.intermediateSize
-        let maxSeq = min(maxLength, c.maxPositionEmbeddings)
+        let maxSeq = min(maxLength, c.maxSequenceLength)
         let enc = EncodedExamples(examples, tokenizer: tokenizer, maxLength: maxSeq)
         let acts = try Activations(config: c, maxBatch: batch, maxSeq: maxSeq, training: true)
         var sums = [[Double]](repeating: [Double](repeating: 0, count: I), count: L)

@@ -120,7 +120,7 @@ public enum FineTune {
                            events: EventSink = { _ in }, cancel: CancellationFlag? = nil,
                            probe: FineTuneProbe? = nil) throws -> FineTuneResult {
         try recipe.validate()
-        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxPositionEmbeddings))
+        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxSequenceLength))
         let total = recipe.totalSteps(examples: encoded.count)
         let trainer = try Trainer(model: model, settings: recipe.trainingSettings(totalSteps: total, freezing: freezing, pruneMask: pruneMask),
                                   // no batch holds more sequences than there are examples: the

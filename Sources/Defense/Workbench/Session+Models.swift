@@ -15,7 +15,7 @@ extension Session {
             loadedInputs["the pre-trained model"] = url
             preName = a.path == "minilm" ? "all-MiniLM-L6-v2" : url.lastPathComponent
             drift = nil
-            return Outcome(message: "pre-trained: \(preName) (\(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))",
+            return Outcome(message: "pre-trained: \(preName) (\(folder.config.modelType), \(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))",
                            inputs: inputs)
         case "victim":
             if let pre {
@@ -47,6 +47,7 @@ extension Session {
     }
 
     func checkCompatible(pre: BertConfig, victim: BertConfig, victimPath: String) throws {
+        try CheckpointFolder.checkSameFamily(pre: pre, victim: victim, prePath: "the pre-trained model", victimPath: victimPath)
         let pairs: [(String, Int, Int)] = [
             ("hidden_size", pre.hiddenSize, victim.hiddenSize),
             ("num_hidden_layers", pre.numHiddenLayers, victim.numHiddenLayers),

@@ -8,7 +8,7 @@ public enum SessionSnapshot {
     public static func model(_ session: Session, energy: EnergyKept? = nil) -> WorkbenchModel {
         var m = WorkbenchModel()
         m.header = header(session)
-        if let d = session.drift { m.layers = layers(d) }
+        if let d = session.drift { m.layers = layers(d, family: session.pre?.config.family ?? .bert) }
         m.mixer.layers = mixerRows(m.layers, energy)
         m.mixer.applied = session.current?.mix.map(knobs)
         // The engine's defaults (N 200, f_min 20 occurrences) until a report exists.
@@ -25,7 +25,9 @@ public enum SessionSnapshot {
     }
 
     static func header(_ s: Session) -> HeaderInfo {
-        HeaderInfo(pretrained: s.preName, victim: s.victim?.name ?? "", variant: s.current?.name ?? "",
+        // the family beside the model's name: what the whole workbench computes with
+        HeaderInfo(pretrained: s.pre.map { "\(s.preName) (\($0.config.modelType))" } ?? s.preName,
+                   victim: s.victim?.name ?? "", variant: s.current?.name ?? "",
                    cleanSize: s.data?.clean.count ?? 0, memoryMB: residentMB())
     }
 
@@ -46,18 +48,20 @@ public enum SessionSnapshot {
         return .head
     }
 
-    public static func layers(_ d: DriftReport) -> [LayerRow] {
+    /// Rows named as the family names its layers (DistilBERT's transformer.layer.N, RoBERTa's
+    /// classifier.dense); the kind and the mixer keep the engine's canonical group names.
+    public static func layers(_ d: DriftReport, family: ModelFamily = .bert) -> [LayerRow] {
         var byGroup: [String: [TensorDrift]] = [:]
         for t in d.tensors { byGroup[LayerGroups.group(of: t.name), default: []].append(t) }
         return d.layers.map { l in
             let ts = byGroup[l.name] ?? []
             let rows = ts.map { t in
-                TensorRow(name: t.name, shape: t.shape, relL2: t.relL2, cosine: t.cosine, maxAbsDelta: t.maxAbs,
+                TensorRow(name: family.displayName(t.name), shape: t.shape, relL2: t.relL2, cosine: t.cosine, maxAbsDelta: t.maxAbs,
                           changedFraction: t.changedFrac, histogram: t.histogram ?? [],
                           histogramRange: -t.maxAbs...t.maxAbs)
             }
             let params = ts.reduce(0) { $0 + $1.shape.reduce(1, *) }
-            return LayerRow(name: l.name, kind: kind(l.name), relL2: l.isNew ? nil : l.relL2, parameters: params, tensors: rows)
+            return LayerRow(name: family.displayName(l.name), kind: kind(l.name), relL2: l.isNew ? nil : l.relL2, parameters: params, tensors: rows)
         }
     }
 

@@ -50,7 +50,7 @@ struct PredictCommand: ParsableCommand {
             }
             if !hasHead { note("finemix: \(model) has no classifier head; using a random head (seed \(seed))") }
             let tokenizer = try BertTokenizer(vocabURL: folder.vocabURL)
-            let maxLen = min(maxLength, folder.config.maxPositionEmbeddings)
+            let maxLen = min(maxLength, folder.config.maxSequenceLength)
             let predictor = try Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen)
 
             var pending: [(ids: [Int32], typeIds: [Int32])] = []

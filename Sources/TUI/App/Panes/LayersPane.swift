@@ -74,10 +74,10 @@ enum LayersPane {
         c.text(hi, x: r.x + max(lo.count + 1, w - hi.count), y: hy + 2, style: .dim)
     }
 
-    /// Drops the "encoder.layer.N." prefix the row already names.
+    /// Drops the "encoder.layer.N." (DistilBERT: "transformer.layer.N.") prefix the row already names.
     static func shortName(_ n: String) -> String {
-        if n.hasPrefix("encoder.layer.") {
-            let rest = n.dropFirst("encoder.layer.".count)
+        for prefix in ["encoder.layer.", "transformer.layer."] where n.hasPrefix(prefix) {
+            let rest = n.dropFirst(prefix.count)
             if let dot = rest.firstIndex(of: ".") { return String(rest[rest.index(after: dot)...]) }
         }
         return n
