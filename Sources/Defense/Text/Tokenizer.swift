@@ -59,18 +59,17 @@ public struct Tokenizer: Sendable {
 
     /// Builds the tokenizer of a parsed tokenizer.json. `folder` holds tokenizer_config.json and
     /// special_tokens_map.json when the model has them (they name the special tokens' roles).
-    init(json o: [String: Any], data: Data? = nil, source: String, folder: URL?, fastPath: Bool = true) throws {
+    init(json o: [String: Any], source: String, folder: URL?, fastPath: Bool = true) throws {
         if fastPath, let bert = try Self.bertUncased(o, source: source) {
             self.init(vocab: bert)
             return
         }
-        self.init(pipeline: try TokenizerJSON.pipeline(o, data: data, source: source), json: o, folder: folder)
+        self.init(pipeline: try TokenizerJSON.pipeline(o, source: source), json: o, folder: folder)
     }
 
     /// Reads a tokenizer.json file.
     init(tokenizerJSON url: URL, folder: URL?, fastPath: Bool = true) throws {
-        let (data, o) = try TokenizerJSON.read(url)
-        try self.init(json: o, data: data, source: url.path, folder: folder, fastPath: fastPath)
+        try self.init(json: try TokenizerJSON.object(url), source: url.path, folder: folder, fastPath: fastPath)
     }
 
     private init(pipeline p: TokenizerPipeline, json o: [String: Any], folder: URL?) {

@@ -46,46 +46,26 @@ enum TokenizerJSON {
     }
 
     static func int32(_ v: Any?) -> Int32? {
-        if let n = v as? Int, let i = Int32(exactly: n) { return i }
-        if let n = v as? NSNumber { return Int32(exactly: n.doubleValue) }
+        if let n = v as? Int { return Int32(exactly: n) }
+        if let d = v as? Double { return Int32(exactly: d) }
         return nil
     }
 
     static func object(_ url: URL) throws -> [String: Any] {
-        try read(url).object
-    }
-
-    /// The file's bytes and its top-level object.
-    static func read(_ url: URL) throws -> (data: Data, object: [String: Any]) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw FinemixError("\(url.path): missing or unreadable")
         }
-        guard let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw FinemixError("\(url.path): not a JSON object (malformed JSON)")
+        let value: Any
+        do { value = try TokenizerJSONReader.parse(data) } catch let e as TokenizerJSONReader.Failure {
+            throw FinemixError("\(url.path): malformed JSON at byte \(e.offset) (\(e.what))")
         }
-        return (data, o)
+        guard let o = value as? [String: Any] else { throw FinemixError("\(url.path): not a JSON object") }
+        return o
     }
 
-    /// A Unigram model's scores read with JSONDecoder: JSONSerialization on Linux rounds some
-    /// doubles in the last bit, and Viterbi ties (",0,00" against ",00,0") then break the other way.
-    static func unigramScores(_ data: Data) -> [Double]? {
-        struct Entry: Decodable {
-            let score: Double
-            init(from d: Decoder) throws {
-                var c = try d.unkeyedContainer()
-                _ = try c.decode(String.self)
-                score = try c.decode(Double.self)
-            }
-        }
-        struct Model: Decodable { let vocab: [Entry] }
-        struct File: Decodable { let model: Model }
-        return (try? JSONDecoder().decode(File.self, from: data))?.model.vocab.map(\.score)
-    }
-
-    /// Builds the pipeline of a parsed tokenizer.json (`data`, its bytes, when read from a file).
-    /// `source` names the file in errors.
-    static func pipeline(_ o: [String: Any], data: Data? = nil, source: String) throws -> TokenizerPipeline {
+    /// Builds the pipeline of a parsed tokenizer.json. `source` names the file in errors.
+    static func pipeline(_ o: [String: Any], source: String) throws -> TokenizerPipeline {
         guard let m = o["model"] as? [String: Any] else { throw FinemixError("\(source): has no model") }
         let type = m["type"] as? String ?? (m["merges"] != nil ? "BPE" : "?")
         var lookup: [TokenKey: Int32] = [:]
@@ -149,14 +129,13 @@ enum TokenizerJSON {
             var longest = 1
             for (i, entry) in v.enumerated() {
                 guard let e = entry as? [Any], e.count == 2, let piece = e[0] as? String,
-                      let score = (e[1] as? Double) ?? (e[1] as? NSNumber)?.doubleValue else {
+                      let score = (e[1] as? Double) ?? (e[1] as? Int).map(Double.init) else {
                     throw FinemixError("\(source): Unigram vocab entry \(i) is not [piece, score]")
                 }
                 if lookup[Array(piece.utf8)] == nil { add(piece, Int32(i)) } else { tokens[Int32(i)] = piece }
                 scores.append(score)
                 longest = max(longest, piece.unicodeScalars.count)
             }
-            if let data, let exact = unigramScores(data), exact.count == scores.count { scores = exact }
             if let u = int32(m["unk_id"]) {
                 guard u >= 0 && Int(u) < v.count else { throw FinemixError("\(source): Unigram unk_id \(u) is not a vocabulary id") }
                 unk = u
