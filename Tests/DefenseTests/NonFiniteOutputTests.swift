@@ -32,7 +32,7 @@ import Testing
         let m = TinySentiment.model()
         let tok = try TinySentiment.tokenizer()
         // Only "awful" gets a word embedding so large that its LayerNorm's mean overflows.
-        let awful = Int(tok.vocab.id("awful")!)
+        let awful = Int(tok.id("awful")!)
         let H = m.config.hiddenSize
         Self.fill(m, m.layout.wordEmb + awful * H, H, .greatestFiniteMagnitude)
         let texts = ["good movie", "the film was very good", "a dull plot", "awful", "the plot was awful indeed"]

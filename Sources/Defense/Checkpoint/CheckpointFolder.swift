@@ -1,10 +1,11 @@
 import Foundation
 
-/// A model folder as HuggingFace lays it out: `config.json`, `vocab.txt`, `model.safetensors`.
+/// A model folder as HuggingFace lays it out: `config.json`, a tokenizer (`tokenizer.json`,
+/// `vocab.txt`, or `vocab.json` + `merges.txt`), `model.safetensors`.
 ///
 ///     let ck = try CheckpointFolder(url)
 ///     ck.config            // BertConfig
-///     ck.vocabURL          // vocab.txt (existence checked)
+///     ck.vocabURL          // the tokenizer file (all tokenizer files checked unchanged)
 ///     ck.weights           // SafetensorsFile: a TensorSource with canonical names
 ///
 /// Loading checks the shapes of every known BERT tensor that is present against the config, so a
@@ -17,11 +18,14 @@ public struct CheckpointFolder: Sendable {
     public let url: URL
     public let config: BertConfig
     public let weights: SafetensorsFile
-    /// vocab.txt. Reading it through `vocabURL` checks it is still the file that was loaded.
-    public let vocabPath: URL
-    private let vocabStamp: FileStamp
+    /// The tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt, and their
+    /// configs), stamped at load.
+    public let tokenizerFiles: TokenizerFiles
+    /// The file the tokenizer is read from. Reading it through `vocabURL` checks that every
+    /// tokenizer file is still the one that was loaded.
+    public var vocabPath: URL { tokenizerFiles.primary }
     public var vocabURL: URL {
-        get throws { try vocabStamp.requireUnchanged(vocabPath); return vocabPath }
+        get throws { try tokenizerFiles.requireUnchanged(); return vocabPath }
     }
 
     public var configURL: URL { url.appendingPathComponent(Self.configName) }
@@ -37,11 +41,7 @@ public struct CheckpointFolder: Sendable {
             throw FinemixError("\(url.path): no such model folder")
         }
         config = try Self.loadConfig(url.appendingPathComponent(Self.configName))
-        vocabPath = url.appendingPathComponent(Self.vocabName)
-        guard fm.fileExists(atPath: vocabPath.path) else {
-            throw FinemixError("\(vocabPath.path): missing; a model folder needs vocab.txt next to config.json")
-        }
-        vocabStamp = try FileStamp(vocabPath)
+        tokenizerFiles = try TokenizerFiles(folder: url)
         let weightsURL = url.appendingPathComponent(Self.weightsName)
         guard fm.fileExists(atPath: weightsURL.path) else {
             if fm.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path) {
@@ -193,7 +193,7 @@ public struct CheckpointFolder: Sendable {
 
     // MARK: save
 
-    /// Writes `config.json`, `vocab.txt` and `model.safetensors` into `dir`, each atomically, so
+    /// Writes `config.json`, the tokenizer files beside `vocab` and `model.safetensors` into `dir`, each atomically, so
     /// that `BertForSequenceClassification.from_pretrained(dir)` loads it unchanged. `tensors` use
     /// canonical names; with a `classifier.*` head they are stored with HuggingFace's `bert.` prefix.
     /// The config gets `model_type`, `architectures` and, with a head, id2label/label2id sized to it.
@@ -206,10 +206,7 @@ public struct CheckpointFolder: Sendable {
     /// The streaming form: tensors come from any source (a loaded checkpoint, a model's parameters).
     public static func save(config: BertConfig, vocab: URL, source: any TensorSource, names: [String],
                             to dir: URL, metadata: [String: String] = [:]) throws {
-        let vocabData: Data
-        do { vocabData = try Data(contentsOf: vocab) } catch {
-            throw FinemixError("\(vocab.path): cannot read the vocabulary to save with the model")
-        }
+        let tokenizerData = try TokenizerFiles.read(from: vocab)
         let canonical = names.map(CheckpointNames.canonical)
         guard Set(canonical).count == canonical.count else {
             throw FinemixError("\(dir.path): a tensor is given twice (with and without the bert. prefix)")
@@ -241,9 +238,7 @@ public struct CheckpointFolder: Sendable {
         try SafetensorsWriter.write(source, names: names,
                                     storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead, family: family) },
                                     metadata: metadata, to: dir.appendingPathComponent(weightsName))
-        if vocab.standardizedFileURL != dir.appendingPathComponent(vocabName).standardizedFileURL {
-            try AtomicFile.write(vocabData, to: dir.appendingPathComponent(vocabName))
-        }
+        try TokenizerFiles.write(tokenizerData, to: dir)
         try AtomicFile.write(configData, to: dir.appendingPathComponent(configName))
     }
 }

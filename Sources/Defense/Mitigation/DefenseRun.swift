@@ -157,7 +157,7 @@ public enum DefenseRun {
                 throw FinemixError("E-PUR: top must be between 0 and the \(candidates) candidate tokens of the vocabulary, found \(recipe.epurTop)")
             }
         }
-        let tokenizer = try BertTokenizer(vocabURL: victim.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
         func measure(_ model: BertModel) throws -> DefenseScore {
             DefenseScore(try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: test, asrSet: asrSet,
                                                 targetLabel: targetLabel, maxLength: recipe.maxLength))

@@ -70,7 +70,7 @@ public struct EncodedExamples: Sendable {
     public var count: Int { ids.count }
 
     /// Sentence pairs are encoded `[CLS] a [SEP] b [SEP]`, truncated longest-first.
-    public init(_ examples: [Example], tokenizer: BertTokenizer, maxLength: Int) {
+    public init(_ examples: [Example], tokenizer: Tokenizer, maxLength: Int) {
         ids = []; typeIds = []; labels = []
         ids.reserveCapacity(examples.count); typeIds.reserveCapacity(examples.count); labels.reserveCapacity(examples.count)
         for e in examples {
@@ -115,7 +115,7 @@ public struct FineTuneProbe {
 public enum FineTune {
     /// AdamW fine-tuning of `model` (all tensors, or what `freezing` leaves trainable).
     @discardableResult
-    public static func run(model: BertModel, tokenizer: BertTokenizer, examples: [Example], recipe: FineTuneRecipe,
+    public static func run(model: BertModel, tokenizer: Tokenizer, examples: [Example], recipe: FineTuneRecipe,
                            freezing: Freezing = .none, pruneMask: PruneMask = PruneMask(), job: String = "fine-tune",
                            events: EventSink = { _ in }, cancel: CancellationFlag? = nil,
                            probe: FineTuneProbe? = nil) throws -> FineTuneResult {

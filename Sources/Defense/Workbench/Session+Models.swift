@@ -117,14 +117,14 @@ extension Session {
         let d = try requireData()
         let a = try EpurArguments(c)
         let (options, corpus) = (a.options, a.corpus)
-        let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
         let report = try EPUR.run(pre: pre.weights, victim: v.weights, tokenizer: tokenizer,
                                   clean: EPUR.texts(d.clean), corpus: corpus, options: options)
         var rows = report.ids
         if let picked = a.reset {
             // The analyst's own choice of rows (the E-PUR pane's toggles); the ranking stays for display.
             rows = try picked.map { word in
-                guard let id = tokenizer.vocab.id(word) else {
+                guard let id = tokenizer.id(word) else {
                     throw FinemixError("epur: reset=\(c.options["reset"] ?? ""): '\(word)' is not a token of the vocabulary")
                 }
                 return Int(id)

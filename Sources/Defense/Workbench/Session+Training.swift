@@ -141,8 +141,8 @@ extension Session {
 
     var probeSize: Int { 200 }
 
-    func tokenizer() throws -> BertTokenizer {
-        try BertTokenizer(vocabURL: requirePre().vocabURL)
+    func tokenizer() throws -> Tokenizer {
+        try Tokenizer(vocabURL: requirePre().vocabURL)
     }
 
     /// The variant's weights in an engine model; refuses weights without a classifier head.

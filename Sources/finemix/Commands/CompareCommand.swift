@@ -73,7 +73,7 @@ struct CompareCommand: ParsableCommand {
             let start = Date()
             note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
             let victimModel = try VictimTraining.loadClassifier(d.victim)
-            let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
+            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
             let before = DefenseScore(try Evaluator.evaluate(model: victimModel, tokenizer: tokenizer, test: d.test, asrSet: d.asrSet,
                                                              targetLabel: d.target, maxLength: d.maxLength))
             var report = CompareReport(victim: d.victim.url.path, trigger: d.record.recipe.trigger.description,

@@ -77,7 +77,7 @@ struct SweepCommand: ParsableCommand {
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
-            let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
+            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
             let before = DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(d.victim), tokenizer: tokenizer,
                                                              test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength))
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
