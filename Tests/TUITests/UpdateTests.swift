@@ -1,5 +1,6 @@
 import Testing
 @testable import TUI
+import Defense
 
 @Suite struct UpdateTests {
     @Test func tabShiftTabAndDigitsMoveFocus() {
@@ -99,7 +100,7 @@ import Testing
         let (gone, fx3) = run(asked, [.key(.char("y"))])
         #expect(gone.quitting && fx3 == [.quit])
         var idle = s
-        idle.model.header.job = nil
+        idle.live.job = nil
         #expect(run(idle, [.key(.char("q"))]).1 == [.quit])
     }
 
@@ -108,7 +109,7 @@ import Testing
         let (c, fx) = run(s, [.key(.char("c"))])
         #expect(fx == [.cancelJob] && c.log.last!.text.contains("cancelling fine-tune"))
         var idle = s
-        idle.model.header.job = nil
+        idle.live.job = nil
         let (n, fx2) = run(idle, [.key(.char("c"))])
         #expect(fx2.isEmpty && n.status == "no job is running")
         #expect(run(s, [.key(.char("z"))]).1 == [.command("undo")])
@@ -155,14 +156,14 @@ import Testing
 
     @Test func engineEventsUpdateTheModel() {
         var s = sampleState(120, 40)
-        let n = s.model.monitor.acc.count
-        s = run(s, [.engine(.progress(job: "fine-tune", fraction: 0.75, detail: "step 150/200")),
-                    .engine(.metric(series: "acc", step: 150, value: 0.9)),
+        let n = s.live.acc.count
+        s = run(s, [.engine(.progress(JobProgress(job: "fine-tune", fraction: 0.75, step: 150, total: 200))),
+                    .engine(.metric(series: .acc, step: 150, value: 0.9)),
                     .engine(.log(.warning, "lr warm-up over"))]).0
-        #expect(s.model.header.job?.fraction == 0.75 && s.model.monitor.acc.count == n + 1)
-        #expect(s.log.last == LogLine(level: .warn, text: "lr warm-up over"))
+        #expect(s.live.job?.fraction == 0.75 && s.live.acc.count == n + 1)
+        #expect(s.log.last == LogLine(level: .warning, text: "lr warm-up over"))
         s = run(s, [.engine(.finished(job: "fine-tune", summary: "ACC 0.901, ASR 0.104"))]).0
-        #expect(s.model.header.job == nil && s.status.contains("ACC 0.901"))
+        #expect(s.live.job == nil && s.status.contains("ACC 0.901"))
         s = run(s, [.engine(.failed(job: "eval", message: "NaN loss at step 3; kept the last good weights"))]).0
         #expect(s.log.last!.level == .error && s.status.contains("NaN loss"))
         // A snapshot from the session keeps the knobs being edited.
@@ -217,7 +218,7 @@ import Testing
         #expect(problems[2].message.contains("expected `key = action`"))
         var s = sampleState(120, 40)
         s.keymap = map
-        s.model.header.job = nil
+        s.live.job = nil
         #expect(run(s, [.key(.char("x"))]).1 == [.quit])
         #expect(run(s, [.key(.char("q"))]).1.isEmpty)
         #expect(HelpContent.lines(s).contains { $0.keys == "x" && $0.text.contains("[quit]") })
@@ -230,7 +231,7 @@ import Testing
         let s = sampleState(120, 40)
         #expect(run(s, [.tick(1)]).0 != s)
         var idle = s
-        idle.model.header.job = nil
+        idle.live.job = nil
         #expect(run(idle, [.tick(1)]).0 == idle)
     }
 }

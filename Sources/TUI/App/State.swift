@@ -17,6 +17,8 @@ public struct State: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var model: WorkbenchModel
+    /// The job under way and the Monitor's series, from events.
+    public var live: LiveRun
     /// Fed by events and commands; the snapshot's lines are only the launcher's first ones.
     public var log: [LogLine]
     public var focus: PaneID = .layers
@@ -53,7 +55,7 @@ public struct State: Equatable, Sendable {
     public var probeEditing = false
 
     // monitor view settings
-    public var frozen: MonitorModel?
+    public var frozen: LiveRun?
     public var window: Int?         // show only the last N steps
     public var logScale = false
 
@@ -62,11 +64,12 @@ public struct State: Equatable, Sendable {
     public var spinner = 0
     public var lastTick = 0.0
 
-    public init(width: Int, height: Int, model: WorkbenchModel, keymap: Keymap = .defaults, ascii: Bool = false,
-                theme: String = "dark") {
+    public init(width: Int, height: Int, model: WorkbenchModel, live: LiveRun = LiveRun(), keymap: Keymap = .defaults,
+                ascii: Bool = false, theme: String = "dark") {
         self.width = width
         self.height = height
         self.model = model
+        self.live = live
         self.log = model.log
         self.keymap = keymap
         self.ascii = ascii
@@ -78,6 +81,6 @@ public struct State: Equatable, Sendable {
         ScreenLayout.compute(width: width, height: height, focus: focus, zoomed: zoomed)
     }
 
-    public var jobRunning: Bool { model.header.job != nil }
+    public var jobRunning: Bool { live.job != nil }
     public var glyphs: Glyphs { .forMode(ascii: ascii) }
 }

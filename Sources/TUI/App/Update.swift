@@ -13,6 +13,8 @@ public enum App {
             if s.jobRunning { s.spinner = (s.spinner + 1) % 4 }
         case .engine(let e):
             apply(e, to: &s)
+        case .started(let job):
+            s.live.begin(job)
         case .model(let m):
             merge(m, into: &s)
         case .focus(let p):
@@ -30,37 +32,21 @@ public enum App {
 
     static func apply(_ e: WorkbenchEvent, to s: inout State) {
         switch e {
-        case .progress(let job, let fraction, let detail):
-            // The session folds its ETA into `detail`; a stale one is worse than none.
-            s.model.header.job = JobStatus(name: job, fraction: min(max(fraction, 0), 1), detail: detail)
-            if let total = totalSteps(detail) { s.model.monitor.totalSteps = total }
+        case .progress(let p):
+            s.live.record(p)
         case .metric(let series, let step, let value):
-            let p = SeriesPoint(Double(step), value)
-            switch series.lowercased() {
-            case "loss": s.model.monitor.loss.append(p)
-            case "acc": s.model.monitor.acc.append(p)
-            case "asr": s.model.monitor.asr.append(p)
-            default: appendLog(&s, LogLine(level: .warn, text: "metric for unknown series '\(series)' ignored"))
-            }
+            s.live.record(series, step: step, value: value)
         case .log(let level, let text):
-            appendLog(&s, LogLine(level: LogLevel(level), text: text))
+            appendLog(&s, LogLine(level: level, text: text))
         case .finished(let job, let summary):
-            s.model.header.job = nil
+            s.live.job = nil
             appendLog(&s, LogLine(level: .info, text: "\(job): \(summary)"))
             s.status = "\(job) finished: \(summary)"
         case .failed(let job, let message):
-            s.model.header.job = nil
+            s.live.job = nil
             appendLog(&s, LogLine(level: .error, text: "\(job): \(message)"))
             s.status = "\(job) failed: \(message)"
         }
-    }
-
-    /// The run's length from a progress line's "step 40/120", so the Monitor's x axis is fixed.
-    static func totalSteps(_ detail: String) -> Int? {
-        guard let r = detail.range(of: "step ") else { return nil }
-        let rest = detail[r.upperBound...]
-        guard let slash = rest.firstIndex(of: "/"), Int(rest[..<slash]) != nil else { return nil }
-        return Int(rest[rest.index(after: slash)...].prefix { $0.isNumber })
     }
 
     static func appendLog(_ s: inout State, _ line: LogLine) {
@@ -169,7 +155,7 @@ public enum App {
         case .cancel:
             if s.jobRunning {
                 fx.append(.cancelJob)
-                appendLog(&s, LogLine(level: .warn, text: "cancelling \(s.model.header.job!.name)…"))
+                appendLog(&s, LogLine(level: .warning, text: "cancelling \(s.live.job!.job)…"))
             } else {
                 s.status = "no job is running"
             }
@@ -193,7 +179,7 @@ public enum App {
             switch s.focus {
             case .epur: EpurPane.toggle(&s)
             case .monitor:
-                s.frozen = s.frozen == nil ? s.model.monitor : nil
+                s.frozen = s.frozen == nil ? s.live : nil
                 s.status = s.frozen == nil ? "monitor: live" : "monitor: frozen (space resumes)"
             default: break
             }
@@ -221,7 +207,7 @@ public enum App {
         case .windowIn, .windowOut:
             let narrower = action == .windowIn
             if s.focus == .monitor {
-                let total = max(10, Int(s.model.monitor.loss.last?.x ?? 10))
+                let total = max(10, Int(s.live.loss.last?.x ?? 10))
                 let cur = s.window ?? total
                 let next = narrower ? max(10, cur / 2) : cur * 2
                 s.window = next >= total ? nil : next

@@ -15,9 +15,9 @@ enum MonitorPane {
         return (p[0].inset(top: 1), p[1].inset(top: 1))
     }
 
-    static func window(_ s: State) -> (MonitorModel, Double?, ClosedRange<Double>?) {
-        let m = s.frozen ?? s.model.monitor
-        let last = max(m.loss.last?.x ?? 0, m.acc.last?.x ?? 0)
+    static func window(_ s: State) -> (LiveRun, Double?, ClosedRange<Double>?) {
+        let m = s.frozen ?? s.live
+        let last = m.lastStep
         let x0 = s.window.map { max(0, last - Double($0)) }
         let xr: ClosedRange<Double>? = x0.map { $0...max($0 + 1, last) } ?? (m.totalSteps > 0 ? 0...Double(max(m.totalSteps, Int(last))) : nil)
         return (m, x0, xr)
@@ -30,21 +30,22 @@ enum MonitorPane {
 
     public static func metricsChart(_ s: State) -> LineChart {
         let (m, x0, xr) = window(s)
+        let ref = s.model.monitor
         var refs: [LineChart.Reference] = []
-        if let b = m.accBefore { refs.append(LineChart.Reference(b, "ACC before", role: .series2)) }
-        if let b = m.asrBefore { refs.append(LineChart.Reference(b, "ASR before", role: .series3)) }
+        if let b = ref.accBefore { refs.append(LineChart.Reference(b, "ACC before", role: .series2)) }
+        if let b = ref.asrBefore { refs.append(LineChart.Reference(b, "ASR before", role: .series3)) }
         return LineChart(series: [LineChart.Series("ACC", windowed(m.acc, from: x0), role: .series2),
                                   LineChart.Series("ASR", windowed(m.asr, from: x0), role: .series3)],
                          references: refs, xRange: xr, yRange: 0...1)
     }
 
     static func draw(_ c: inout Canvas, _ r: Rect, _ s: State, _ g: Glyphs) {
-        let m = s.frozen ?? s.model.monitor
-        let last = max(m.loss.last?.x ?? 0, m.acc.last?.x ?? 0)
-        let x0 = s.window.map { max(0, last - Double($0)) }
+        let m = s.frozen ?? s.live
+        let ref = s.model.monitor
+        let last = m.lastStep
         var caption = "step \(Int(last))" + (m.totalSteps > 0 ? "/\(m.totalSteps)" : "")
-        if !m.trigger.isEmpty { caption += " · trigger '\(m.trigger)'" }
-        caption += " · ACC/ASR on \(m.probeSize) probe sentences every \(m.probeInterval) steps"
+        if !ref.trigger.isEmpty { caption += " · trigger '\(ref.trigger)'" }
+        caption += " · ACC/ASR on \(ref.probeSize) probe sentences every \(m.probeInterval) steps"
         if s.frozen != nil { caption = "FROZEN · " + caption }
         if let w = s.window { caption += " · last \(w)" }
         if s.logScale { caption += " · log" }
@@ -62,9 +63,9 @@ enum MonitorPane {
         if mr.height >= 1 {
             var x = mr.x
             x += c.text("ACC \(Fmt.f(m.acc.last?.y))", x: x, y: mr.y, style: Style(.series2, .bold))
-            if let b = m.accBefore { x += c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim) }
-            x += c.text("  ASR\(m.trigger.isEmpty ? "" : "[\(m.trigger)]") \(Fmt.f(m.asr.last?.y))", x: x, y: mr.y, style: Style(.series3, .bold))
-            if let b = m.asrBefore { c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim, maxWidth: mr.maxX - x) }
+            if let b = ref.accBefore { x += c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim) }
+            x += c.text("  ASR\(ref.trigger.isEmpty ? "" : "[\(ref.trigger)]") \(Fmt.f(m.asr.last?.y))", x: x, y: mr.y, style: Style(.series3, .bold))
+            if let b = ref.asrBefore { c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim, maxWidth: mr.maxX - x) }
             metricsChart(s).draw(&c, in: mr.inset(top: 1), glyphs: g)
         }
     }

@@ -41,7 +41,7 @@ enum VariantsPane {
         x += c.text(" ", x: x, y: chart.y)
         c.text("ASR", x: x, y: chart.y, style: Style(.series3, .bold))
         LineChart(series: [LineChart.Series("ACC", s.model.sweep.map { SeriesPoint($0.rho, $0.acc) }, role: .series2),
-                           LineChart.Series("ASR", s.model.sweep.map { SeriesPoint($0.rho, $0.asr) }, role: .series3)],
+                           LineChart.Series("ASR", s.model.sweep.compactMap { p in p.asr.map { SeriesPoint(p.rho, $0) } }, role: .series3)],
                   xRange: 0...1, yRange: 0...1)
             .draw(&c, in: chart.inset(top: 1), glyphs: g)
     }
