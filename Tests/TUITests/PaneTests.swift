@@ -1,5 +1,6 @@
 import Testing
 @testable import TUI
+import TUIPreview
 
 /// Every pane rendered headless at three sizes, with content checks against the sample model.
 @Suite struct PaneTests {
@@ -142,7 +143,7 @@ import Testing
         let y = c.text(in: r).firstIndex { $0.contains("permission denied") }!
         #expect(c[r.x + 1, r.y + y].style.role == .bad || c.text(in: r)[y].contains("error:"))
         let (back, _) = run(s, [.key(.up), .key(.up), .key(.up)])
-        #expect(back.logScroll == 3)
+        #expect(back.logPane.scroll == 3)
     }
 
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])

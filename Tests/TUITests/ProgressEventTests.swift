@@ -1,6 +1,7 @@
 import Defense
 import Testing
 @testable import TUI
+import TUIPreview
 
 /// Progress travels as typed values: the Monitor's step count and the header's ETA come from
 /// `JobProgress`'s numbers, and no text is read back.
@@ -17,14 +18,14 @@ import Testing
         let screen = App.view(s).plainText
         #expect(screen.contains("step 30/120 ·"))            // the Monitor's caption
         #expect(screen.contains("fine-tune 25% · step 30/120 ETA 49s"))   // the header
-        #expect(screen.contains("every 12 steps"))
+        #expect(s.live.probeInterval == 12)
     }
 
     /// The old bridge read "step s/S" back out of the detail text; a phase that happens to say
     /// "step 3/7" must not change the run's length now.
     @Test func aPhaseIsNeverParsed() {
         var s = run(idle(), [.engine(.progress(JobProgress(job: "fine-tune", fraction: 0.1, step: 12, total: 120)))]).0
-        s = run(s, [.engine(.progress(.progress(job: "eval", fraction: 0.5, detail: "step 3/7 of the probe")))]).0
+        s = run(s, [.engine(WorkbenchEvent.progress(job: "eval", fraction: 0.5, detail: "step 3/7 of the probe"))]).0
         #expect(s.live.totalSteps == 120 && s.live.job?.phase == "step 3/7 of the probe")
     }
 

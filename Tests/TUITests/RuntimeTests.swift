@@ -1,5 +1,6 @@
 import Testing
 @testable import TUI
+import TUIPreview
 
 @Suite struct RuntimeTests {
     @Test func loopAppliesInputRunsEffectsAndRestores() {

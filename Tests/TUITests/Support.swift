@@ -1,4 +1,5 @@
 @testable import TUI
+import TUIPreview
 
 let screenSizes: [(Int, Int)] = [(80, 24), (120, 40), (200, 60)]
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import TUI
+import TUIPreview
 import Defense
 
 @Suite struct UpdateTests {
@@ -61,7 +62,7 @@ import Defense
     @Test func perLayerScopeSetsTheSelectedLayersRho() {
         var s = sampleState(120, 40, focus: .mixer)
         s = run(s, [.key(.char("p")), .key(.down), .key(.down), .key(.char("]"))]).0
-        #expect(s.mixer.knobs.scope == .perLayer)
+        #expect(s.mixer.knobs.scope == .layer)
         #expect(s.mixer.knobs.layerRho[s.model.mixer.layers[2].name] == 0.35 && s.mixer.knobs.rho == 0.3)
         let (_, fx) = run(s, [.key(.enter)])
         #expect(fx == [.command("rho \"layer 0 ffn\" 0.35"), .command("mix 0.30 select=random seed=1")])
@@ -116,9 +117,9 @@ import Defense
         var z = run(s, [.key(.char("e"))]).0
         #expect(z.zoomed && z.layout.shown.count == 1)
         z = run(z, [.key(.enter)]).0
-        #expect(z.drill == 0)
+        #expect(z.layers.drill == 0)
         z = run(z, [.key(.escape)]).0
-        #expect(z.drill == nil && z.zoomed)
+        #expect(z.layers.drill == nil && z.zoomed)
         z = run(z, [.key(.escape)]).0
         #expect(!z.zoomed)
     }
@@ -137,7 +138,7 @@ import Defense
         var (t, fx) = run(s, [.key(.enter)])
         #expect(fx == [.command("epur top=7 fmin=20")])
         (t, fx) = run(s, [.key(.down), .key(.char("t"))])
-        #expect(t.focus == .probe && t.probeField.text.contains("mn") && fx.isEmpty)
+        #expect(t.focus == .probe && t.probe.field.text.contains("mn") && fx.isEmpty)
         (t, fx) = run(t, [.key(.char("i"))] + keys(" !") + [.key(.enter)])
         #expect(fx.count == 1 && fx[0] == .command("probe \"the movie was cf a mn delight from start to finish !\""))
         s.focus = .variants
@@ -182,9 +183,9 @@ import Defense
         #expect(t.focus == .epur && t.epur.cursor == 3)
         let v = s.layout.rect(of: .variants)!
         let (w, _) = run(t, [.mouse(MouseEvent(x: v.x + 3, y: v.y + 3, kind: .wheelDown))])
-        #expect(w.focus == .epur && w.variantCursor == 3)
+        #expect(w.focus == .epur && w.variants.cursor == 3)
         let (u, _) = run(w, [.mouse(MouseEvent(x: v.x + 3, y: v.y + 3, kind: .wheelUp))])
-        #expect(u.variantCursor == 0)
+        #expect(u.variants.cursor == 0)
     }
 
     @Test func sizeGateStillQuitsOnQ() {

@@ -34,30 +34,20 @@ public struct State: Equatable, Sendable {
     public var palette = TextField()
     public var completions: [String] = []
 
-    // per-pane state (cursors are indices into the rows the pane shows, after sorting and filtering)
-    public var layerCursor = 0
-    public var layerSort = LayerSort.order
-    public var drill: Int?          // index into model.layers
-    public var tensorCursor = 0
+    // each pane's own state, kept and changed in its file under Panes/ (cursors are indices into
+    // the rows the pane shows, after sorting and filtering)
+    public var layers = LayersPaneState()
     public var mixer = MixerPaneState()
     public var epur = EpurPaneState()
-    public var variantCursor = 0
-    public var variantSort = VariantSort.order
+    public var monitor = MonitorPaneState()
+    public var variants = VariantsPaneState()
+    public var probe = ProbePaneState()
     public var load = LoadPaneState()
-    public var logScroll = 0
+    public var logPane = LogPaneState()
 
     // filters per list pane, and the one being typed
     public var filters: [PaneID: String] = [:]
     public var filterField: TextField?
-
-    // probe input
-    public var probeField = TextField()
-    public var probeEditing = false
-
-    // monitor view settings
-    public var frozen: LiveRun?
-    public var window: Int?         // show only the last N steps
-    public var logScale = false
 
     public var status = ""
     public var quitting = false
@@ -74,7 +64,7 @@ public struct State: Equatable, Sendable {
         self.keymap = keymap
         self.ascii = ascii
         self.theme = theme
-        self.probeField = TextField(text: model.probe.sentence)
+        self.probe.field = TextField(text: model.probe.sentence)
     }
 
     public var layout: ScreenLayout {

@@ -89,7 +89,7 @@ enum StatusBar {
                 f.draw(&c, in: r, prompt: "/ filter \(s.focus.title): ", focused: true)
                 return
             }
-            if s.probeEditing {
+            if s.probe.editing {
                 c.text(" editing probe sentence: Enter runs it, Esc stops editing", x: r.x, y: r.y, style: Style(.status, .bold))
                 return
             }

@@ -71,7 +71,7 @@ public enum SessionSnapshot {
     /// The knobs of the mix that made a variant, as the Mixer shows them.
     static func knobs(_ spec: MixSpec) -> MixKnobs {
         MixKnobs(rho: spec.rho, select: spec.select, seed: Int(clamping: spec.seed),
-                 scope: spec.scope == .layer ? .perLayer : .global, layerRho: spec.layers)
+                 scope: spec.scope, layerRho: spec.layers)
     }
 
     /// The ranking, the variant E-PUR made from it and the rows that variant really reset (read

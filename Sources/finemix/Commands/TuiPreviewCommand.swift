@@ -2,6 +2,7 @@ import ArgumentParser
 import Defense
 import Foundation
 import TUI
+import TUIPreview
 
 /// Scaffolding until the real `finemix tui` lands: the workbench screen over sample view models,
 /// with a simulated fine-tune feeding the Monitor, so the terminal layer can be checked in a real

@@ -71,7 +71,8 @@ public struct TensorRow: Equatable, Sendable {
 
 /// The engine's rule, not a copy: the Mixer offers exactly what `mix select=` takes.
 public typealias SelectionRule = MixSpec.Select
-public enum MixScope: String, Equatable, Sendable, CaseIterable { case global, perLayer = "layer" }
+/// The engine's scope, not a copy: one ρ for all, or a ρ per layer (`rho LAYER VALUE`).
+public typealias MixScope = MixSpec.Scope
 
 /// The knobs of a mix: the arguments of the next `mix` (the Mixer pane's) or of the one that made
 /// the current variant (the session's). `seed` defaults to the engine's own default (1).
@@ -93,7 +94,7 @@ public struct MixKnobs: Equatable, Sendable {
     }
 
     /// The ρ in force for a layer.
-    public func rho(for layer: String) -> Double { scope == .perLayer ? (layerRho[layer] ?? rho) : rho }
+    public func rho(for layer: String) -> Double { scope == .layer ? (layerRho[layer] ?? rho) : rho }
 }
 
 /// What the session shows the Mixer: the layers ρ acts on with their preview curves, and the

@@ -1,5 +1,6 @@
 import Defense
 import Foundation
+import TUI
 
 /// A realistic workbench in the middle of a defence (all-MiniLM-L6-v2 victim with a BadNets word
 /// trigger, mixed at ρ = 0.3, E-PUR applied, fine-tuning 60% done). Used by the preview command

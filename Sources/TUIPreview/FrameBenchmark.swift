@@ -1,5 +1,6 @@
 import Defense
 import Foundation
+import TUI
 
 /// Times a frame of the workbench: view() of a busy screen, the diff against the previous frame,
 /// and encoding the changes as terminal output. `finemix bench --frames` calls this; tests only
