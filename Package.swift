@@ -27,14 +27,19 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Defense", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "TUI", dependencies: ["Defense", "CNcurses"], swiftSettings: fast),
+        // Not in the TUI library: sample view models for `finemix tui-preview` and the screen
+        // tests, and the frame timer behind `finemix bench --frames`.
+        .target(name: "TUIPreview", dependencies: ["TUI", "Defense"], swiftSettings: fast),
+        // What only the tests share: the one temporary-folder helper.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .executableTarget(name: "finemix", dependencies: [
-            "Defense", "TUI",
+            "Defense", "TUI", "TUIPreview",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .testTarget(name: "DefenseTests", dependencies: ["Defense"], path: "Tests/DefenseTests",
+        .testTarget(name: "DefenseTests", dependencies: ["Defense", "TestSupport"], path: "Tests/DefenseTests",
                     swiftSettings: fast),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Defense"], path: "Tests/TUITests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Defense"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "TUIPreview", "Defense", "TestSupport"], path: "Tests/TUITests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Defense", "TestSupport"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v6]
 )

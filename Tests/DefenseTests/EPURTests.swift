@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// A model with its word-embedding matrix replaced (the rest read from `base`).
 struct EmbeddingOverlay: RangedTensorSource {
@@ -110,7 +111,7 @@ struct EmbeddingOverlay: RangedTensorSource {
         let id = { (t: String) -> Int in tokenizer.tokens.firstIndex(of: t)! }
         #expect(f[id("film")] == 3 && f[id("the")] == 2 && f[id(",")] == 1 && f[id("playing")] == 1)
         #expect(f[Int(tokenizer.cls!)] == 0 && f.reduce(0, +) == 9)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("epur-\(UUID().uuidString).txt")
+        let file = TempFolder.url("epur").appendingPathExtension("txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data("film one\n\n   \nfilm two\r\n".utf8).write(to: file)
         #expect(try EPUR.corpusLines(file) == ["film one", "film two"])
@@ -146,7 +147,7 @@ struct EmbeddingOverlay: RangedTensorSource {
         }
 
         // Two folders with different vocabularies.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("epur-\(UUID().uuidString)")
+        let dir = TempFolder.url("epur")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for f in ["config.json", "model.safetensors"] {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// One line of Tests/Fixtures/tokenizer/*.jsonl, written by scripts/gen_tokenizer_fixtures.py
 /// from HuggingFace `tokenizers` (BertWordPieceTokenizer, lowercase, the real MiniLM vocab).
@@ -164,7 +165,7 @@ enum TokenizerFixtures {
 
 @Suite struct VocabularyTests {
     func write(_ bytes: [UInt8]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID().uuidString).txt")
+        let url = TempFolder.url("vocab").appendingPathExtension("txt")
         try Data(bytes).write(to: url)
         return url
     }

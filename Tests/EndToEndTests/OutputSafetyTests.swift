@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// Nothing finemix did not write is lost: `--force`, `save` and `report` replace only what
 /// finemix wrote, refuse the rest in one sentence, and file-system failures read as one sentence
@@ -10,7 +11,7 @@ import Testing
     static let env = ["FINEMIX_CACHE": cache]
 
     static func scratch(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-safety-\(tag)-\(getpid())")
+        let dir = TempFolder.url("safety-\(tag)")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
@@ -94,7 +95,7 @@ import Testing
 
     /// `finemix run` on `lines`, with the workspace `dir/ws` (the script itself is kept elsewhere).
     static func run(_ lines: [String], in dir: URL, cwd: URL? = nil, environment: [String: String] = env) throws -> Binary.Output {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("fm-safety-script-\(UUID().uuidString).fm")
+        let script = TempFolder.url("safety-script").appendingPathExtension("fm")
         defer { try? FileManager.default.removeItem(at: script) }
         try Data(lines.joined(separator: "\n").utf8).write(to: script)
         return try Binary.run(["run", script.path, "--workspace", dir.appendingPathComponent("ws").path], environment: environment, directory: cwd)

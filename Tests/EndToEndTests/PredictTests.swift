@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// `finemix predict` on the real MiniLM: refuses a headless encoder, and with a head its logits are
 /// the engine's, for single texts, stdin lines and tab-separated pairs.
@@ -8,7 +9,7 @@ import Testing
     static func folderWithHead() throws -> (URL, BertModel) {
         let minilm = try ResourceCache().minilm()
         let (model, _) = try BertModel.load(try CheckpointFolder(minilm), headSeed: 5)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-predict-\(UUID().uuidString)")
+        let dir = TempFolder.url("finemix-predict")
         try CheckpointFolder.save(config: model.config, vocab: minilm.appendingPathComponent("vocab.txt"),
                                   tensors: model.params.export(), to: dir)
         return (dir, model)

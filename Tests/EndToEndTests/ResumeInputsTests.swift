@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// Issue 16: the journal fingerprints every file a command loaded, and `finemix run --resume`
 /// refuses to replay when one has other content (naming it and what changed), and only warns
@@ -9,7 +10,7 @@ import Testing
     static let env = CrashTests.env
 
     @Test func resumeRefusesAnInputWithOtherContentAndWarnsOnATimeStamp() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-resume-inputs-\(getpid())")
+        let dir = TempFolder.url("resume-inputs")
         defer { try? FileManager.default.removeItem(at: dir) }
         let pre = dir.appendingPathComponent("pre"), victim = dir.appendingPathComponent("victim")
         let ws = dir.appendingPathComponent("ws")

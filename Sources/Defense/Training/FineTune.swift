@@ -100,8 +100,8 @@ public struct FineTuneResult: Sendable {
 /// the last; each returned (series, value) becomes a `.metric` event at that step.
 public struct FineTuneProbe {
     public var every: Int
-    public var measure: (_ step: Int) throws -> [(series: String, value: Double)]
-    public init(every: Int, measure: @escaping (_ step: Int) throws -> [(series: String, value: Double)]) {
+    public var measure: (_ step: Int) throws -> [(series: MetricSeries, value: Double)]
+    public init(every: Int, measure: @escaping (_ step: Int) throws -> [(series: MetricSeries, value: Double)]) {
         self.every = every; self.measure = measure
     }
 }
@@ -163,16 +163,16 @@ public enum FineTune {
                 step += 1
                 tokens += batch.lengths.reduce(0, +)
                 losses.append(result.loss)
-                events(.metric(series: "loss", step: step, value: Double(result.loss)))
+                events(.metric(series: .loss, step: step, value: Double(result.loss)))
                 let now = Date()
                 if now.timeIntervalSince(lastReport) >= 0.25 || step == total {
                     lastReport = now
                     let elapsed = now.timeIntervalSince(start)
                     let rate = Double(tokens) / max(elapsed, 1e-9)
                     let eta = elapsed / Double(step) * Double(total - step)
-                    events(.progress(job: job, fraction: Double(step) / Double(total),
-                                     detail: "epoch \(epoch + 1)/\(recipe.epochs) step \(step)/\(total) loss \(String(format: "%.4f", result.loss)) "
-                                        + "\(Int(rate)) tok/s ETA \(formatDuration(eta))"))
+                    events(.progress(JobProgress(job: job, fraction: Double(step) / Double(total), step: step, total: total,
+                                                 epoch: epoch + 1, epochs: recipe.epochs, loss: Double(result.loss),
+                                                 tokensPerSecond: rate, eta: eta)))
                 }
                 if let probe, probe.every > 0, step % probe.every == 0 || step == total {
                     for (series, value) in try probe.measure(step) { events(.metric(series: series, step: step, value: value)) }

@@ -39,8 +39,8 @@ extension Session {
                                          nPoisonedTest: record.nAsr, nPoisonedToTarget: record.nAsrToTarget, targetLabel: record.recipe.target)
             replaceCurrent(v)
         }
-        events(.metric(series: "acc", step: 0, value: record.acc))
-        events(.metric(series: "asr", step: 0, value: record.asr))
+        events(.metric(series: .acc, step: 0, value: record.acc))
+        events(.metric(series: .asr, step: 0, value: record.asr))
         return Outcome(message: "victim planted (\(trigger)): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
                        results: ["acc": record.acc, "asr": record.asr], inputs: loaded.inputs)
     }
@@ -58,7 +58,7 @@ extension Session {
         let probe = FineTuneProbe(every: max(1, steps / 10)) { [poison] _ in
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: probeTest, asrSet: probeASR,
                                            targetLabel: poison?.targetLabel, maxLength: d.maxLength)
-            return [("acc", r.acc)] + (r.asr.map { [("asr", $0)] } ?? [])
+            return [(.acc, r.acc)] + (r.asr.map { [(.asr, $0)] } ?? [])
         }
         let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
                                       pruneMask: v.pruneMask, job: "fine-tune", events: events, cancel: cancel, probe: probe)
@@ -119,8 +119,8 @@ extension Session {
             let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held)
             points.append(point)
             sweep = points
-            events(.metric(series: "sweep-acc", step: i, value: r.acc))
-            if let a = r.asr { events(.metric(series: "sweep-asr", step: i, value: a)) }
+            events(.metric(series: .sweepAcc, step: i, value: r.acc))
+            if let a = r.asr { events(.metric(series: .sweepAsr, step: i, value: a)) }
         }
         let chosen = Session.automaticRho(points)
         var results = ["steps": Double(steps)]

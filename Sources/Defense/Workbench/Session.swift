@@ -26,8 +26,6 @@ public final class Session: @unchecked Sendable {
     public internal(set) var layerRho: [String: Double] = [:]
     public internal(set) var captions: [String] = []
     public internal(set) var lastProbe: ProbeResult?
-    /// Every series point of the last training run, for charts drawn after the fact.
-    public internal(set) var series: [String: [(step: Int, value: Double)]] = [:]
     /// Where the loaded models and data came from, by role ("the victim"): `save` never
     /// replaces a folder holding one of them.
     var loadedInputs: [String: URL] = [:]
@@ -219,4 +217,12 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     public var asr: Double?
     /// ACC on the held-out clean data (the automatic rule uses only this).
     public var heldOutAcc: Double?
+
+    public init(rho: Double, finetuned: Bool, acc: Double, asr: Double?, heldOutAcc: Double?) {
+        self.rho = rho
+        self.finetuned = finetuned
+        self.acc = acc
+        self.asr = asr
+        self.heldOutAcc = heldOutAcc
+    }
 }

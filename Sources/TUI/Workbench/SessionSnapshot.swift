@@ -14,7 +14,7 @@ public enum SessionSnapshot {
         // The engine's defaults (N 200, f_min 20 occurrences) until a report exists.
         m.epur = session.epurReport.map { epur($0, trigger: session.poison?.trigger.description, session) } ?? EpurModel(top: 200, fMin: 20)
         m.variants = variants(session)
-        m.sweep = session.sweep.map { TUI.SweepPoint(rho: $0.rho, acc: $0.acc, asr: $0.asr ?? 0) }
+        m.sweep = session.sweep
         if let p = session.lastProbe {
             m.probe = ProbeModel(sentence: p.text,
                                  predictions: p.rows.map { ProbePrediction(variant: $0.variant, label: "\($0.label)", confidence: $0.confidence) },
@@ -75,7 +75,7 @@ public enum SessionSnapshot {
     /// The knobs of the mix that made a variant, as the Mixer shows them.
     static func knobs(_ spec: MixSpec) -> MixKnobs {
         MixKnobs(rho: spec.rho, select: spec.select, seed: Int(clamping: spec.seed),
-                 scope: spec.scope == .layer ? .perLayer : .global, layerRho: spec.layers)
+                 scope: spec.scope, layerRho: spec.layers)
     }
 
     /// The ranking, the variant E-PUR made from it and the rows that variant really reset (read

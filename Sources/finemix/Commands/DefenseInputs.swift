@@ -130,8 +130,8 @@ func stderrEvents(quiet: Bool = false) -> EventSink {
     return { e in
         guard !quiet else { return }
         switch e {
-        case .progress(let job, _, let detail):
-            if last.due() { note("\(job): \(detail)") }
+        case .progress(let p):
+            if last.due() { note("\(p.job): \(p.text)") }
         case .log(_, let line): note(line)
         case .failed(let job, let message): note("\(job): \(message)")
         default: break
