@@ -26,6 +26,7 @@ struct Finemix: AsyncParsableCommand {
             DefendCommand.self,
             SweepCommand.self,
             CompareCommand.self,
+            HuntCommand.self,
         ],
         defaultSubcommand: DemoCommand.self)
 }

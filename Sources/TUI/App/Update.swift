@@ -229,6 +229,8 @@ public enum App {
                 EpurPane.stepTop(narrower ? 10 : -10, &s)
             }
         case .insertTrigger: insertTrigger(&s)
+        case .adoptTrigger:
+            if s.focus == .epur { EpurPane.adoptTrigger(&s, &fx) } else { s.status = "T adopts a trigger in the E-PUR pane" }
         case .edit:
             if s.focus == .probe { s.probeEditing = true; s.probeField.end() }
             else if s.focus == .mixer { s.mixer.entry = "" }

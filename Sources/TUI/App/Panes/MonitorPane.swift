@@ -43,7 +43,7 @@ enum MonitorPane {
         let last = max(m.loss.last?.x ?? 0, m.acc.last?.x ?? 0)
         let x0 = s.window.map { max(0, last - Double($0)) }
         var caption = "step \(Int(last))" + (m.totalSteps > 0 ? "/\(m.totalSteps)" : "")
-        if !m.trigger.isEmpty { caption += " · trigger '\(m.trigger)'" }
+        if !m.trigger.isEmpty { caption += m.asrEstimated ? " · suspected trigger '\(m.trigger)' (hunt)" : " · trigger '\(m.trigger)'" }
         caption += " · ACC/ASR on \(m.probeSize) probe sentences every \(m.probeInterval) steps"
         if s.frozen != nil { caption = "FROZEN · " + caption }
         if let w = s.window { caption += " · last \(w)" }
@@ -63,7 +63,7 @@ enum MonitorPane {
             var x = mr.x
             x += c.text("ACC \(Fmt.f(m.acc.last?.y))", x: x, y: mr.y, style: Style(.series2, .bold))
             if let b = m.accBefore { x += c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim) }
-            x += c.text("  ASR\(m.trigger.isEmpty ? "" : "[\(m.trigger)]") \(Fmt.f(m.asr.last?.y))", x: x, y: mr.y, style: Style(.series3, .bold))
+            x += c.text("  \(m.asrEstimated ? "est. " : "")ASR\(m.trigger.isEmpty ? "" : "[\(m.trigger)]") \(Fmt.f(m.asr.last?.y))", x: x, y: mr.y, style: Style(.series3, .bold))
             if let b = m.asrBefore { c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim, maxWidth: mr.maxX - x) }
             metricsChart(s).draw(&c, in: mr.inset(top: 1), glyphs: g)
         }
