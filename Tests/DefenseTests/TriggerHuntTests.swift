@@ -118,7 +118,7 @@ enum TinyBackdoor {
         let report = try #require(s.hunt)
         #expect(!report.verdict.suspected && report.suspect == nil, "\(TriggerHunt.table(report))")
         #expect(out.message.contains("no backdoor found"), "\(out.message)")
-        #expect((report.candidates.first?.flipRate ?? 1) < 0.3, "\(TriggerHunt.table(report))")
+        #expect((report.candidates.first?.low ?? 1) < report.options.threshold, "\(TriggerHunt.table(report))")
         // Nothing to estimate with: ASR stays unknown.
         #expect(try s.execute("eval").results["asr"] == nil)
     }

@@ -26,7 +26,7 @@ public enum TriggerHunt {
         /// Seeds where the candidates go in each sentence (the same positions for every candidate).
         public var seed: UInt64
 
-        public init(top: Int = 20, combine: Int = 4, sentences: Int = 400, screen: Int = 64, threshold: Double = 0.5,
+        public init(top: Int = 20, combine: Int = 4, sentences: Int = 400, screen: Int = 64, threshold: Double = 0.9,
                     fmin: Int = 20, seed: UInt64 = 1) {
             self.top = top; self.combine = combine; self.sentences = sentences; self.screen = screen
             self.threshold = threshold; self.fmin = fmin; self.seed = seed

@@ -26,7 +26,7 @@ public enum Verbs {
         CommandSpec(verb: "epur", usage: "epur [top=200] [fmin=20] [corpus=PATH] [reset=TOKEN,TOKEN...]",
                     summary: "reset the word embeddings that drifted far more than their clean frequency explains (reset= picks the rows by hand)",
                     options: ["top", "fmin", "corpus", "reset"], arguments: 0...0, values: { _ = try EpurArguments($0) }),
-        CommandSpec(verb: "hunt", usage: "hunt [top=20] [combine=4] [sentences=400] [threshold=0.5]",
+        CommandSpec(verb: "hunt", usage: "hunt [top=20] [combine=4] [sentences=400] [threshold=0.9]",
                     summary: "hunt for the trigger: insert E-PUR's top tokens and their phrases into clean sentences the model gets right and count the flips to each label; the suspect estimates ASR until a trigger is named",
                     options: ["top", "combine", "sentences", "threshold"], arguments: 0...0, values: { _ = try HuntArguments($0) }),
         CommandSpec(verb: "probe", usage: "probe \"TEXT\"",
