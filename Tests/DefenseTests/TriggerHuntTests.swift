@@ -76,7 +76,8 @@ enum TinyBackdoor {
         #expect(abs(none.low) < 1e-12 && abs(none.high - 0.27753) < 1e-4, "\(none)")
         #expect(abs(all.low - 0.72247) < 1e-4 && abs(all.high - 1) < 1e-12, "\(all)")
         #expect(abs(half.low - 0.23659) < 1e-4 && abs(half.high - 0.76341) < 1e-4, "\(half)")
-        #expect(Proportion(0, of: 0).wilson() == (0, 1))
+        let empty = Proportion(0, of: 0).wilson()
+        #expect(empty.low == 0 && empty.high == 1)
     }
 
     /// The hunt names `cf` and its target on the planted victim, and from then on `eval` and
