@@ -35,10 +35,16 @@ extension Session {
             adopt(v)
             drift = nil
             epurReport = nil
+            hunt = nil
+            huntedVariant = nil
             if let record = try? AttackRecord.read(folder: url) {
                 inputs.append(try .of(url.appendingPathComponent(AttackRecord.fileName)))
                 poison = record.recipe.poison
                 events(.log(.info, "attack.json: trigger \(record.recipe.trigger), target \(record.recipe.target)"))
+                // The data is a convenience: a recorded file that moved leaves the victim loaded.
+                do { try useRecordedData(record, events: events) } catch {
+                    events(.log(.warning, "the data recorded in attack.json is not loaded (\(FinemixError.describing(error).message)); choose data with `data`"))
+                }
             }
             return Outcome(message: "victim: \(url.lastPathComponent)", inputs: inputs)
         default:

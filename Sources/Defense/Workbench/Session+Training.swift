@@ -55,9 +55,9 @@ extension Session {
         let probeTest = Array(d.split.test.prefix(probeSize))
         let probeASR = try Array((asrSet() ?? []).prefix(probeSize))
         let steps = recipe.totalSteps(examples: d.clean.count)
-        let probe = FineTuneProbe(every: max(1, steps / 10)) { [poison] _ in
+        let probe = FineTuneProbe(every: max(1, steps / 10)) { [asrConfig] _ in
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: probeTest, asrSet: probeASR,
-                                           targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+                                           targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
             return [(.acc, r.acc)] + (r.asr.map { [(.asr, $0)] } ?? [])
         }
         let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
@@ -79,14 +79,18 @@ extension Session {
         let d = try requireData()
         let model = try materialise(v)
         events(.progress(job: "eval", fraction: 0, detail: "evaluating \(v.name) on \(d.split.test.count) test sentences"))
-        let result = try Evaluator.evaluate(model: model, tokenizer: tokenizer(), test: d.split.test, asrSet: asrSet() ?? [],
-                                            targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+        var result = try Evaluator.evaluate(model: model, tokenizer: tokenizer(), test: d.split.test, asrSet: asrSet() ?? [],
+                                            targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
         try cancel.check()
+        let basis = asrBasis
+        if result.asr != nil { result.asrBasis = basis }
         v.metrics = result
         replaceCurrent(v)
         var results = ["acc": result.acc]
         if let asr = result.asr { results["asr"] = asr }
-        let asrText = result.asr.map { "ASR \(pct($0)) (\(poison?.trigger.description ?? "?"))" } ?? "ASR unknown (no trigger named)"
+        let asrText = result.asr.map { "\(basis?.label ?? "ASR") \(pct($0)) (\(basis?.trigger.description ?? "?"))" }
+            ?? "ASR unknown (no trigger named or suspected: hunt looks for one)"
+        if basis?.estimated == true { results["asr_estimated"] = 1 }
         return Outcome(message: "\(v.name): ACC \(pct(result.acc)), \(asrText)", results: results)
     }
 
@@ -113,10 +117,11 @@ extension Session {
                                          cancel: cancel).steps
             }
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.split.test, asrSet: asr,
-                                           targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+                                           targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
             let held = d.heldOut.isEmpty ? nil
                 : try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.heldOut, targetLabel: nil, maxLength: d.maxLength).acc
-            let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held)
+            let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held,
+                                   asrBasis: r.asr == nil ? nil : asrBasis)
             points.append(point)
             sweep = points
             events(.metric(series: .sweepAcc, step: i, value: r.acc))

@@ -128,6 +128,7 @@ public enum App {
         switch action {
         case .sort: s.status = "\(s.focus.title) has nothing to sort"
         case .refresh: s.status = "\(s.focus.title) has nothing to refresh"
+        case .adoptTrigger: s.status = "T adopts a trigger in the E-PUR pane"
         default: break
         }
     }

@@ -89,10 +89,20 @@ public enum SessionSnapshot {
                      candidate: words.contains(t.token) || (i < 5 && t.score >= 0.5 * maxScore))
         }
         var out = EpurModel(top: r.top, fMin: Double(r.fmin), tokens: tokens)
+        out.huntTargets = huntTargets(session?.hunt)
         if let session, let made = session.variants.last(where: { $0.epur == r }) {
             out.madeVariant = made.name
             out.rowsReset = (made.weights as? PurifiedWeights)?.rows.count
             out.stale = session.current?.name != made.name
+        }
+        return out
+    }
+
+    /// Each single-word candidate of the hunt and the label it turns sentences to.
+    static func huntTargets(_ hunt: TriggerHunt.Report?) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for c in hunt?.candidates ?? [] {
+            if case .words(let w) = c.trigger, w.count == 1, out[w[0]] == nil { out[w[0]] = c.target }
         }
         return out
     }
@@ -113,12 +123,14 @@ public enum SessionSnapshot {
             else { method = steps.last ?? "loaded" }
             let seed = recipe.reversed().lazy.compactMap(seed(of:)).first ?? 0
             let acc = v.metrics?.acc, asr = v.metrics?.asr
-            return VariantRow(name: v.name, method: method, acc: acc, asr: asr,
+            var row = VariantRow(name: v.name, method: method, acc: acc, asr: asr,
                               deltaAcc: v.name == s.victim?.name ? nil : zip2(acc, ref?.acc).map { $0 - $1 },
                               deltaAsr: v.name == s.victim?.name ? nil : zip2(asr, ref?.asr).map { $0 - $1 },
                               rho: v.mix.map { $0.rho }, epur: v.epur != nil || steps.contains("epur"),
                               cleanSize: hasFT ? (s.data?.clean.count ?? 0) : 0, steps: v.lossCurve.count, seed: seed,
                               seconds: v.seconds, current: v.name == s.current?.name)
+            row.asrEstimated = asr != nil && v.metrics?.asrBasis?.estimated == true
+            return row
         }
     }
 

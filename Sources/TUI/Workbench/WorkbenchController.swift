@@ -216,7 +216,8 @@ public final class WorkbenchController: @unchecked Sendable {
         let before = SessionSnapshot.victimMetrics(session)
         mon.accBefore = before?.acc
         mon.asrBefore = before?.asr
-        mon.trigger = session.poison?.trigger.description ?? ""
+        mon.trigger = session.asrBasis?.trigger.description ?? ""
+        mon.asrEstimated = session.asrBasis?.estimated ?? false
         mon.probeSize = 200
         m.monitor = mon
         m.load = load

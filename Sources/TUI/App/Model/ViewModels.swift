@@ -168,6 +168,8 @@ public struct EpurModel: Equatable, Sendable {
     public var rowsReset: Int?
     /// True when the current variant is not the one this ranking was made on (after `variant X`).
     public var stale: Bool
+    /// The label the trigger hunt found each tested word turns sentences to (token → target).
+    public var huntTargets: [String: Int] = [:]
 
     public init(top: Int = 200, fMin: Double = 0.001, tokens: [TokenRow] = [], madeVariant: String = "",
                 rowsReset: Int? = nil, stale: Bool = false) {
@@ -187,6 +189,8 @@ public struct MonitorModel: Equatable, Sendable {
     public var asrBefore: Double?
     public var probeSize: Int
     public var trigger: String
+    /// The ASR curve is measured with the trigger hunt's suspect, not a known trigger.
+    public var asrEstimated = false
 
     public init(accBefore: Double? = nil, asrBefore: Double? = nil, probeSize: Int = 200, trigger: String = "") {
         self.accBefore = accBefore
@@ -211,6 +215,8 @@ public struct VariantRow: Equatable, Sendable {
     public var seed: Int
     public var seconds: Double
     public var current: Bool
+    /// Its ASR was measured with the trigger hunt's suspect.
+    public var asrEstimated = false
 
     public init(name: String, method: String, acc: Double?, asr: Double?, deltaAcc: Double? = nil, deltaAsr: Double? = nil,
                 rho: Double? = nil, epur: Bool = false, cleanSize: Int = 0, steps: Int = 0, seed: Int = 0,

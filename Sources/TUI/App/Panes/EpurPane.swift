@@ -40,6 +40,7 @@ enum EpurPane {
         case .sort: s.epur.sort = TokenSort(rawValue: (s.epur.sort.rawValue + 1) % TokenSort.allCases.count)!
         case .windowIn: stepTop(10, &s)
         case .windowOut: stepTop(-10, &s)
+        case .adoptTrigger: adoptTrigger(&s, &fx)
         default: return false
         }
         return true

@@ -70,7 +70,7 @@ enum MonitorPane {
         let ref = s.model.monitor
         let last = m.lastStep
         var caption = "step \(Int(last))" + (m.totalSteps > 0 ? "/\(m.totalSteps)" : "")
-        if !ref.trigger.isEmpty { caption += " · trigger '\(ref.trigger)'" }
+        if !ref.trigger.isEmpty { caption += ref.asrEstimated ? " · suspected trigger '\(ref.trigger)' (hunt)" : " · trigger '\(ref.trigger)'" }
         caption += " · ACC/ASR on \(ref.probeSize) probe sentences every \(m.probeInterval) steps"
         if s.monitor.frozen != nil { caption = "FROZEN · " + caption }
         if let w = s.monitor.window { caption += " · last \(w)" }
@@ -90,7 +90,7 @@ enum MonitorPane {
             var x = mr.x
             x += c.text("ACC \(Fmt.f(m.acc.last?.y))", x: x, y: mr.y, style: Style(.series2, .bold))
             if let b = ref.accBefore { x += c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim) }
-            x += c.text("  ASR\(ref.trigger.isEmpty ? "" : "[\(ref.trigger)]") \(Fmt.f(m.asr.last?.y))", x: x, y: mr.y, style: Style(.series3, .bold))
+            x += c.text("  \(ref.asrEstimated ? "est. " : "")ASR\(ref.trigger.isEmpty ? "" : "[\(ref.trigger)]") \(Fmt.f(m.asr.last?.y))", x: x, y: mr.y, style: Style(.series3, .bold))
             if let b = ref.asrBefore { c.text(" (before \(Fmt.f(b)))", x: x, y: mr.y, style: .dim, maxWidth: mr.maxX - x) }
             metricsChart(s).draw(&c, in: mr.inset(top: 1), glyphs: g)
         }

@@ -52,7 +52,7 @@ enum VariantsPane {
             columns: cols,
             rows: rows.map { i in
                 let x = v[i]
-                var cells = [(x.current ? "* " : "  ") + x.name, Fmt.f(x.acc), Fmt.f(x.asr), Fmt.signed(x.deltaAcc), Fmt.signed(x.deltaAsr)]
+                var cells = [(x.current ? "* " : "  ") + x.name, Fmt.f(x.acc), (x.asrEstimated ? "~" : "") + Fmt.f(x.asr), Fmt.signed(x.deltaAcc), Fmt.signed(x.deltaAsr)]
                 if level >= 1 { cells += [x.method, x.rho.map(Fmt.rho) ?? "—", x.epur ? "yes" : "no"] }
                 if level >= 2 { cells += [x.cleanSize > 0 ? "\(x.cleanSize)" : "—", "\(x.steps)", "\(x.seed)", Fmt.duration(x.seconds)] }
                 var styles = [Style](repeating: x.current ? Style(.normal, .bold) : .normal, count: cells.count)
