@@ -30,7 +30,7 @@ enum TinyBackdoor {
     static func make(_ dir: TempDir) throws -> Folders {
         keep = dir
         let tok = try TinySentiment.tokenizer()
-        let vocab = try dir.file("vocab.txt", Data((tok.vocab.tokens.joined(separator: "\n") + "\n").utf8))
+        let vocab = try dir.file("vocab.txt", Data((tok.tokens.joined(separator: "\n") + "\n").utf8))
         let pre = TinySentiment.model(seed: 1)
         let preWeights = pre.params.export()
         func save(_ m: BertModel, _ name: String) throws -> URL {

@@ -296,14 +296,14 @@ public enum TriggerHunt {
 
     /// The whole hunt on a victim: E-PUR's ranking against `pre`, then the test on `clean`
     /// (E-PUR counts its words in the same sentences).
-    public static func run(pre: any TensorSource, victim: BertModel, victimWeights: any TensorSource, tokenizer: BertTokenizer,
+    public static func run(pre: any TensorSource, victim: BertModel, victimWeights: any TensorSource, tokenizer: Tokenizer,
                            clean: [Example], maxLength: Int, options: Options = Options(), events: EventSink = { _ in },
                            cancel: CancellationFlag? = nil) throws -> (report: Report, epur: EPURReport) {
         try options.validate()
         let sample = Array(clean.prefix(options.sentences))
         events(.progress(job: "hunt", fraction: 0, detail: "ranking the vocabulary (E-PUR)"))
         // Ask E-PUR for more rows than needed: subword pieces and special tokens are skipped.
-        let rows = min(tokenizer.vocab.count - 3, max(options.top * 4, 100))
+        let rows = min(tokenizer.count - 3, max(options.top * 4, 100))
         let epur = try EPUR.run(pre: pre, victim: victimWeights, tokenizer: tokenizer, clean: EPUR.texts(sample),
                                 options: EPUR.Options(top: rows, fmin: options.fmin))
         let evaluator = try Evaluator(model: victim, tokenizer: tokenizer, maxLength: maxLength)

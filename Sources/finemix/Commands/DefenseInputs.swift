@@ -158,7 +158,7 @@ struct DefenseInputs {
                      options: TriggerHunt.Options = TriggerHunt.Options()) throws -> TriggerHunt.Report {
         try CheckpointFolder.checkSameVocabulary(pre: pre, victim: victim)
         let model = try VictimTraining.loadClassifier(victim)
-        let tokenizer = try BertTokenizer(vocabURL: victim.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
         return try TriggerHunt.run(pre: pre.weights, victim: model, victimWeights: victim.weights, tokenizer: tokenizer,
                                    clean: pool, maxLength: maxLength, options: options, events: stderrEvents()).report
     }
@@ -167,7 +167,7 @@ struct DefenseInputs {
     static func likelyTarget(of trigger: Trigger, pre: CheckpointFolder, victim: CheckpointFolder, pool: [Example],
                              maxLength: Int) throws -> Int {
         let model = try VictimTraining.loadClassifier(victim)
-        let evaluator = try Evaluator(model: model, tokenizer: try BertTokenizer(vocabURL: victim.vocabURL), maxLength: maxLength)
+        let evaluator = try Evaluator(model: model, tokenizer: try Tokenizer(vocabURL: victim.vocabURL), maxLength: maxLength)
         let options = TriggerHunt.Options()
         let r = try TriggerHunt.run(candidates: [(trigger, 0)], clean: pool, numLabels: model.config.numLabels,
                                     options: TriggerHunt.Options(sentences: options.sentences, screen: options.sentences),
