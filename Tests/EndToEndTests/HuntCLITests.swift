@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Defense
 
 /// `finemix hunt`, and defend on a victim folder that has no attack.json (a model from elsewhere),
 /// on the small MiniLM victim DefendTests plants.
 @Suite(.serialized) struct HuntCLITests {
-    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-hunt-tests-\(getpid())")
+    static let root = TempFolder.named("finemix-hunt-tests-\(getpid())")
 
     /// The victim's checkpoint without its attack record: what a defender downloads.
     static func bareVictim() async throws -> URL {

@@ -1,6 +1,7 @@
 import Defense
 import Foundation
 import Testing
+import TestSupport
 
 /// A model folder as current transformers saves it: tokenizer.json and no vocab.txt. It opens for
 /// `finemix tokenize` and `finemix predict`, with the tokenizer.json's ids.
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func tokenizeAndPredictOpenAFolderWithOnlyTokenizerJSON() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-tokjson-\(UUID().uuidString)")
+        let root = TempFolder.url("tokjson")
         defer { try? FileManager.default.removeItem(at: root) }
         let dir = try Self.folder(root)
         // the ids HuggingFace tokenizers gives for the fixture's first cases
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func aFolderWithoutAnyTokenizerIsRefusedNamingTheChoices() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-tokjson-\(UUID().uuidString)")
+        let root = TempFolder.url("tokjson")
         defer { try? FileManager.default.removeItem(at: root) }
         let dir = try TinyClassifierFolder.make(root, "none")
         try FileManager.default.removeItem(at: dir.appendingPathComponent("vocab.txt"))
