@@ -19,19 +19,25 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Defense", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Defense", dependencies: [
+            "CBLAS",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], swiftSettings: fast),
         .target(name: "TUI", dependencies: ["Defense", "CNcurses"], swiftSettings: fast),
         .executableTarget(name: "finemix", dependencies: [
             "Defense", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .testTarget(name: "DefenseTests", dependencies: ["Defense"], path: "Tests/DefenseTests",
+        .testTarget(name: "DefenseTests", dependencies: [
+            "Defense", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], path: "Tests/DefenseTests",
                     swiftSettings: fast),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Defense"], path: "Tests/TUITests"),
         .testTarget(name: "EndToEndTests", dependencies: ["Defense"], path: "Tests/EndToEndTests"),

@@ -5,9 +5,12 @@ extension Session {
     func load(_ c: Command, events: EventSink) throws -> Outcome {
         let a = try LoadArguments(c)
         let url = try resolveModelPath(a.path, events: events)
-        let folder = try CheckpointFolder(url)
+        // A LoRA adapter loaded as the victim merges over the loaded pre-trained model when its
+        // own base_model_name_or_path is not a local folder.
+        let folder = try CheckpointFolder(url, adapterBase: a.role == "victim" ? pre?.url : nil)
         try folder.requireFiniteWeights()
-        var inputs = try [folder.configURL, folder.vocabURL, folder.weightsURL].map(InputFingerprint.of)
+        // Every file the weights came from (each shard; an adapter's files and its base's).
+        var inputs = try ([folder.configURL, folder.vocabURL] + folder.weights.files).map(InputFingerprint.of)
         switch a.role {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
@@ -40,7 +43,8 @@ extension Session {
                 poison = record.recipe.poison
                 events(.log(.info, "attack.json: trigger \(record.recipe.trigger), target \(record.recipe.target)"))
             }
-            return Outcome(message: "victim: \(url.lastPathComponent)", inputs: inputs)
+            let from = folder.origin == WeightFileChoice.safetensors.rawValue ? "" : " (\(folder.origin))"
+            return Outcome(message: "victim: \(url.lastPathComponent)\(from)", inputs: inputs)
         default:
             throw FinemixError("load: the role must be pre or victim, found '\(a.role)'")
         }
