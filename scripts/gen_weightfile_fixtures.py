@@ -5,7 +5,7 @@ From one tiny random BertForSequenceClassification (hidden 16, 2 layers, 30 toke
 into Tests/Fixtures/weightfiles/:
 
   bert/            model.safetensors: the reference every other form must read identically
-  bin/             pytorch_model.bin (torch.save of the state dict; zip top folder "pytorch_model")
+  bin/             pytorch_model.bin (torch.save of state_dict(); zip top folder "pytorch_model")
   bin-strided/     pytorch_model.bin whose tensors include a transposed view, a view at a storage
                    offset and two views of one storage (top folder "archive", as torch.save to a buffer)
   sharded-st/      model.safetensors.index.json + shards (save_pretrained, max_shard_size 10KB)
@@ -76,9 +76,8 @@ def hostile_bin(path):
     # protocol 2: GLOBAL posix.system, the command as a tuple, REDUCE, STOP
     pkl = b"\x80\x02cposix\nsystem\nq\x00X" + struct.pack("<I", len(cmd)) + cmd + b"q\x01\x85q\x02Rq\x03."
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/version", "3\n")
+        for name, data in [("archive/data.pkl", pkl), ("archive/byteorder", b"little"), ("archive/version", b"3\n")]:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)  # same bytes every run
 
 
 def lora(base, name, merged_name, adapter_base, safe, **kw):
@@ -110,7 +109,8 @@ def main():
     sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     d = folder("bert"); model.save_pretrained(d, safe_serialization=True)
-    d = folder("bin"); write_config(model, d); torch.save(sd, os.path.join(d, "pytorch_model.bin"))
+    # state_dict() itself: an OrderedDict carrying _metadata, as transformers' own .bin files do
+    d = folder("bin"); write_config(model, d); torch.save(model.state_dict(), os.path.join(d, "pytorch_model.bin"))
     d = folder("bin-strided"); write_config(model, d)
     buf = io.BytesIO(); torch.save(strided_state_dict(sd), buf)
     open(os.path.join(d, "pytorch_model.bin"), "wb").write(buf.getvalue())

@@ -31,6 +31,7 @@ extension Session {
             let v = Variant(name: "victim", recipe: [Command(verb: "load", arguments: ["victim", url.path]).description], weights: folder.weights,
                             config: folder.config)
             victim = v
+            victimOrigin = folder.origin == WeightFileChoice.safetensors.rawValue ? nil : folder.origin
             loadedInputs["the victim"] = url
             variants.removeAll()
             names.removeAll()
@@ -43,8 +44,7 @@ extension Session {
                 poison = record.recipe.poison
                 events(.log(.info, "attack.json: trigger \(record.recipe.trigger), target \(record.recipe.target)"))
             }
-            let from = folder.origin == WeightFileChoice.safetensors.rawValue ? "" : " (\(folder.origin))"
-            return Outcome(message: "victim: \(url.lastPathComponent)\(from)", inputs: inputs)
+            return Outcome(message: "victim: \(url.lastPathComponent)\(victimOrigin.map { " (\($0))" } ?? "")", inputs: inputs)
         default:
             throw FinemixError("load: the role must be pre or victim, found '\(a.role)'")
         }

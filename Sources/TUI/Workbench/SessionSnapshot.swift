@@ -25,7 +25,7 @@ public enum SessionSnapshot {
     }
 
     static func header(_ s: Session) -> HeaderInfo {
-        HeaderInfo(pretrained: s.preName, victim: s.victim?.name ?? "", variant: s.current?.name ?? "",
+        HeaderInfo(pretrained: s.preName, victim: (s.victim?.name ?? "") + (s.victimOrigin.map { " (\($0))" } ?? ""), variant: s.current?.name ?? "",
                    cleanSize: s.data?.clean.count ?? 0, memoryMB: residentMB())
     }
 
