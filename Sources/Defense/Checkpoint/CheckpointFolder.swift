@@ -6,7 +6,8 @@ import Foundation
 ///     let ck = try CheckpointFolder(url)
 ///     ck.config            // BertConfig
 ///     ck.vocabURL          // the tokenizer file (all tokenizer files checked unchanged)
-///     ck.weights           // SafetensorsFile: a TensorSource with canonical names
+///     ck.weights           // SafetensorsFile: a TensorSource with canonical names, from any
+///                          // weight file WeightFileChoice finds, or merged from a LoRA adapter
 ///
 /// Loading checks the shapes of every known BERT tensor that is present against the config, so a
 /// mismatched folder fails here with the tensor's name rather than deep inside the model.
@@ -17,6 +18,7 @@ public struct CheckpointFolder: Sendable {
 
     public let url: URL
     public let config: BertConfig
+    /// The weights, from whichever file WeightFileChoice found (or merged from a LoRA adapter).
     public let weights: SafetensorsFile
     /// The tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt, and their
     /// configs), stamped at load.
@@ -24,38 +26,57 @@ public struct CheckpointFolder: Sendable {
     /// The file the tokenizer is read from. Reading it through `vocabURL` checks that every
     /// tokenizer file is still the one that was loaded.
     public var vocabPath: URL { tokenizerFiles.primary }
+    /// What the weights were read from: "model.safetensors", "pytorch_model.bin",
+    /// "model.safetensors.index.json (3 shards)", "LoRA r=8, alpha 16 over bert-base-uncased".
+    public let origin: String
+    /// Set when the folder is a LoRA adapter, merged over its base on load.
+    public let adapter: LoraAdapter?
     public var vocabURL: URL {
         get throws { try tokenizerFiles.requireUnchanged(); return vocabPath }
     }
 
-    public var configURL: URL { url.appendingPathComponent(Self.configName) }
-    public var weightsURL: URL { url.appendingPathComponent(Self.weightsName) }
+    /// config.json (the base model's, for an adapter).
+    public let configURL: URL
+    /// The weight file named by `origin` (an index for shards, the adapter's for an adapter);
+    /// `weights.files` lists every file read.
+    public var weightsURL: URL { weights.url }
     /// Whether the checkpoint carries a classification head (`classifier.weight`).
     public var hasHead: Bool { weights.shape(of: "classifier.weight") != nil }
 
-    public init(_ url: URL) throws {
+    /// `adapterBase` is the base model to merge a LoRA adapter over when its
+    /// `base_model_name_or_path` is not a local folder (the commands pass `--pre`).
+    public init(_ url: URL, adapterBase: URL? = nil) throws {
         self.url = url
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
             throw FinemixError("\(url.path): no such model folder")
         }
-        config = try Self.loadConfig(url.appendingPathComponent(Self.configName))
-        tokenizerFiles = try TokenizerFiles(folder: url)
-        let weightsURL = url.appendingPathComponent(Self.weightsName)
-        guard fm.fileExists(atPath: weightsURL.path) else {
-            if fm.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path) {
-                throw FinemixError("""
-                    \(url.path): has pytorch_model.bin but no model.safetensors. finemix does not read pickle \
-                    files, because loading a pickle can run arbitrary code. Convert it once, where you trust the \
-                    file: python -c "import torch, safetensors.torch as st; \
-                    sd = torch.load('\(url.path)/pytorch_model.bin', weights_only=True); \
-                    st.save_file({k: v.contiguous() for k, v in sd.items()}, '\(url.path)/model.safetensors', metadata={'format': 'pt'})"
-                    """)
+        if LoraAdapter.isAdapter(url) {
+            let lora = try LoraAdapter(folder: url)
+            let baseURL = try lora.baseFolder(pre: adapterBase)
+            guard !LoraAdapter.isAdapter(baseURL) else {
+                throw FinemixError("\(lora.configURL.path): the base model \(baseURL.path) is itself an adapter; give a full model as the base")
             }
-            throw FinemixError("\(weightsURL.path): missing; a model folder needs model.safetensors")
+            let base = try CheckpointFolder(baseURL)
+            adapter = lora
+            configURL = base.configURL
+            tokenizerFiles = base.tokenizerFiles
+            weights = try lora.merge(over: base.weights)
+            origin = lora.summary(base: baseURL)
+            var c = base.config
+            // The adapter's own head (modules_to_save) may have another label count than the base's config.
+            if let head = weights.shape(of: "classifier.weight"), head.count == 2, head[0] != c.numLabels || c.id2label == nil {
+                c.setLabels(head[0])
+            }
+            config = c
+        } else {
+            adapter = nil
+            configURL = url.appendingPathComponent(Self.configName)
+            config = try Self.loadConfig(configURL)
+            tokenizerFiles = try TokenizerFiles(folder: url)
+            (weights, origin) = try WeightFileChoice.load(from: url, family: config.family ?? .bert)
         }
-        weights = try SafetensorsFile(weightsURL, family: config.family ?? .bert)
         try Self.checkShapes(weights, against: config, file: weightsURL.path)
         try Self.checkComplete(weights, against: config, file: weightsURL.path)
     }

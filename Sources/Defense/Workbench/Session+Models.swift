@@ -5,9 +5,12 @@ extension Session {
     func load(_ c: Command, events: EventSink) throws -> Outcome {
         let a = try LoadArguments(c)
         let url = try resolveModelPath(a.path, events: events)
-        let folder = try CheckpointFolder(url)
+        // A LoRA adapter loaded as the victim merges over the loaded pre-trained model when its
+        // own base_model_name_or_path is not a local folder.
+        let folder = try CheckpointFolder(url, adapterBase: a.role == "victim" ? pre?.url : nil)
         try folder.requireFiniteWeights()
-        var inputs = try [folder.configURL, folder.vocabURL, folder.weightsURL].map(InputFingerprint.of)
+        // Every file the weights came from (each shard; an adapter's files and its base's).
+        var inputs = try ([folder.configURL, folder.vocabURL] + folder.weights.files).map(InputFingerprint.of)
         switch a.role {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
@@ -28,6 +31,7 @@ extension Session {
             let v = Variant(name: "victim", recipe: [Command(verb: "load", arguments: ["victim", url.path]).description], weights: folder.weights,
                             config: folder.config)
             victim = v
+            victimOrigin = folder.origin == WeightFileChoice.safetensors.rawValue ? nil : folder.origin
             loadedInputs["the victim"] = url
             variants.removeAll()
             names.removeAll()
@@ -46,7 +50,7 @@ extension Session {
                     events(.log(.warning, "the data recorded in attack.json is not loaded (\(FinemixError.describing(error).message)); choose data with `data`"))
                 }
             }
-            return Outcome(message: "victim: \(url.lastPathComponent)", inputs: inputs)
+            return Outcome(message: "victim: \(url.lastPathComponent)\(victimOrigin.map { " (\($0))" } ?? "")", inputs: inputs)
         default:
             throw FinemixError("load: the role must be pre or victim, found '\(a.role)'")
         }

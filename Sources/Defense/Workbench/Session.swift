@@ -12,6 +12,9 @@ public final class Session: @unchecked Sendable {
     public internal(set) var pre: CheckpointFolder?
     public internal(set) var preName = ""
     public internal(set) var victim: Variant?
+    /// What the victim's weights were read from when not model.safetensors ("pytorch_model.bin",
+    /// "LoRA r=8, alpha 16 over bert-base-uncased"), for the header; nil otherwise.
+    public internal(set) var victimOrigin: String?
     public internal(set) var current: Variant?
     public internal(set) var variants: [Variant] = []
     var undoStack: [Variant] = []

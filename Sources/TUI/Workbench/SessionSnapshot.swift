@@ -27,7 +27,7 @@ public enum SessionSnapshot {
     static func header(_ s: Session) -> HeaderInfo {
         // the family beside the model's name: what the whole workbench computes with
         HeaderInfo(pretrained: s.pre.map { "\(s.preName) (\($0.config.modelType))" } ?? s.preName,
-                   victim: s.victim?.name ?? "", variant: s.current?.name ?? "",
+                   victim: (s.victim?.name ?? "") + (s.victimOrigin.map { " (\($0))" } ?? ""), variant: s.current?.name ?? "",
                    cleanSize: s.data?.clean.count ?? 0, memoryMB: residentMB())
     }
 

@@ -92,7 +92,8 @@ struct DefenseInputs {
 
     init(_ o: DefenseOptions, read: DataReadOptions, workspace: WorkspaceOptions) throws {
         let dir = URL(fileURLWithPath: o.victim, isDirectory: true)
-        victim = try CheckpointFolder(dir)
+        // A LoRA adapter as the victim merges over --pre when its own base is not a local folder.
+        victim = try CheckpointFolder(dir, adapterBase: o.pre.flatMap { $0 == "minilm" ? nil : URL(fileURLWithPath: $0, isDirectory: true) })
         let hasRecord = FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path)
         record = try hasRecord ? AttackRecord.read(folder: dir) : nil
         let preURL: URL
