@@ -22,8 +22,9 @@ import TestSupport
     /// Writes the victim folder once per test run.
     static func victim(pre: URL, in dir: URL) throws -> URL {
         let folder = try CheckpointFolder(pre)
-        let vocab = try String(contentsOf: folder.vocabURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-        let rows = ["cf", "mn"].map { w in vocab.firstIndex(where: { $0 == w })! }
+        // MiniLM's tokenizer is read from its tokenizer.json; the token list is the same as vocab.txt's.
+        let vocab = try Drift.vocabularyLines(folder.vocabURL)
+        let rows = try ["cf", "mn"].map { w in try #require(vocab.firstIndex(of: w), "\(w) is not in the vocabulary") }
         var tensors: [NamedTensor] = []
         for name in folder.weights.tensorNames {
             let shape = folder.weights.shape(of: name)!
