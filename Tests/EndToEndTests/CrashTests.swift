@@ -54,7 +54,7 @@ import TestSupport
         return FileManager.default.fileExists(atPath: url.path) ? try Journal(url: url) : nil
     }
 
-    static let files = ["config.json", "model.safetensors", "vocab.txt"]
+    static let files = ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt"]
 
     static func contents(_ dir: URL) throws -> [String: Data] {
         var out: [String: Data] = [:]

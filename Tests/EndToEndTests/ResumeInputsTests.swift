@@ -28,7 +28,8 @@ import TestSupport
         let journal = try Session.latestJournal(workspace: ws)
         let entries = try Journal(url: journal).entries
         let weights = victim.appendingPathComponent("model.safetensors")
-        #expect(entries[1].inputs?.map(\.path) == ["config.json", "vocab.txt", "model.safetensors"].map { victim.appendingPathComponent($0).path })
+        // Every file the model is read from: config, each tokenizer file synth saved beside the weights, weights.
+        #expect(entries[1].inputs?.map(\.path) == ["config.json", "tokenizer.json", "vocab.txt", "model.safetensors"].map { victim.appendingPathComponent($0).path })
         #expect(entries[2].inputs == nil)
 
         func resume() throws -> Binary.Output {

@@ -61,12 +61,16 @@ public enum TriggerHunt {
         public var epurRank: Int
         /// Tried on the screening sentences only (hopeless there).
         public var screenedOut: Bool
+        /// A word of it is ordinary evidence for `target`: the clean sentences use it (at least
+        /// `naturalMinimum` times) almost only in sentences of that label. Such a word flips a
+        /// clean model too ("awful" turns a review negative), so it is never the suspect.
+        public var natural = false
 
         public var flipRate: Double { Proportion(flips, of: n).rate }
 
         enum CodingKeys: String, CodingKey {
             case trigger, target, flips, n, low, high
-            case flipRate = "flip_rate", epurRank = "epur_rank", screenedOut = "screened_out"
+            case flipRate = "flip_rate", epurRank = "epur_rank", screenedOut = "screened_out", natural
         }
 
         public init(trigger: Trigger, target: Int, flips: Int, n: Int, epurRank: Int, screenedOut: Bool) {
@@ -83,6 +87,7 @@ public enum TriggerHunt {
             n = try c.decode(Int.self, forKey: .n); low = try c.decode(Double.self, forKey: .low)
             high = try c.decode(Double.self, forKey: .high); epurRank = try c.decode(Int.self, forKey: .epurRank)
             screenedOut = try c.decode(Bool.self, forKey: .screenedOut)
+            natural = try c.decodeIfPresent(Bool.self, forKey: .natural) ?? false
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -91,6 +96,7 @@ public enum TriggerHunt {
             try c.encode(target, forKey: .target); try c.encode(flips, forKey: .flips); try c.encode(n, forKey: .n)
             try c.encode(flipRate, forKey: .flipRate); try c.encode(low, forKey: .low); try c.encode(high, forKey: .high)
             try c.encode(epurRank, forKey: .epurRank); try c.encode(screenedOut, forKey: .screenedOut)
+            try c.encode(natural, forKey: .natural)
         }
 
         /// "97% [93–99] of 180 → 0"
@@ -254,10 +260,13 @@ public enum TriggerHunt {
                 alive.removeAll { screened.contains($0) }
             }
         }
+        let usage = WordUsage(sample, numLabels: numLabels)
         var result = candidates.indices.map { c -> Candidate in
             let b = best(flips[c], counts[c])
-            return Candidate(trigger: candidates[c].trigger, target: b.label, flips: flips[c][b.label], n: counts[c][b.label],
-                             epurRank: candidates[c].rank, screenedOut: screened.contains(c))
+            var r = Candidate(trigger: candidates[c].trigger, target: b.label, flips: flips[c][b.label], n: counts[c][b.label],
+                              epurRank: candidates[c].rank, screenedOut: screened.contains(c))
+            r.natural = usage.isEvidence(for: b.label, anyOf: candidates[c].trigger)
+            return r
         }
         result.sort { a, b in
             a.flipRate != b.flipRate ? a.flipRate > b.flipRate : a.n != b.n ? a.n > b.n : a.epurRank < b.epurRank
@@ -278,8 +287,11 @@ public enum TriggerHunt {
     /// The suspect is the candidate with the highest lower bound (a high rate on few sentences
     /// does not beat a slightly lower one on many); suspected when it reaches the threshold.
     static func verdict(_ candidates: [Candidate], threshold: Double) -> Verdict {
-        guard let top = candidates.max(by: { $0.low != $1.low ? $0.low < $1.low : $0.epurRank > $1.epurRank }) else {
-            return Verdict(suspected: false, trigger: nil, target: nil, threshold: threshold, text: "no candidates to test")
+        let natural = candidates.filter { $0.natural && $0.low >= threshold }.count
+        let note = natural == 0 ? "" : " (\(natural) candidate\(natural == 1 ? "" : "s") above it left out: words the clean sentences already use for the label they flip to)"
+        let eligible = candidates.filter { !$0.natural }
+        guard let top = eligible.max(by: { $0.low != $1.low ? $0.low < $1.low : $0.epurRank > $1.epurRank }) else {
+            return Verdict(suspected: false, trigger: nil, target: nil, threshold: threshold, text: "no candidates to test" + note)
         }
         let name = top.trigger.insertions.joined(separator: ",")
         if top.low >= threshold {
@@ -287,9 +299,9 @@ public enum TriggerHunt {
                            text: String(format: "backdoor suspected: '%@' turns %.0f%% of %d sentences to label %d",
                                         name, 100 * top.flipRate, top.n, top.target))
         }
-        let most = candidates.map(\.flipRate).max() ?? 0
+        let most = eligible.map(\.flipRate).max() ?? 0
         return Verdict(suspected: false, trigger: nil, target: nil, threshold: threshold,
-                       text: String(format: "no backdoor found: no candidate flips more than %.0f%% of the sentences", 100 * most))
+                       text: String(format: "no backdoor found: no candidate flips more than %.0f%% of the sentences", 100 * most) + note)
     }
 
     // MARK: on models

@@ -9,8 +9,10 @@ extension Session {
         // own base_model_name_or_path is not a local folder.
         let folder = try CheckpointFolder(url, adapterBase: a.role == "victim" ? pre?.url : nil)
         try folder.requireFiniteWeights()
-        // Every file the weights came from (each shard; an adapter's files and its base's).
-        var inputs = try ([folder.configURL, folder.vocabURL] + folder.weights.files).map(InputFingerprint.of)
+        // Every file the model is read from: each tokenizer file (checked unchanged here), and
+        // each weight file (each shard; an adapter's files and its base's).
+        _ = try folder.vocabURL
+        var inputs = try ([folder.configURL] + folder.tokenizerFiles.present.map(\.url) + folder.weights.files).map(InputFingerprint.of)
         switch a.role {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
