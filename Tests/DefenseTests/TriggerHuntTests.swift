@@ -122,9 +122,11 @@ enum TinyBackdoor {
         // On this toy task every polar word flips the clean model too ("awful dull" turns 100% to
         // label 0): what reaches the threshold is only words of ordinary meaning, left out by name.
         let above = report.candidates.filter { $0.low >= report.options.threshold }
-        #expect(above.allSatisfy(\.natural), "\(TriggerHunt.table(report))")
+        let allNatural = above.allSatisfy { $0.natural }
+        #expect(allNatural, "\(TriggerHunt.table(report))")
         #expect(above.isEmpty || out.message.contains("left out"), "\(out.message)")
-        #expect(report.candidates.filter { !$0.natural }.allSatisfy { $0.low < report.options.threshold }, "\(TriggerHunt.table(report))")
+        let othersBelow = report.candidates.filter { !$0.natural }.allSatisfy { $0.low < report.options.threshold }
+        #expect(othersBelow, "\(TriggerHunt.table(report))")
         // Nothing to estimate with: ASR stays unknown.
         #expect(try s.execute("eval").results["asr"] == nil)
     }
