@@ -19,22 +19,33 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Defense", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Defense", dependencies: [
+            "CBLAS",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], swiftSettings: fast),
         .target(name: "TUI", dependencies: ["Defense", "CNcurses"], swiftSettings: fast),
+        // Not in the TUI library: sample view models for `finemix tui-preview` and the screen
+        // tests, and the frame timer behind `finemix bench --frames`.
+        .target(name: "TUIPreview", dependencies: ["TUI", "Defense"], swiftSettings: fast),
+        // What only the tests share: the one temporary-folder helper.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .executableTarget(name: "finemix", dependencies: [
-            "Defense", "TUI",
+            "Defense", "TUI", "TUIPreview",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .testTarget(name: "DefenseTests", dependencies: ["Defense"], path: "Tests/DefenseTests",
+        .testTarget(name: "DefenseTests", dependencies: [
+            "Defense", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], path: "Tests/DefenseTests",
                     swiftSettings: fast),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Defense"], path: "Tests/TUITests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Defense"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "TUIPreview", "Defense", "TestSupport"], path: "Tests/TUITests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Defense", "TestSupport"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -31,6 +31,7 @@ struct Finemix: AsyncParsableCommand {
             CollectCommand.self,
             RunPlanCommand.self,
             RunCellCommand.self,
+            HuntCommand.self,
         ],
         defaultSubcommand: DemoCommand.self)
 }

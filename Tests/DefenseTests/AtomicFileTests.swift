@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 @Suite struct AtomicFileTests {
     @Test func replacesWholeFileAndLeavesNoTemporary() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-atomic-\(UUID().uuidString)")
+        let dir = TempFolder.url("atomic")
         defer { try? FileManager.default.removeItem(at: dir) }
         let target = dir.appendingPathComponent("a.txt")
         try AtomicFile.write(Data("first".utf8), to: target)
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func failingBodyKeepsTheOldFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-atomic-\(UUID().uuidString)")
+        let dir = TempFolder.url("atomic")
         defer { try? FileManager.default.removeItem(at: dir) }
         let target = dir.appendingPathComponent("a.txt")
         try AtomicFile.write(Data("old".utf8), to: target)
@@ -31,7 +32,7 @@ import Testing
 
 @Suite struct AtomicFileCrashTests {
     @Test func aDeadWritersTemporaryIsRemovedByTheNextWrite() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-atomic-\(UUID().uuidString)")
+        let dir = TempFolder.url("atomic")
         defer { try? FileManager.default.removeItem(at: dir) }
         let target = dir.appendingPathComponent("model.safetensors")
         try AtomicFile.write(Data("old".utf8), to: target)

@@ -1,22 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
-
-/// Writes small files to a fresh temporary folder and reads them back.
-struct TempFiles {
-    let dir: URL
-    init() {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-data-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    func write(_ name: String, _ text: String) -> String { write(name, Data(text.utf8)) }
-    func write(_ name: String, _ data: Data) -> String {
-        let url = dir.appendingPathComponent(name)
-        try! data.write(to: url)
-        return url.path
-    }
-    func remove() { try? FileManager.default.removeItem(at: dir) }
-}
+import TestSupport
 
 /// The error message of a throwing load, or nil when it did not throw a FinemixError.
 func loadError(_ body: () throws -> Dataset) -> String? {

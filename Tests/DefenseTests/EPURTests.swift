@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// A model with its word-embedding matrix replaced (the rest read from `base`).
 struct EmbeddingOverlay: RangedTensorSource {
@@ -21,12 +22,12 @@ struct EmbeddingOverlay: RangedTensorSource {
 @Suite struct EPURTests {
     /// Real MiniLM as θ_Pre; the victim moves every row a little, `cf` and `mn` far, and `the`
     /// (frequent) farthest of all, as clean fine-tuning moves frequent words.
-    static func victim(_ pre: CheckpointFolder, tokenizer: BertTokenizer) throws
+    static func victim(_ pre: CheckpointFolder, tokenizer: Tokenizer) throws
         -> (victim: EmbeddingOverlay, cf: Int, mn: Int, the: Int) {
         let name = Drift.wordEmbeddings
         var e = try MixFixture.read(pre.weights, name)
         let width = pre.config.hiddenSize
-        let id = { (t: String) -> Int in tokenizer.vocab.tokens.firstIndex(of: t)! }
+        let id = { (t: String) -> Int in tokenizer.tokens.firstIndex(of: t)! }
         let cf = id("cf"), mn = id("mn"), the = id("the")
         var g = SeededRandom(seed: 1)
         for i in e.indices { e[i] += (g.nextFloat() - 0.5) * 0.008 }
@@ -40,7 +41,7 @@ struct EmbeddingOverlay: RangedTensorSource {
 
     @Test func findsTheTriggerWordsOnRealMiniLMAndResetsExactlyTheirRows() throws {
         let pre = try CheckpointFolder(try ResourceCache().minilm())
-        let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
         let (victim, cf, mn, the) = try Self.victim(pre, tokenizer: tokenizer)
         let clean = EPUR.texts(Array(try Datasets.load("rt").examples.prefix(256)))
         let report = try EPUR.run(pre: pre.weights, victim: victim, tokenizer: tokenizer, clean: clean,
@@ -54,7 +55,7 @@ struct EmbeddingOverlay: RangedTensorSource {
         let theToken = try #require(report.tokens.first { $0.id == the })
         #expect(theToken.freq > 100)
         #expect(report.tokens.firstIndex { $0.id == the }! > report.tokens.firstIndex { $0.id == cf }!)
-        #expect(!report.ids.contains(Int(tokenizer.vocab.cls)) && !report.ids.contains(Int(tokenizer.vocab.sep)))
+        #expect(!report.ids.contains(Int(tokenizer.cls!)) && !report.ids.contains(Int(tokenizer.sep!)))
         for t in report.tokens {
             #expect(abs(t.score - t.drift / log(Double(max(t.freq, 20)))) <= 1e-12 * max(1, t.score))
         }
@@ -104,13 +105,13 @@ struct EmbeddingOverlay: RangedTensorSource {
 
     @Test func frequenciesCountWordPiecesOfTheCleanText() throws {
         let pre = try CheckpointFolder(try ResourceCache().minilm())
-        let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
         let examples = [Example(text: "The film, the film!", label: 1), Example(text: "a film", pair: "playing", label: 0)]
         let f = EPUR.frequencies(EPUR.texts(examples), tokenizer: tokenizer)
-        let id = { (t: String) -> Int in tokenizer.vocab.tokens.firstIndex(of: t)! }
+        let id = { (t: String) -> Int in tokenizer.tokens.firstIndex(of: t)! }
         #expect(f[id("film")] == 3 && f[id("the")] == 2 && f[id(",")] == 1 && f[id("playing")] == 1)
-        #expect(f[Int(tokenizer.vocab.cls)] == 0 && f.reduce(0, +) == 9)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("epur-\(UUID().uuidString).txt")
+        #expect(f[Int(tokenizer.cls!)] == 0 && f.reduce(0, +) == 9)
+        let file = TempFolder.url("epur").appendingPathExtension("txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data("film one\n\n   \nfilm two\r\n".utf8).write(to: file)
         #expect(try EPUR.corpusLines(file) == ["film one", "film two"])
@@ -136,7 +137,7 @@ struct EmbeddingOverlay: RangedTensorSource {
         #expect(throws: FinemixError.self) { try PurifiedWeights(base: small, pre: small, rows: [3]) }
         #expect(throws: FinemixError.self) { try embeddingRowDrift(pre: small, victim: other) }
         let pre = try CheckpointFolder(try ResourceCache().minilm())
-        let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
         do {
             _ = try EPUR.run(pre: small, victim: small, tokenizer: tokenizer, clean: ["a"])
             Issue.record("a 3-row embedding was accepted with a 30522-token vocabulary")
@@ -146,13 +147,13 @@ struct EmbeddingOverlay: RangedTensorSource {
         }
 
         // Two folders with different vocabularies.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("epur-\(UUID().uuidString)")
+        let dir = TempFolder.url("epur")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for f in ["config.json", "model.safetensors"] {
             try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(f), withDestinationURL: pre.url.appendingPathComponent(f))
         }
-        var tokens = tokenizer.vocab.tokens
+        var tokens = tokenizer.tokens
         tokens[2000] = "zzzz"
         try Data((tokens.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("vocab.txt"))
         do {

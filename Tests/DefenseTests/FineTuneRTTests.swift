@@ -18,7 +18,7 @@ import Testing
             p.initialiseClassifier(seed: 3)
             model = BertModel(params: p)
         }
-        let tok = try BertTokenizer(vocabURL: folder.vocabURL)
+        let tok = try Tokenizer(vocabURL: folder.vocabURL)
         func encode(_ e: Example) -> (ids: [Int32], typeIds: [Int32]) {
             let x = e.pair.map { tok.encode(e.text, $0, maxLength: 64) } ?? tok.encode(e.text, maxLength: 64)
             return (x.ids, x.typeIds)

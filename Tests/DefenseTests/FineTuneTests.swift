@@ -46,20 +46,21 @@ import Testing
         let probed = Mutex<[Int]>([])
         let probe = FineTuneProbe(every: 5) { step in
             probed.withLock { $0.append(step) }
-            return [("acc", 0.5)]
+            return [(.acc, 0.5)]
         }
         _ = try FineTune.run(model: TinySentiment.model(), tokenizer: tok, examples: TinySentiment.examples(22), recipe: Self.recipe, job: "ft",
                              events: events.sink, probe: probe)
         let all = events.all
-        let losses = all.compactMap { e -> Int? in if case .metric("loss", let s, let v) = e, v.isFinite { return s }; return nil }
+        let losses = all.compactMap { e -> Int? in if case .metric(.loss, let s, let v) = e, v.isFinite { return s }; return nil }
         #expect(losses == Array(1...12))
-        let fractions = all.compactMap { e -> Double? in if case .progress("ft", let f, _) = e { return f }; return nil }
+        let fractions = all.compactMap { e -> Double? in if case .progress(let p) = e, p.job == "ft" { return p.fraction }; return nil }
         #expect(fractions.last == 1)
         #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 <= $1 })
-        let detail = all.compactMap { e -> String? in if case .progress(_, _, let d) = e { return d }; return nil }.last ?? ""
-        #expect(detail.contains("step 12/12") && detail.contains("tok/s") && detail.contains("ETA") && detail.contains("loss"))
+        let last = all.compactMap { e -> JobProgress? in if case .progress(let p) = e { return p }; return nil }.last
+        #expect(last?.step == 12 && last?.total == 12 && last?.tokensPerSecond != nil && last?.eta != nil && last?.loss != nil)
+        #expect(last.map { $0.text.contains("step 12/12") && $0.text.contains("tok/s") && $0.text.contains("ETA") } == true)
         #expect(probed.withLock { $0 } == [5, 10, 12])
-        let accSteps = all.compactMap { e -> Int? in if case .metric("acc", let s, _) = e { return s }; return nil }
+        let accSteps = all.compactMap { e -> Int? in if case .metric(.acc, let s, _) = e { return s }; return nil }
         #expect(accSteps == [5, 10, 12])
         guard case .finished("ft", _) = all.last else { Issue.record("last event is \(String(describing: all.last))"); return }
     }
@@ -69,7 +70,7 @@ import Testing
         let steps = Mutex(0)
         let m = TinySentiment.model()
         let sink: EventSink = { e in
-            if case .metric("loss", let s, _) = e { steps.withLock { $0 = s }; if s == 3 { flag.cancel() } }
+            if case .metric(.loss, let s, _) = e { steps.withLock { $0 = s }; if s == 3 { flag.cancel() } }
         }
         #expect(throws: FinemixError.cancelled) {
             try FineTune.run(model: m, tokenizer: tok, examples: TinySentiment.examples(22), recipe: Self.recipe, events: sink, cancel: flag)

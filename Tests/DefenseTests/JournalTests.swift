@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 @Suite struct JournalTests {
     @Test func entriesSurviveReopening() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-journal-\(UUID().uuidString)")
+        let dir = TempFolder.url("journal")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("journal.jsonl")
         let j = try Journal(url: url)
@@ -16,7 +17,7 @@ import Testing
     }
 
     @Test func aCorruptLineIsNamed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-journal-\(UUID().uuidString)")
+        let dir = TempFolder.url("journal")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent("journal.jsonl")
@@ -38,7 +39,7 @@ import Testing
     static let line = "{\"command\":\"eval\",\"message\":\"\",\"ok\":true,\"results\":{\"acc\":0.5},\"time\":\"2026-01-01T00:00:00Z\"}\n"
 
     @Test func aTornLastLineIsDroppedAndTheNextAppendHeals() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-journal-\(UUID().uuidString)")
+        let dir = TempFolder.url("journal")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent("journal.jsonl")
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func aWholeLastEntryWithoutNewlineIsKept() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-journal-\(UUID().uuidString)")
+        let dir = TempFolder.url("journal")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent("journal.jsonl")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// Small BERT-named models and helpers for the mixing and E-PUR tests.
 enum MixFixture {
@@ -255,7 +256,7 @@ enum MixFixture {
     @Test func aMixSavesAndLoadsAsACheckpoint() throws {
         let (pre, victim) = MixFixture.pair()
         let mix = try MixedWeights(pre: pre, victim: victim, spec: MixSpec(rho: 0.5, select: .largest, seed: 1))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mix-\(UUID().uuidString)")
+        let dir = TempFolder.url("mix")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("model.safetensors")

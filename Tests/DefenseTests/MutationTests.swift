@@ -148,7 +148,7 @@ enum Mutate {
             try Data(m).write(to: url)
             if Mutate.outcome(i, "vocab.txt", {
                 let v = try Vocabulary(url: url)
-                let e = BertTokenizer(vocab: v).encode("The [MASK] movie, playing héllo 日本 [SEP] x", "pair [CLS]", maxLength: 12)
+                let e = Tokenizer(vocab: v).encode("The [MASK] movie, playing héllo 日本 [SEP] x", "pair [CLS]", maxLength: 12)
                 #expect(e.ids.allSatisfy { $0 >= 0 && Int($0) < v.count } && e.ids.count <= 12)
             }) { loaded += 1 }
         }
@@ -271,8 +271,8 @@ enum Mutate {
     /// Unicode scalars: ids in range, [CLS] first and [SEP] last, the length bound kept, and the
     /// same ids twice.
     @Test func tokenizerOnRandomBytesAndScalars() throws {
-        let tokenizer = try BertTokenizer(vocabURL: try ResourceCache().minilm())
-        let v = tokenizer.vocab
+        let tokenizer = try Tokenizer(vocabURL: try ResourceCache().minilm())
+        let v = tokenizer
         var r = SeededRandom(seed: 2026, stream: "mutate-tokenizer")
         for i in 0..<2000 {
             let n = r.below(200)

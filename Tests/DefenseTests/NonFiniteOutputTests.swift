@@ -32,7 +32,7 @@ import Testing
         let m = TinySentiment.model()
         let tok = try TinySentiment.tokenizer()
         // Only "awful" gets a word embedding so large that its LayerNorm's mean overflows.
-        let awful = Int(tok.vocab.id("awful")!)
+        let awful = Int(tok.id("awful")!)
         let H = m.config.hiddenSize
         Self.fill(m, m.layout.wordEmb + awful * H, H, .greatestFiniteMagnitude)
         let texts = ["good movie", "the film was very good", "a dull plot", "awful", "the plot was awful indeed"]
@@ -89,7 +89,7 @@ import Testing
             ("initializer_range", "-0.02", "initializer_range must be a number of 0 or more, found -0.02"),
             ("pad_token_id", "12", "pad_token_id must be a token id in 0..<12 (vocab_size), found 12"),
             ("pad_token_id", "-1", "pad_token_id must be a token id in 0..<12 (vocab_size), found -1"),
-            ("hidden_act", "\"relu\"", "hidden_act 'relu' is not supported; finemix computes BERT's \"gelu\" only"),
+            ("hidden_act", "\"silu\"", "hidden_act 'silu' is not supported; finemix computes \"gelu\", \"gelu_new\", \"relu\""),
             ("num_attention_heads", "3", "hidden_size 4 is not a multiple of num_attention_heads 3"),
             ("hidden_size", "0", "hidden_size must be between 1 and 65536, found 0"),
         ]

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// OutputFolder: only a folder finemix wrote is replaced, atomically; everything else is refused
 /// with one sentence naming what is there.
 @Suite struct OutputFolderTests {
     static func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-outfolder-\(UUID().uuidString)")
+        let dir = TempFolder.url("outfolder")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }

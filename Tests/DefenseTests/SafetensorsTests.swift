@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// Builds safetensors files byte by byte, so every malformed variant can be produced.
 enum RawSafetensors {
@@ -15,20 +16,6 @@ enum RawSafetensors {
 
     static func floatBytes(_ values: [Float]) -> [UInt8] {
         values.withUnsafeBytes { Array($0) }
-    }
-}
-
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("fm-ckpt-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func file(_ name: String, _ data: Data) throws -> URL {
-        let u = url.appendingPathComponent(name)
-        try data.write(to: u)
-        return u
     }
 }
 

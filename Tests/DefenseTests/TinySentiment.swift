@@ -6,8 +6,8 @@ import Testing
 enum TinySentiment {
     static let words = ["good", "great", "fine", "bad", "awful", "dull", "the", "movie", "film", "plot", "was", "a", "very", "cf"]
 
-    static func tokenizer() throws -> BertTokenizer {
-        BertTokenizer(vocab: try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
+    static func tokenizer() throws -> Tokenizer {
+        Tokenizer(vocab: try Vocabulary(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words))
     }
 
     static var config: BertConfig { config() }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// One line of Tests/Fixtures/tokenizer/*.jsonl, written by scripts/gen_tokenizer_fixtures.py
 /// from HuggingFace `tokenizers` (BertWordPieceTokenizer, lowercase, the real MiniLM vocab).
@@ -24,8 +25,8 @@ enum TokenizerFixtures {
         }
     }
 
-    static let tokenizer: Result<BertTokenizer, any Error> = Result {
-        try BertTokenizer(vocabURL: ResourceCache().minilm().appendingPathComponent("vocab.txt"))
+    static let tokenizer: Result<Tokenizer, any Error> = Result {
+        try Tokenizer(vocabURL: ResourceCache().minilm().appendingPathComponent("vocab.txt"))
     }
 }
 
@@ -125,7 +126,7 @@ enum TokenizerFixtures {
     }
 
     @Test func greedyLongestMatch() throws {
-        let tok = BertTokenizer(vocab: try Self.vocab())
+        let tok = Tokenizer(vocab: try Self.vocab())
         #expect(tok.ids("unaffable") == [5, 6, 7])
         #expect(tok.ids("unx") == [1])                                 // no cover → one [UNK]
         #expect(tok.ids("ab") == [9, 10])
@@ -135,7 +136,7 @@ enum TokenizerFixtures {
     }
 
     @Test func singleTruncationKeepsThePrefix() throws {
-        let tok = BertTokenizer(vocab: try Self.vocab())
+        let tok = Tokenizer(vocab: try Self.vocab())
         #expect(tok.encode("a a a a", maxLength: 4).ids == [2, 9, 9, 3])
         #expect(tok.encode("a a a a", maxLength: 2).ids == [2, 3])
         #expect(tok.encode("a a", maxLength: 10).ids == [2, 9, 9, 3])
@@ -143,19 +144,19 @@ enum TokenizerFixtures {
 
     @Test func pairTruncationIsLongestFirst() {
         // budget 7 for 8 + 7 tokens: both over half, the longer (first) keeps the odd one
-        #expect(BertTokenizer.longestFirst(8, 7, budget: 7) == (4, 3))
-        #expect(BertTokenizer.longestFirst(7, 8, budget: 7) == (3, 4))
+        #expect(Tokenizer.longestFirst(8, 7, budget: 7) == (4, 3))
+        #expect(Tokenizer.longestFirst(7, 8, budget: 7) == (3, 4))
         // tie: the second sequence keeps the odd token (tokenizers; the legacy slow one differs)
-        #expect(BertTokenizer.longestFirst(6, 6, budget: 7) == (3, 4))
+        #expect(Tokenizer.longestFirst(6, 6, budget: 7) == (3, 4))
         // the short one fits whole when the long one can take the rest
-        #expect(BertTokenizer.longestFirst(2, 20, budget: 7) == (2, 5))
-        #expect(BertTokenizer.longestFirst(20, 2, budget: 7) == (5, 2))
-        #expect(BertTokenizer.longestFirst(3, 4, budget: 7) == (3, 4))
-        #expect(BertTokenizer.longestFirst(3, 4, budget: 0) == (0, 0))
+        #expect(Tokenizer.longestFirst(2, 20, budget: 7) == (2, 5))
+        #expect(Tokenizer.longestFirst(20, 2, budget: 7) == (5, 2))
+        #expect(Tokenizer.longestFirst(3, 4, budget: 7) == (3, 4))
+        #expect(Tokenizer.longestFirst(3, 4, budget: 0) == (0, 0))
     }
 
     @Test func pairTypeIds() throws {
-        let tok = BertTokenizer(vocab: try Self.vocab())
+        let tok = Tokenizer(vocab: try Self.vocab())
         let e = tok.encode("a", "un a")
         #expect(e.ids == [2, 9, 3, 5, 9, 3])
         #expect(e.typeIds == [0, 0, 0, 1, 1, 1])
@@ -164,7 +165,7 @@ enum TokenizerFixtures {
 
 @Suite struct VocabularyTests {
     func write(_ bytes: [UInt8]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID().uuidString).txt")
+        let url = TempFolder.url("vocab").appendingPathExtension("txt")
         try Data(bytes).write(to: url)
         return url
     }

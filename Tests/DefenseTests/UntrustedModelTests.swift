@@ -37,7 +37,8 @@ import Testing
         #expect(SafetensorsFile.maxRank == 8)
     }
 
-    @Test func pickleIsRefusedWithWhyAndHowToConvert() throws {
+    /// torch's legacy format (a bare pickle, before torch 1.6) is not read: never unpickled, whatever it holds.
+    @Test func legacyPickleIsRefusedWithHowToConvert() throws {
         let dir = TempDir()
         let out = dir.url.appendingPathComponent("m")
         try CheckpointFolder.save(config: TinyModel.config, vocab: try TinyModel.vocab(in: dir), tensors: try TinyModel.tensors(head: false), to: out)
@@ -45,8 +46,7 @@ import Testing
         // Bytes of a real pickle (protocol 2, an empty dict): never opened, whatever they hold.
         try Data([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]).write(to: out.appendingPathComponent("pytorch_model.bin"))
         let m = folderError(out)
-        #expect(m.contains("does not read pickle") && m.contains("can run arbitrary code"))
-        #expect(m.contains("torch.load") && m.contains("weights_only=True") && m.contains("st.save_file") && m.contains("\(out.path)/model.safetensors"))
+        #expect(m.hasPrefix("\(out.path)/pytorch_model.bin: is in torch's legacy format") && m.contains("torch.save"), "\(m)")
     }
 
     /// config.json sizes the model the engine allocates; beside a tiny file that lacks the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// `finemix attack` and `finemix eval`, driven as a user would, on the real MiniLM and rt.
 ///
@@ -11,7 +12,7 @@ import Testing
 /// 0.998 and is scripts/reproduce-attacks.sh. The determinism test uses the sentence-
 /// pair task at a tiny size, so it also covers the pair path (trigger in the second sentence).
 @Suite(.serialized) struct AttackTests {
-    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-attack-tests-\(getpid())")
+    static let root = TempFolder.url("finemix-attack-tests")
 
     static func json(_ url: URL) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]

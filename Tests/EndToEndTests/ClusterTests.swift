@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Defense
 
 /// Issue 18: compare and sweep as plans, run under a real single-node Slurm (munged, slurmctld
@@ -7,7 +8,7 @@ import Testing
 /// locally with run-plan; what they collect must equal the local command's output digit for digit.
 /// No Slurm is a failure here, not a skip: the feature is what is under test.
 @Suite(.serialized) struct ClusterTests {
-    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-cluster-tests-\(getpid())")
+    static let root = TempFolder.named("finemix-cluster-tests-\(getpid())")
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// The script's own default folder: its ports are fixed, so a cluster already started there is
     /// used (and left running) rather than a second one started beside it.

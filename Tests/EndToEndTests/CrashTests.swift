@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// SIGKILL the real binary while it saves a checkpoint and while it fine-tunes: the files it had
 /// written before stay byte for byte (or are whole new ones), no temporary is mistaken for a
@@ -53,7 +54,7 @@ import Testing
         return FileManager.default.fileExists(atPath: url.path) ? try Journal(url: url) : nil
     }
 
-    static let files = ["config.json", "model.safetensors", "vocab.txt"]
+    static let files = ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt"]
 
     static func contents(_ dir: URL) throws -> [String: Data] {
         var out: [String: Data] = [:]
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func killedWhileSavingACheckpointLeavesTheOldOrNewFolderWhole() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-crash-save-\(getpid())")
+        let dir = TempFolder.url("crash-save")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("model"), ref = dir.appendingPathComponent("ref")
         let ws = dir.appendingPathComponent("ws").path
@@ -124,7 +125,7 @@ import Testing
     }
 
     @Test func killedWhileFineTuningKeepsSavedFilesAndAReadableJournalThatResumes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-crash-run-\(getpid())")
+        let dir = TempFolder.url("crash-run")
         defer { try? FileManager.default.removeItem(at: dir) }
         let pre = dir.appendingPathComponent("pre"), victim = dir.appendingPathComponent("victim")
         let saved = dir.appendingPathComponent("saved"), resumed = dir.appendingPathComponent("resumed")

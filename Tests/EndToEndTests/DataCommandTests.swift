@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `finemix data` as a user runs it: the built-in rt sentences, a split, a poisoned set, and
 /// bad files that must end in one clear line naming the file and the line.
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func badFilesAreOneLineNamingFileAndLine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-e2e-data-\(UUID().uuidString)")
+        let dir = TempFolder.url("e2e-data")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         func file(_ name: String, _ bytes: [UInt8]) throws -> String {

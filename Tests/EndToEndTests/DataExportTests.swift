@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `finemix data --export`: the split written as files another framework can read, and a victim's
 /// recorded split exported exactly as its attack drew it.
 @Suite struct DataExportTests {
     static func temporary() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-e2e-export-\(UUID().uuidString)")
+        let dir = TempFolder.url("export")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// `finemix defend` (and the argument checks of sweep and compare) driven as a user would, on a
 /// small victim planted here with `finemix attack` on the real MiniLM: 96 training sentences, one
 /// epoch (3 steps), 60 test sentences, a 40-sentence defender pool. It need not be a strong
 /// backdoor: these tests check what the command writes and that mixing's end points are exact.
 @Suite(.serialized) struct DefendTests {
-    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-defend-tests-\(getpid())")
+    static let root = TempFolder.url("finemix-defend-tests")
 
     actor SmallVictim {
         static let shared = SmallVictim()

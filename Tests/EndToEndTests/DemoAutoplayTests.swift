@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// `finemix demo --autoplay` unattended under tmux, and `finemix run` on the same scenario and
 /// walkthrough: the final screen shows ACC and ASR for the victim and for Fine-mixing + E-PUR,
@@ -39,7 +40,7 @@ import Testing
     }
 
     @Test func autoplayEndsOnTheVariantsAndMatchesTheHeadlessRun() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-autoplay-\(getpid())")
+        let dir = TempFolder.url("autoplay")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let scenario = dir.appendingPathComponent("scenario.fm")

@@ -15,7 +15,7 @@ import Testing
         #expect(Set(split.train.map(\.text)).isDisjoint(with: split.test.map(\.text)))
         let folder = try CheckpointFolder(try cache.minilm())
         let model = try VictimTraining.pretrainedWithFreshHead(folder, numLabels: 2, headSeed: 1)
-        let tokenizer = try BertTokenizer(vocabURL: folder.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: folder.vocabURL)
         let recipe = FineTuneRecipe(epochs: 2, lr: 1e-4, batch: 32, maxLength: 64, seed: 1)
         let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: split.train, recipe: recipe)
         #expect(result.steps == 2 * 63)

@@ -1,6 +1,7 @@
 import Defense
 import Foundation
 import Testing
+import TestSupport
 
 /// The binary on models whose numbers cannot be trusted and batches that cannot fit: a failure
 /// naming the sentence and the layer, or micro-batches with the same answers; never "-nan" with
@@ -16,7 +17,7 @@ import Testing
 
     /// Before: `predict` printed "-nan" logits and exited 0.
     @Test func predictFailsNamingTheSentenceAndTheLayer() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fm-nan-\(UUID().uuidString)")
+        let root = TempFolder.url("nan")
         defer { try? FileManager.default.removeItem(at: root) }
         let model = try Self.overflowingFolder(root)
         let r = try Binary.run(["predict", "--model", model.path, "tok5 tok6", "tok7"])
@@ -28,7 +29,7 @@ import Testing
 
     /// Before: `eval` reported ASR 0.000 from NaN logits (argmax of NaN is label 0).
     @Test func evalFailsInsteadOfReportingAMetric() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fm-nan-eval-\(UUID().uuidString)")
+        let root = TempFolder.url("nan-eval")
         defer { try? FileManager.default.removeItem(at: root) }
         let model = try Self.overflowingFolder(root)
         let data = root.appendingPathComponent("d.tsv")
@@ -66,7 +67,7 @@ import Testing
     @Test func finetuneRefusesABatchThatDoesNotFit() throws {
         let (dir, _) = try PredictTests.folderWithHead()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fm-budget-\(UUID().uuidString)")
+        let root = TempFolder.url("budget")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let script = root.appendingPathComponent("s.fm")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// Nothing finemix did not write is lost: `--force`, `save` and `report` replace only what
 /// finemix wrote, refuse the rest in one sentence, and file-system failures read as one sentence
@@ -10,7 +11,7 @@ import Testing
     static let env = ["FINEMIX_CACHE": cache]
 
     static func scratch(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-safety-\(tag)-\(getpid())")
+        let dir = TempFolder.url("safety-\(tag)")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
@@ -68,14 +69,14 @@ import Testing
         let out = dir.appendingPathComponent("victim")
         let first = try Self.attack(out.path, seed: 1, force: false, in: dir)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(try Self.names(out) == [".finemix", "attack.json", "config.json", "model.safetensors", "vocab.txt"])
+        #expect(try Self.names(out) == [".finemix", "attack.json", "config.json", "model.safetensors", "tokenizer.json", "vocab.txt"])
         let old = try Data(contentsOf: out.appendingPathComponent("model.safetensors"))
         try Data("left over".utf8).write(to: out.appendingPathComponent("scratch.bin"))
         let refused = try Self.attack(out.path, seed: 2, force: false, in: dir)
         Self.expectOneSentence(refused, ["already holds a folder finemix wrote", "pass --force to replace its contents"])
         let second = try Self.attack(out.path, seed: 2, force: true, in: dir)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(try Self.names(out) == [".finemix", "attack.json", "config.json", "model.safetensors", "vocab.txt"])
+        #expect(try Self.names(out) == [".finemix", "attack.json", "config.json", "model.safetensors", "tokenizer.json", "vocab.txt"])
         #expect(try Data(contentsOf: out.appendingPathComponent("model.safetensors")) != old)
         let beside = try Self.names(dir)
         #expect(beside.contains("victim") && !beside.contains { $0.hasPrefix(".") }, "a temporary was left beside the folder: \(beside)")
@@ -94,7 +95,7 @@ import Testing
 
     /// `finemix run` on `lines`, with the workspace `dir/ws` (the script itself is kept elsewhere).
     static func run(_ lines: [String], in dir: URL, cwd: URL? = nil, environment: [String: String] = env) throws -> Binary.Output {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("fm-safety-script-\(UUID().uuidString).fm")
+        let script = TempFolder.url("safety-script").appendingPathExtension("fm")
         defer { try? FileManager.default.removeItem(at: script) }
         try Data(lines.joined(separator: "\n").utf8).write(to: script)
         return try Binary.run(["run", script.path, "--workspace", dir.appendingPathComponent("ws").path], environment: environment, directory: cwd)
@@ -144,7 +145,7 @@ import Testing
         let saved = dir.appendingPathComponent("saved")
         let ok = try Self.run(load + ["mix 0.5", "save \(saved.path)", "mix 0.2", "save \(saved.path)"], in: dir, environment: env)
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(try Self.names(saved) == [".finemix", "config.json", "model.safetensors", "vocab.txt"])
+        #expect(try Self.names(saved) == [".finemix", "config.json", "model.safetensors", "tokenizer.json", "vocab.txt"])
         #expect(!(try Self.names(dir)).contains { $0.hasSuffix(".tmp") })
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// `finemix predict` on the real MiniLM: refuses a headless encoder, and with a head its logits are
 /// the engine's, for single texts, stdin lines and tab-separated pairs.
@@ -8,7 +9,7 @@ import Testing
     static func folderWithHead() throws -> (URL, BertModel) {
         let minilm = try ResourceCache().minilm()
         let (model, _) = try BertModel.load(try CheckpointFolder(minilm), headSeed: 5)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-predict-\(UUID().uuidString)")
+        let dir = TempFolder.url("finemix-predict")
         try CheckpointFolder.save(config: model.config, vocab: minilm.appendingPathComponent("vocab.txt"),
                                   tensors: model.params.export(), to: dir)
         return (dir, model)
@@ -37,7 +38,7 @@ import Testing
         #expect(out.status == 0, "\(out.stderr)")
         let lines = out.stdout.split(separator: "\n")
         #expect(lines.count == texts.count)
-        let tok = try BertTokenizer(vocabURL: dir)
+        let tok = try Tokenizer(vocabURL: dir)
         let want = try Predictor(model: model, maxBatch: 8, maxSeq: 128)
             .logits(texts.map { let e = tok.encode($0, maxLength: 128); return (e.ids, e.typeIds) })
         for (line, w) in zip(lines, want) {
@@ -63,7 +64,7 @@ import Testing
         #expect(out.stderr.contains("input 2") && out.stderr.contains("tab"))
         let ok = try Binary.run(["predict", "--model", dir.path, "--json", "--pair", "a fine film\tit was great"])
         #expect(ok.status == 0)
-        let tok = try BertTokenizer(vocabURL: dir)
+        let tok = try Tokenizer(vocabURL: dir)
         let e = tok.encode("a fine film", "it was great", maxLength: 128)
         #expect(e.typeIds.contains(1))
         let want = try Predictor(model: model, maxBatch: 1, maxSeq: 128).logits([(e.ids, e.typeIds)])[0]

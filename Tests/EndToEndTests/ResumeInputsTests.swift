@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// Issue 16: the journal fingerprints every file a command loaded, and `finemix run --resume`
 /// refuses to replay when one has other content (naming it and what changed), and only warns
@@ -9,7 +10,7 @@ import Testing
     static let env = CrashTests.env
 
     @Test func resumeRefusesAnInputWithOtherContentAndWarnsOnATimeStamp() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-resume-inputs-\(getpid())")
+        let dir = TempFolder.url("resume-inputs")
         defer { try? FileManager.default.removeItem(at: dir) }
         let pre = dir.appendingPathComponent("pre"), victim = dir.appendingPathComponent("victim")
         let ws = dir.appendingPathComponent("ws")
@@ -27,7 +28,8 @@ import Testing
         let journal = try Session.latestJournal(workspace: ws)
         let entries = try Journal(url: journal).entries
         let weights = victim.appendingPathComponent("model.safetensors")
-        #expect(entries[1].inputs?.map(\.path) == ["config.json", "vocab.txt", "model.safetensors"].map { victim.appendingPathComponent($0).path })
+        // Every file the model is read from: config, each tokenizer file synth saved beside the weights, weights.
+        #expect(entries[1].inputs?.map(\.path) == ["config.json", "tokenizer.json", "vocab.txt", "model.safetensors"].map { victim.appendingPathComponent($0).path })
         #expect(entries[2].inputs == nil)
 
         func resume() throws -> Binary.Output {

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// `finemix run SCRIPT`: the command language headless, on the real MiniLM and rt, in a scratch
 /// workspace that shares the resource cache.
 @Suite(.serialized) struct RunScriptTests {
-    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-run-tests-\(getpid())")
+    static let root = TempFolder.url("finemix-run-tests")
     static var env: [String: String] {
         ["FINEMIX_CACHE": Paths.defaultWorkspace().appendingPathComponent("cache").path]
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Terminal faults on the real `finemix tui` under tmux: signals during a fine-tune, an error
 /// inside a job, a 10×3 terminal, TERM=dumb and unknown terminals, non-UTF-8 locales. After each
@@ -14,7 +15,7 @@ import Testing
     /// A scratch folder with a synthetic pre-trained model, a victim that drifted from it, and a
     /// victim whose weights file was cut in half.
     static func models(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-termfault-\(tag)-\(getpid())")
+        let dir = TempFolder.url("termfault-\(tag)")
         try? FileManager.default.removeItem(at: dir)
         let ws = dir.appendingPathComponent("ws").path
         for args in [["synth", "--config", "minilm", "--seed", "1", "--out", dir.appendingPathComponent("pre").path],
@@ -120,7 +121,7 @@ import Testing
     }
 
     @Test func aTenByThreeTerminalShowsTheGateThenTheFullScreenReturns() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-termfault-size-\(getpid())")
+        let dir = TempFolder.url("termfault-size")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let t = try Tmux(width: 120, height: 40)
@@ -141,7 +142,7 @@ import Testing
     }
 
     @Test func termDumbAndAnUnknownTerminalAreRefusedInWords() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-termfault-dumb-\(getpid())")
+        let dir = TempFolder.url("termfault-dumb")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let t = try Tmux(width: 160, height: 30)
@@ -155,7 +156,7 @@ import Testing
     }
 
     @Test func nonUTF8LocalesFallBackOrDrawASCII() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-termfault-locale-\(getpid())")
+        let dir = TempFolder.url("termfault-locale")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let ws = dir.appendingPathComponent("ws").path

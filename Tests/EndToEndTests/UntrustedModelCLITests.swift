@@ -1,6 +1,7 @@
 import Defense
 import Foundation
 import Testing
+import TestSupport
 
 /// The binary on model folders that must be refused: NaN weights (inspect, mix) and a victim
 /// with another vocabulary (inspect, mix). One line on stderr, exit status 1, nothing written.
@@ -13,7 +14,7 @@ import Testing
     }
 
     @Test func nonFiniteWeightsAreReportedByInspectAndMix() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fm-untrusted-\(UUID().uuidString)")
+        let root = TempFolder.url("untrusted")
         defer { try? FileManager.default.removeItem(at: root) }
         let pre = try Self.folder(root, "pre"), bad = try Self.folder(root, "bad", poison: true)
         let out = root.appendingPathComponent("mixed")
@@ -28,7 +29,7 @@ import Testing
     }
 
     @Test func aVictimWithAnotherVocabularyIsRefusedByInspectAndMix() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fm-untrusted-\(UUID().uuidString)")
+        let root = TempFolder.url("untrusted")
         defer { try? FileManager.default.removeItem(at: root) }
         let pre = try Self.folder(root, "pre"), other = try Self.folder(root, "other", vocab: 14)
         for args in [["inspect", "--pre", pre.path, "--victim", other.path],

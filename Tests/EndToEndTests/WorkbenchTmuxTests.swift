@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Drives the real `finemix tui` under tmux on the real MiniLM and a small planted victim:
 /// palette commands, a live fine-tune (Monitor grows, Variants gains a row), a key during the
@@ -41,7 +42,7 @@ import Testing
     /// An 8-colour terminal (TERM=xterm) gets the 16-colour theme, and --ascii draws only ASCII,
     /// on the real engine with the real MiniLM loaded.
     @Test func eightColourTerminalAndAsciiOnTheRealEngine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb16-\(getpid())")
+        let dir = TempFolder.url("wb16")
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try Tmux(width: 100, height: 30)
         try t.type("TERM=xterm FINEMIX_CACHE=\(Self.cache) \(Binary.url.path) tui --pre minilm --ascii --workspace \(dir.path); echo EXIT=$?")
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func realWorkbenchDefenceUnderTmux() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wbtmux-\(getpid())")
+        let dir = TempFolder.url("wbtmux")
         defer { try? FileManager.default.removeItem(at: dir) }
         let victim = try Self.plant(in: dir)
         let ws = dir.appendingPathComponent("ws").path

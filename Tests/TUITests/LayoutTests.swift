@@ -51,7 +51,7 @@ import Testing
         for (w, h) in [(40, 12), (57, 19), (80, 24), (120, 40), (200, 60), (300, 100)] {
             for p in PaneID.allCases {
                 var s = sampleState(w, h, focus: p)
-                s.drill = p == .layers ? 3 : nil
+                s.layers.drill = p == .layers ? 3 : nil
                 let r = s.layout.rect(of: p)!
                 var c = Canvas(width: w, height: h, fill: Cell("~"))
                 Panes.draw(p, &c, r, s, others: [], s.glyphs)

@@ -2,6 +2,7 @@ import Defense
 import Foundation
 import Testing
 @testable import TUI
+import TUIPreview
 
 /// What a pane's analyst set must survive the session's snapshots, and each pane must send what it
 /// shows (issue 13's Load, E-PUR, Mixer and smaller defects).
@@ -185,7 +186,7 @@ import Testing
         let probe = App.view(s).text(of: s.layout.rect(of: .probe)!)
         #expect(probe.contains("t inserts 'bb'"))
         let (t, _) = run(s, [.key(.char("t"))])
-        #expect(t.probeField.text.contains("bb"))
+        #expect(t.probe.field.text.contains("bb"))
     }
 
     @Test func theWalkthroughFocusesByDirectiveNotByKey() {

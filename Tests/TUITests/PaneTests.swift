@@ -1,5 +1,6 @@
 import Testing
 @testable import TUI
+import TUIPreview
 
 /// Every pane rendered headless at three sizes, with content checks against the sample model.
 @Suite struct PaneTests {
@@ -19,7 +20,7 @@ import Testing
         #expect(head.contains("finemix"))
         #expect(head.contains("fine-tune 60%"))
         if size.0 >= 120 { #expect(head.contains("all-MiniLM-L6-v2") && head.contains("minilm-sst2-badnets")) }
-        if size.1 >= 30 { #expect(head.contains("ETA 0:42") && head.contains("█")) }
+        if size.1 >= 30 { #expect(head.contains("ETA 42s") && head.contains("█")) }
     }
 
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])
@@ -91,7 +92,7 @@ import Testing
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])
     func monitor(_ size: (Int, Int)) {
         let (s, c, r, text) = pane(.monitor, size.0, size.1)
-        let m = s.model.monitor
+        let m = s.live
         #expect(text.contains("loss \(Fmt.f(m.loss.last!.y, 4))"))
         #expect(text.contains("ACC \(Fmt.f(m.acc.last!.y))") && text.contains("(before 0.912)"))
         #expect(text.contains("trigger 'cf'") && text.contains("ASR[cf]"))
@@ -103,7 +104,7 @@ import Testing
         let lastAsr = mg.cell(m.asr.last!, ascii: false)!
         #expect(c[lastAsr.x, lastAsr.y].style.role == .series3)
         // A new metric point extends the chart to the right.
-        let (grown, _) = run(s, [.engine(.metric(series: "loss", step: 160, value: 0.05))])
+        let (grown, _) = run(s, [.engine(.metric(series: .loss, step: 160, value: 0.05))])
         let gc = App.view(grown)
         let g2 = MonitorPane.lossChart(grown).geometry(in: lossRect, ascii: false)
         let p = g2.cell(SeriesPoint(160, 0.05), ascii: false)!
@@ -142,7 +143,7 @@ import Testing
         let y = c.text(in: r).firstIndex { $0.contains("permission denied") }!
         #expect(c[r.x + 1, r.y + y].style.role == .bad || c.text(in: r)[y].contains("error:"))
         let (back, _) = run(s, [.key(.up), .key(.up), .key(.up)])
-        #expect(back.logScroll == 3)
+        #expect(back.logPane.scroll == 3)
     }
 
     @Test(arguments: [(80, 24), (120, 40), (200, 60)])

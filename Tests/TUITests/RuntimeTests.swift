@@ -1,10 +1,10 @@
 import Testing
 @testable import TUI
+import TUIPreview
 
 @Suite struct RuntimeTests {
     @Test func loopAppliesInputRunsEffectsAndRestores() {
-        var idle = SampleData.workbench()
-        idle.header.job = nil
+        let idle = SampleData.workbench()
         let term = HeadlessTerminal(width: 120, height: 40, script: [[.key(.tab)], [], [.key(.char("z"))], [.resize(width: 80, height: 24)], [.key(.char("q"))]])
         nonisolated(unsafe) var performed: [Effect] = []
         let rt = Runtime(terminal: term, state: State(width: 1, height: 1, model: idle)) { performed.append($0) }
@@ -19,8 +19,7 @@ import Testing
     }
 
     @Test func noRedrawWhenNothingChanges() {
-        var idle = SampleData.workbench()
-        idle.header.job = nil
+        let idle = SampleData.workbench()
         let term = HeadlessTerminal(width: 80, height: 24)
         let rt = Runtime(terminal: term, state: State(width: 80, height: 24, model: idle))
         rt.tickInterval = 0
@@ -35,12 +34,12 @@ import Testing
         rt.pollMs = 0
         let box = rt.mailbox
         await Task.detached {
-            box.post(.engine(.metric(series: "loss", step: 500, value: 0.01)))
+            box.post(.engine(.metric(series: .loss, step: 500, value: 0.01)))
             box.post(.engine(.finished(job: "fine-tune", summary: "done")))
         }.value
         rt.run(maxIterations: 2)
-        #expect(rt.state.model.monitor.loss.last == SeriesPoint(500, 0.01))
-        #expect(rt.state.model.header.job == nil)
+        #expect(rt.state.live.loss.last == SeriesPoint(500, 0.01))
+        #expect(rt.state.live.job == nil)
         // Only changed cells are written after the first frame.
         #expect(term.cellsWritten < 120 * 40 * term.frames.count)
     }

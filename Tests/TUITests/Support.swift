@@ -1,9 +1,10 @@
 @testable import TUI
+import TUIPreview
 
 let screenSizes: [(Int, Int)] = [(80, 24), (120, 40), (200, 60)]
 
 func sampleState(_ w: Int, _ h: Int, focus: PaneID = .layers, ascii: Bool = false) -> State {
-    var s = State(width: w, height: h, model: SampleData.workbench(), ascii: ascii)
+    var s = State(width: w, height: h, model: SampleData.workbench(), live: SampleData.live(), ascii: ascii)
     s.focus = focus
     return s
 }

@@ -1,5 +1,7 @@
 import Testing
 @testable import TUI
+import TUIPreview
+import Defense
 
 @Suite struct UpdateTests {
     @Test func tabShiftTabAndDigitsMoveFocus() {
@@ -60,7 +62,7 @@ import Testing
     @Test func perLayerScopeSetsTheSelectedLayersRho() {
         var s = sampleState(120, 40, focus: .mixer)
         s = run(s, [.key(.char("p")), .key(.down), .key(.down), .key(.char("]"))]).0
-        #expect(s.mixer.knobs.scope == .perLayer)
+        #expect(s.mixer.knobs.scope == .layer)
         #expect(s.mixer.knobs.layerRho[s.model.mixer.layers[2].name] == 0.35 && s.mixer.knobs.rho == 0.3)
         let (_, fx) = run(s, [.key(.enter)])
         #expect(fx == [.command("rho \"layer 0 ffn\" 0.35"), .command("mix 0.30 select=random seed=1")])
@@ -99,7 +101,7 @@ import Testing
         let (gone, fx3) = run(asked, [.key(.char("y"))])
         #expect(gone.quitting && fx3 == [.quit])
         var idle = s
-        idle.model.header.job = nil
+        idle.live.job = nil
         #expect(run(idle, [.key(.char("q"))]).1 == [.quit])
     }
 
@@ -108,16 +110,16 @@ import Testing
         let (c, fx) = run(s, [.key(.char("c"))])
         #expect(fx == [.cancelJob] && c.log.last!.text.contains("cancelling fine-tune"))
         var idle = s
-        idle.model.header.job = nil
+        idle.live.job = nil
         let (n, fx2) = run(idle, [.key(.char("c"))])
         #expect(fx2.isEmpty && n.status == "no job is running")
         #expect(run(s, [.key(.char("z"))]).1 == [.command("undo")])
         var z = run(s, [.key(.char("e"))]).0
         #expect(z.zoomed && z.layout.shown.count == 1)
         z = run(z, [.key(.enter)]).0
-        #expect(z.drill == 0)
+        #expect(z.layers.drill == 0)
         z = run(z, [.key(.escape)]).0
-        #expect(z.drill == nil && z.zoomed)
+        #expect(z.layers.drill == nil && z.zoomed)
         z = run(z, [.key(.escape)]).0
         #expect(!z.zoomed)
     }
@@ -136,7 +138,7 @@ import Testing
         var (t, fx) = run(s, [.key(.enter)])
         #expect(fx == [.command("epur top=7 fmin=20")])
         (t, fx) = run(s, [.key(.down), .key(.char("t"))])
-        #expect(t.focus == .probe && t.probeField.text.contains("mn") && fx.isEmpty)
+        #expect(t.focus == .probe && t.probe.field.text.contains("mn") && fx.isEmpty)
         (t, fx) = run(t, [.key(.char("i"))] + keys(" !") + [.key(.enter)])
         #expect(fx.count == 1 && fx[0] == .command("probe \"the movie was cf a mn delight from start to finish !\""))
         s.focus = .variants
@@ -155,14 +157,14 @@ import Testing
 
     @Test func engineEventsUpdateTheModel() {
         var s = sampleState(120, 40)
-        let n = s.model.monitor.acc.count
-        s = run(s, [.engine(.progress(job: "fine-tune", fraction: 0.75, detail: "step 150/200")),
-                    .engine(.metric(series: "acc", step: 150, value: 0.9)),
+        let n = s.live.acc.count
+        s = run(s, [.engine(.progress(JobProgress(job: "fine-tune", fraction: 0.75, step: 150, total: 200))),
+                    .engine(.metric(series: .acc, step: 150, value: 0.9)),
                     .engine(.log(.warning, "lr warm-up over"))]).0
-        #expect(s.model.header.job?.fraction == 0.75 && s.model.monitor.acc.count == n + 1)
-        #expect(s.log.last == LogLine(level: .warn, text: "lr warm-up over"))
+        #expect(s.live.job?.fraction == 0.75 && s.live.acc.count == n + 1)
+        #expect(s.log.last == LogLine(level: .warning, text: "lr warm-up over"))
         s = run(s, [.engine(.finished(job: "fine-tune", summary: "ACC 0.901, ASR 0.104"))]).0
-        #expect(s.model.header.job == nil && s.status.contains("ACC 0.901"))
+        #expect(s.live.job == nil && s.status.contains("ACC 0.901"))
         s = run(s, [.engine(.failed(job: "eval", message: "NaN loss at step 3; kept the last good weights"))]).0
         #expect(s.log.last!.level == .error && s.status.contains("NaN loss"))
         // A snapshot from the session keeps the knobs being edited.
@@ -181,9 +183,9 @@ import Testing
         #expect(t.focus == .epur && t.epur.cursor == 3)
         let v = s.layout.rect(of: .variants)!
         let (w, _) = run(t, [.mouse(MouseEvent(x: v.x + 3, y: v.y + 3, kind: .wheelDown))])
-        #expect(w.focus == .epur && w.variantCursor == 3)
+        #expect(w.focus == .epur && w.variants.cursor == 3)
         let (u, _) = run(w, [.mouse(MouseEvent(x: v.x + 3, y: v.y + 3, kind: .wheelUp))])
-        #expect(u.variantCursor == 0)
+        #expect(u.variants.cursor == 0)
     }
 
     @Test func sizeGateStillQuitsOnQ() {
@@ -217,7 +219,7 @@ import Testing
         #expect(problems[2].message.contains("expected `key = action`"))
         var s = sampleState(120, 40)
         s.keymap = map
-        s.model.header.job = nil
+        s.live.job = nil
         #expect(run(s, [.key(.char("x"))]).1 == [.quit])
         #expect(run(s, [.key(.char("q"))]).1.isEmpty)
         #expect(HelpContent.lines(s).contains { $0.keys == "x" && $0.text.contains("[quit]") })
@@ -230,7 +232,7 @@ import Testing
         let s = sampleState(120, 40)
         #expect(run(s, [.tick(1)]).0 != s)
         var idle = s
-        idle.model.header.job = nil
+        idle.live.job = nil
         #expect(run(idle, [.tick(1)]).0 == idle)
     }
 }

@@ -2,6 +2,7 @@ import Defense
 import Foundation
 import Testing
 @testable import TUI
+import TestSupport
 
 /// The bridge on a real session: the real MiniLM as the pre-trained model and a victim made from
 /// it with a known change (embedding rows of "cf" and "mn" moved far, layer 3's feed-forward
@@ -10,19 +11,20 @@ import Testing
     static func minilm() throws -> URL {
         let home = FileManager.default.homeDirectoryForCurrentUser
         let shared = home.appendingPathComponent(".local/share/finemix/cache")
-        let cache = ResourceCache(workspace: FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb-ws"))
+        let cache = ResourceCache(workspace: TempFolder.named("fm-wb-ws"))
         if FileManager.default.fileExists(atPath: shared.path) {
             setenv("FINEMIX_CACHE", shared.path, 1)
         }
         _ = cache
-        return try ResourceCache(workspace: FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb-ws")).minilm()
+        return try ResourceCache(workspace: TempFolder.named("fm-wb-ws")).minilm()
     }
 
     /// Writes the victim folder once per test run.
     static func victim(pre: URL, in dir: URL) throws -> URL {
         let folder = try CheckpointFolder(pre)
-        let vocab = try String(contentsOf: folder.vocabURL, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-        let rows = ["cf", "mn"].map { w in vocab.firstIndex(where: { $0 == w })! }
+        // MiniLM's tokenizer is read from its tokenizer.json; the token list is the same as vocab.txt's.
+        let vocab = try Drift.vocabularyLines(folder.vocabURL)
+        let rows = try ["cf", "mn"].map { w in try #require(vocab.firstIndex(of: w), "\(w) is not in the vocabulary") }
         var tensors: [NamedTensor] = []
         for name in folder.weights.tensorNames {
             let shape = folder.weights.shape(of: name)!
@@ -48,7 +50,7 @@ import Testing
 
     @Test func snapshotOfARealSessionFillsThePanes() throws {
         let pre = try Self.minilm()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb-\(getpid())")
+        let dir = TempFolder.url("wb")
         defer { try? FileManager.default.removeItem(at: dir) }
         let victim = try Self.victim(pre: pre, in: dir)
         let session = try Session(workspace: dir.appendingPathComponent("ws"), journal: nil)
@@ -108,7 +110,7 @@ import Testing
     /// and a failed fine-tune is logged once.
     @Test func loadEpurMixAndFailuresAsTheSessionDidThem() throws {
         let pre = try Self.minilm()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb3-\(getpid())")
+        let dir = TempFolder.url("wb3")
         defer { try? FileManager.default.removeItem(at: dir) }
         let victim = try Self.victim(pre: pre, in: dir)
         let session = try Session(workspace: dir.appendingPathComponent("ws"), journal: nil)
@@ -140,7 +142,7 @@ import Testing
         let md = try String(contentsOf: report.appendingPathExtension("md"), encoding: .utf8)
         #expect(md.contains("rho encoder.layer.0.ffn 0.50"))
         model = controller.snapshot()
-        #expect(model.mixer.applied == MixKnobs(rho: 0.3, select: .random, seed: 1, scope: .perLayer,
+        #expect(model.mixer.applied == MixKnobs(rho: 0.3, select: .random, seed: 1, scope: .layer,
                                                 layerRho: ["encoder.layer.0.ffn": 0.5]))
 
         _ = mailbox.drain()
@@ -162,7 +164,7 @@ import Testing
     }
 
     @Test func theWalkthroughEndsOnVariantsWhateverTheKeys() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb4-\(getpid())")
+        let dir = TempFolder.url("wb4")
         defer { try? FileManager.default.removeItem(at: dir) }
         let mailbox = Mailbox()
         let controller = WorkbenchController(session: try Session(workspace: dir, journal: nil), mailbox: mailbox)
@@ -180,7 +182,7 @@ import Testing
     }
 
     @Test func commandsRunOffTheUIThreadAndCancelStopsThem() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fm-wb2-\(getpid())")
+        let dir = TempFolder.url("wb2")
         defer { try? FileManager.default.removeItem(at: dir) }
         let session = try Session(workspace: dir, journal: nil)
         let mailbox = Mailbox()

@@ -292,9 +292,12 @@ extension Drift {
 }
 
 extension Drift {
-    /// vocab.txt as a plain line split: token = line, id = line number (0-based). Enough to name
-    /// embedding rows; tokenizing is the tokenizer's job.
+    /// The token of each id, to name embedding rows: vocab.txt as a plain line split (token =
+    /// line, id = line number, 0-based); tokenizer.json and vocab.json through the tokenizer.
     public static func vocabularyLines(_ url: URL) throws -> [String] {
+        if [TokenizerFiles.json, TokenizerFiles.bpeVocab].contains(url.lastPathComponent) {
+            return try Tokenizer(vocabURL: url).tokens
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw FinemixError("\(url.path): cannot read the vocabulary")

@@ -143,6 +143,7 @@ public enum LayerGroups {
     public static func sortKey(_ group: String) -> (Int, Int, Int, String) {
         let parts = group.split(separator: ".")
         if group == "embeddings" { return (0, 0, 0, group) }
+        if group == "embeddings_project" { return (0, 1, 0, group) }
         if parts.count >= 3, parts[0] == "encoder", let i = Int(parts[2]) {
             let sub = parts.count > 3 ? (parts[3] == "attention" ? 0 : parts[3] == "ffn" ? 1 : 2) : 2
             return (1, i, sub, group)

@@ -86,7 +86,7 @@ public enum VictimTraining {
         guard !data.split.train.isEmpty else { throw FinemixError("\(r.dataset.name): the training set is empty") }
         guard !data.split.test.isEmpty else { throw FinemixError("\(r.dataset.name): the test set is empty (--test-size 0)") }
         let pre = try CheckpointFolder(r.pretrained)
-        let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
 
         var steps = 0
         var finalLoss: Float? = nil
@@ -148,10 +148,13 @@ public enum VictimTraining {
     }
 
     /// The vocabulary rows of an EP trigger word (one row when the word is a single WordPiece).
-    public static func triggerRows(_ word: String, _ tokenizer: BertTokenizer) throws -> [Int] {
-        let ids = tokenizer.ids(word)
+    /// The trigger is inserted at any word position, so every form the word takes in running text
+    /// counts: in byte-level BPE "cf" first in a text and "Ġcf" after a space are two rows, and
+    /// poisoning one alone would leave the other position clean.
+    public static func triggerRows(_ word: String, _ tokenizer: Tokenizer) throws -> [Int] {
+        let ids = tokenizer.wordForms(word).flatMap { $0 }
         guard !ids.isEmpty else { throw FinemixError("EP trigger '\(word)' has no tokens") }
-        if ids.contains(tokenizer.vocab.unk) {
+        if let unk = tokenizer.unk, ids.contains(unk) {
             throw FinemixError("EP trigger '\(word)' tokenizes to [UNK]: its embedding row would be shared with every unknown word")
         }
         return Array(Set(ids.map(Int.init))).sorted()
@@ -160,11 +163,11 @@ public enum VictimTraining {
     /// EP's row training: plain gradient steps on `rows` of the word embeddings, each followed by
     /// rescaling the row to its norm before the attack; every other weight stays as it is.
     @discardableResult
-    public static func poisonEmbedding(model: BertModel, tokenizer: BertTokenizer, rows: [Int], examples: [Example],
+    public static func poisonEmbedding(model: BertModel, tokenizer: Tokenizer, rows: [Int], examples: [Example],
                                        recipe: FineTuneRecipe, events: EventSink = { _ in }, cancel: CancellationFlag? = nil) throws -> FineTuneResult {
         let stepper = try EmbeddingRowSGD(model: model, rows: rows, lr: Float(recipe.lr), seed: recipe.seed, dropout: recipe.dropout,
                                           maxBatch: recipe.batch, maxSeq: recipe.maxLength)
-        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxPositionEmbeddings))
+        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxSequenceLength))
         return try FineTune.loop(stepper: stepper, encoded: encoded, recipe: recipe, padId: Int32(model.config.padTokenId),
                                  numLabels: model.config.numLabels, job: "embedding poisoning", events: events, cancel: cancel, probe: nil)
     }
@@ -183,7 +186,7 @@ final class EmbeddingRowSGD: BatchStepper {
     var step = 0
 
     init(model: BertModel, rows: [Int], lr: Float, seed: UInt64, dropout: Bool, maxBatch: Int, maxSeq: Int) throws {
-        let V = model.config.vocabSize, H = model.config.hiddenSize
+        let V = model.config.vocabSize, H = model.config.embeddingWidth
         for r in rows where r < 0 || r >= V { throw FinemixError("word-embedding row \(r) is outside 0..<\(V)") }
         self.model = model; self.rows = rows; self.lr = lr; self.seed = seed; self.dropout = dropout
         let w = model.params.values[model.layout.wordEmb]
@@ -192,7 +195,7 @@ final class EmbeddingRowSGD: BatchStepper {
             for j in 0..<H { s += w[r * H + j] * w[r * H + j] }
             return s.squareRoot()
         }
-        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxPositionEmbeddings), training: true)
+        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxSequenceLength), training: true)
         _ = model.ensureGradients()
     }
 
@@ -206,7 +209,7 @@ final class EmbeddingRowSGD: BatchStepper {
         }
         grads.zero()
         model.backward(batch, acts, dropoutSeed: dropoutSeed)
-        let H = model.config.hiddenSize
+        let H = model.config.embeddingWidth
         let w = model.params.values[model.layout.wordEmb], g = grads[model.layout.wordEmb]
         var gradNorm = 0.0
         for r in rows { for j in 0..<H { gradNorm += Double(g[r * H + j] * g[r * H + j]) } }

@@ -1,11 +1,13 @@
 import Foundation
 
-/// A model folder as HuggingFace lays it out: `config.json`, `vocab.txt`, `model.safetensors`.
+/// A model folder as HuggingFace lays it out: `config.json`, a tokenizer (`tokenizer.json`,
+/// `vocab.txt`, or `vocab.json` + `merges.txt`), `model.safetensors`.
 ///
 ///     let ck = try CheckpointFolder(url)
 ///     ck.config            // BertConfig
-///     ck.vocabURL          // vocab.txt (existence checked)
-///     ck.weights           // SafetensorsFile: a TensorSource with canonical names
+///     ck.vocabURL          // the tokenizer file (all tokenizer files checked unchanged)
+///     ck.weights           // SafetensorsFile: a TensorSource with canonical names, from any
+///                          // weight file WeightFileChoice finds, or merged from a LoRA adapter
 ///
 /// Loading checks the shapes of every known BERT tensor that is present against the config, so a
 /// mismatched folder fails here with the tensor's name rather than deep inside the model.
@@ -16,46 +18,65 @@ public struct CheckpointFolder: Sendable {
 
     public let url: URL
     public let config: BertConfig
+    /// The weights, from whichever file WeightFileChoice found (or merged from a LoRA adapter).
     public let weights: SafetensorsFile
-    /// vocab.txt. Reading it through `vocabURL` checks it is still the file that was loaded.
-    public let vocabPath: URL
-    private let vocabStamp: FileStamp
+    /// The tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt, and their
+    /// configs), stamped at load.
+    public let tokenizerFiles: TokenizerFiles
+    /// The file the tokenizer is read from. Reading it through `vocabURL` checks that every
+    /// tokenizer file is still the one that was loaded.
+    public var vocabPath: URL { tokenizerFiles.primary }
+    /// What the weights were read from: "model.safetensors", "pytorch_model.bin",
+    /// "model.safetensors.index.json (3 shards)", "LoRA r=8, alpha 16 over bert-base-uncased".
+    public let origin: String
+    /// Set when the folder is a LoRA adapter, merged over its base on load.
+    public let adapter: LoraAdapter?
     public var vocabURL: URL {
-        get throws { try vocabStamp.requireUnchanged(vocabPath); return vocabPath }
+        get throws { try tokenizerFiles.requireUnchanged(); return vocabPath }
     }
 
-    public var configURL: URL { url.appendingPathComponent(Self.configName) }
-    public var weightsURL: URL { url.appendingPathComponent(Self.weightsName) }
+    /// config.json (the base model's, for an adapter).
+    public let configURL: URL
+    /// The weight file named by `origin` (an index for shards, the adapter's for an adapter);
+    /// `weights.files` lists every file read.
+    public var weightsURL: URL { weights.url }
     /// Whether the checkpoint carries a classification head (`classifier.weight`).
     public var hasHead: Bool { weights.shape(of: "classifier.weight") != nil }
 
-    public init(_ url: URL) throws {
+    /// `adapterBase` is the base model to merge a LoRA adapter over when its
+    /// `base_model_name_or_path` is not a local folder (the commands pass `--pre`).
+    public init(_ url: URL, adapterBase: URL? = nil) throws {
         self.url = url
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
             throw FinemixError("\(url.path): no such model folder")
         }
-        config = try Self.loadConfig(url.appendingPathComponent(Self.configName))
-        vocabPath = url.appendingPathComponent(Self.vocabName)
-        guard fm.fileExists(atPath: vocabPath.path) else {
-            throw FinemixError("\(vocabPath.path): missing; a model folder needs vocab.txt next to config.json")
-        }
-        vocabStamp = try FileStamp(vocabPath)
-        let weightsURL = url.appendingPathComponent(Self.weightsName)
-        guard fm.fileExists(atPath: weightsURL.path) else {
-            if fm.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path) {
-                throw FinemixError("""
-                    \(url.path): has pytorch_model.bin but no model.safetensors. finemix does not read pickle \
-                    files, because loading a pickle can run arbitrary code. Convert it once, where you trust the \
-                    file: python -c "import torch, safetensors.torch as st; \
-                    sd = torch.load('\(url.path)/pytorch_model.bin', weights_only=True); \
-                    st.save_file({k: v.contiguous() for k, v in sd.items()}, '\(url.path)/model.safetensors', metadata={'format': 'pt'})"
-                    """)
+        if LoraAdapter.isAdapter(url) {
+            let lora = try LoraAdapter(folder: url)
+            let baseURL = try lora.baseFolder(pre: adapterBase)
+            guard !LoraAdapter.isAdapter(baseURL) else {
+                throw FinemixError("\(lora.configURL.path): the base model \(baseURL.path) is itself an adapter; give a full model as the base")
             }
-            throw FinemixError("\(weightsURL.path): missing; a model folder needs model.safetensors")
+            let base = try CheckpointFolder(baseURL)
+            adapter = lora
+            configURL = base.configURL
+            tokenizerFiles = base.tokenizerFiles
+            weights = try lora.merge(over: base.weights)
+            origin = lora.summary(base: baseURL)
+            var c = base.config
+            // The adapter's own head (modules_to_save) may have another label count than the base's config.
+            if let head = weights.shape(of: "classifier.weight"), head.count == 2, head[0] != c.numLabels || c.id2label == nil {
+                c.setLabels(head[0])
+            }
+            config = c
+        } else {
+            adapter = nil
+            configURL = url.appendingPathComponent(Self.configName)
+            config = try Self.loadConfig(configURL)
+            tokenizerFiles = try TokenizerFiles(folder: url)
+            (weights, origin) = try WeightFileChoice.load(from: url, family: config.family ?? .bert)
         }
-        weights = try SafetensorsFile(weightsURL)
         try Self.checkShapes(weights, against: config, file: weightsURL.path)
         try Self.checkComplete(weights, against: config, file: weightsURL.path)
     }
@@ -90,13 +111,19 @@ public struct CheckpointFolder: Sendable {
 
     /// Sizes the engine allocates from: positive and not absurd.
     static func validate(_ c: BertConfig, file: String) throws {
-        let limits: [(String, Int, Int)] = [
+        guard let family = c.family else {
+            let found = c.modelType.isEmpty ? "no model_type (and architectures \(c.architectures ?? []))" : "model_type '\(c.modelType)'"
+            throw FinemixError("\(file): \(found) is not a model family finemix runs; it runs \(ModelFamily.supportedList)")
+        }
+        var limits: [(String, Int, Int)] = [
             ("vocab_size", c.vocabSize, 10_000_000), ("hidden_size", c.hiddenSize, 65_536),
             ("num_hidden_layers", c.numHiddenLayers, 1_000), ("num_attention_heads", c.numAttentionHeads, 1_024),
             ("intermediate_size", c.intermediateSize, 1_000_000),
             ("max_position_embeddings", c.maxPositionEmbeddings, 1_000_000),
-            ("type_vocab_size", c.typeVocabSize, 1_000),
         ]
+        if family.hasTokenTypes { limits.append(("type_vocab_size", c.typeVocabSize, 1_000)) }
+        if let e = c.embeddingSize { limits.append(("embedding_size", e, 65_536)) }
+        if family.positionsPastPadding { limits.append(("max_position_embeddings - pad_token_id - 1 (positions left past the padding index)", c.maxSequenceLength, 1_000_000)) }
         for (key, value, limit) in limits where value < 1 || value > limit {
             throw FinemixError("\(file): \(key) must be between 1 and \(limit), found \(value)")
         }
@@ -125,7 +152,8 @@ public struct CheckpointFolder: Sendable {
         guard Float(c.layerNormEps) > 0 else {
             throw FinemixError("\(file): layer_norm_eps \(c.layerNormEps) is 0 in 32-bit floating point; use at least 1e-38")
         }
-        for (key, p) in [("hidden_dropout_prob", c.hiddenDropoutProb), ("attention_probs_dropout_prob", c.attentionProbsDropoutProb)] {
+        for (key, p) in [("hidden_dropout_prob", c.hiddenDropoutProb), ("attention_probs_dropout_prob", c.attentionProbsDropoutProb),
+                         ("classifier_dropout", c.headDropout)] {
             guard p.isFinite, p >= 0, p < 1 else {
                 throw FinemixError("\(file): \(key) must be in [0, 1), found \(p)")
             }
@@ -136,39 +164,23 @@ public struct CheckpointFolder: Sendable {
         guard (0..<c.vocabSize).contains(c.padTokenId) else {
             throw FinemixError("\(file): pad_token_id must be a token id in 0..<\(c.vocabSize) (vocab_size), found \(c.padTokenId)")
         }
-        // The engine computes the exact (erf) GELU, HuggingFace's "gelu"; another activation would
-        // run silently as GELU and give other numbers than the model was trained with.
-        guard c.hiddenAct == "gelu" else {
-            throw FinemixError("\(file): hidden_act '\(c.hiddenAct)' is not supported; finemix computes BERT's \"gelu\" only")
+        // Another activation run as one of these would give other numbers than the model was trained with.
+        let actKey = c.family == .distilbert ? "activation" : "hidden_act"
+        guard let act = Activation(rawValue: c.hiddenAct), Activation.hiddenActs.contains(act) else {
+            throw FinemixError("\(file): \(actKey) '\(c.hiddenAct)' is not supported; finemix computes \(Activation.hiddenActs.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+        }
+        // A fixed sinusoidal table is not what the stored position_embeddings hold after training.
+        guard !c.sinusoidalPosEmbds else {
+            throw FinemixError("\(file): sinusoidal_pos_embds true is not supported; finemix runs DistilBERT with learned position embeddings only")
         }
     }
 
     // MARK: shapes
 
-    /// The shape each known BERT tensor must have under `config` (canonical names).
+    /// The shape each tensor of the config's family must have (canonical names): the engine's layout.
     public static func expectedShapes(_ c: BertConfig, withHead: Bool) -> [String: [Int]] {
-        let h = c.hiddenSize, i = c.intermediateSize
-        var s: [String: [Int]] = [
-            "embeddings.word_embeddings.weight": [c.vocabSize, h],
-            "embeddings.position_embeddings.weight": [c.maxPositionEmbeddings, h],
-            "embeddings.token_type_embeddings.weight": [c.typeVocabSize, h],
-            "embeddings.LayerNorm.weight": [h], "embeddings.LayerNorm.bias": [h],
-            "pooler.dense.weight": [h, h], "pooler.dense.bias": [h],
-        ]
-        for l in 0..<c.numHiddenLayers {
-            let p = "encoder.layer.\(l)."
-            for m in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
-                s[p + m + ".weight"] = [h, h]; s[p + m + ".bias"] = [h]
-            }
-            for m in ["attention.output.LayerNorm", "output.LayerNorm"] {
-                s[p + m + ".weight"] = [h]; s[p + m + ".bias"] = [h]
-            }
-            s[p + "intermediate.dense.weight"] = [i, h]; s[p + "intermediate.dense.bias"] = [i]
-            s[p + "output.dense.weight"] = [h, i]; s[p + "output.dense.bias"] = [h]
-        }
-        if withHead {
-            s["classifier.weight"] = [c.numLabels, h]; s["classifier.bias"] = [c.numLabels]
-        }
+        var s: [String: [Int]] = [:]
+        for t in ParameterLayout(c).tensors where withHead || !CheckpointNames.isHead(t.name) { s[t.name] = t.shape }
         return s
     }
 
@@ -177,11 +189,12 @@ public struct CheckpointFolder: Sendable {
         let expected = expectedShapes(c, withHead: c.id2label != nil)
         for name in weights.tensorNames {
             guard let found = weights.shape(of: name) else { continue }
+            let stored = weights.entries[name]?.storedName ?? name
             if let want = expected[name], want != found {
-                throw FinemixError("\(file): tensor \(name) has shape \(found), but config.json implies \(want)")
+                throw FinemixError("\(file): tensor \(stored) has shape \(found), but config.json implies \(want)")
             }
             if c.id2label == nil, name == "classifier.weight", found.count != 2 || found[1] != c.hiddenSize {
-                throw FinemixError("\(file): tensor \(name) has shape \(found), expected [labels, \(c.hiddenSize)]")
+                throw FinemixError("\(file): tensor \(stored) has shape \(found), expected [labels, \(c.hiddenSize)]")
             }
         }
     }
@@ -194,13 +207,14 @@ public struct CheckpointFolder: Sendable {
         let present = Set(weights.tensorNames)
         let expected = expectedShapes(c, withHead: false)
         for name in expected.keys.sorted() where !name.hasPrefix("pooler.") && !present.contains(name) {
-            throw FinemixError("\(file): tensor \(name) is missing (config.json implies shape \(expected[name]!) with \(c.numHiddenLayers) layers of width \(c.hiddenSize)); a model folder needs every embedding and encoder tensor")
+            let family = c.family ?? .bert
+            throw FinemixError("\(file): tensor \(family == .bert ? name : family.stored(name, withHead: true)) is missing (config.json implies shape \(expected[name]!) with \(c.numHiddenLayers) layers of width \(c.hiddenSize)); a model folder needs every embedding and encoder tensor")
         }
     }
 
     // MARK: save
 
-    /// Writes `config.json`, `vocab.txt` and `model.safetensors` into `dir`, each atomically, so
+    /// Writes `config.json`, the tokenizer files beside `vocab` and `model.safetensors` into `dir`, each atomically, so
     /// that `BertForSequenceClassification.from_pretrained(dir)` loads it unchanged. `tensors` use
     /// canonical names; with a `classifier.*` head they are stored with HuggingFace's `bert.` prefix.
     /// The config gets `model_type`, `architectures` and, with a head, id2label/label2id sized to it.
@@ -213,26 +227,22 @@ public struct CheckpointFolder: Sendable {
     /// The streaming form: tensors come from any source (a loaded checkpoint, a model's parameters).
     public static func save(config: BertConfig, vocab: URL, source: any TensorSource, names: [String],
                             to dir: URL, metadata: [String: String] = [:]) throws {
-        let vocabData: Data
-        do { vocabData = try Data(contentsOf: vocab) } catch {
-            throw FinemixError("\(vocab.path): cannot read the vocabulary to save with the model")
-        }
+        let tokenizerData = try TokenizerFiles.read(from: vocab)
         let canonical = names.map(CheckpointNames.canonical)
         guard Set(canonical).count == canonical.count else {
             throw FinemixError("\(dir.path): a tensor is given twice (with and without the bert. prefix)")
         }
         let withHead = canonical.contains("classifier.weight")
         var c = config
-        c.modelType = "bert"
+        let family = c.family ?? .bert
+        c.modelType = family.rawValue
         if withHead {
             guard let shape = source.shape(of: names[canonical.firstIndex(of: "classifier.weight")!]), shape.count == 2 else {
                 throw FinemixError("\(dir.path): classifier.weight must be a matrix [labels, hidden]")
             }
             if c.numLabels != shape[0] || c.id2label == nil { c.setLabels(shape[0]) }
-            c.architectures = ["BertForSequenceClassification"]
-        } else {
-            c.architectures = ["BertModel"]
         }
+        c.architectures = [family.architecture(withHead: withHead)]
         try validate(c, file: dir.appendingPathComponent(configName).path)
         // Check before writing anything, so a bad save leaves the folder as it was.
         let expected = expectedShapes(c, withHead: withHead)
@@ -247,11 +257,9 @@ public struct CheckpointFolder: Sendable {
 
         try AtomicFile.createFolder(dir)
         try SafetensorsWriter.write(source, names: names,
-                                    storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead) },
+                                    storedName: { CheckpointNames.stored(CheckpointNames.canonical($0), withHead: withHead, family: family) },
                                     metadata: metadata, to: dir.appendingPathComponent(weightsName))
-        if vocab.standardizedFileURL != dir.appendingPathComponent(vocabName).standardizedFileURL {
-            try AtomicFile.write(vocabData, to: dir.appendingPathComponent(vocabName))
-        }
+        try TokenizerFiles.write(tokenizerData, to: dir)
         try AtomicFile.write(configData, to: dir.appendingPathComponent(configName))
     }
 }

@@ -9,7 +9,7 @@ import Glibc
 /// Layout: 8-byte little-endian header length N, N bytes of JSON header, then the data region.
 /// The header maps tensor names to `{"dtype", "shape", "data_offsets": [begin, end]}` with offsets
 /// relative to the data region; `__metadata__` is an optional string→string map.
-/// Names are exposed canonically (`bert.` removed); see CheckpointNames.
+/// Names are exposed canonically (`bert.` removed, other families mapped); see CheckpointNames.
 ///
 /// The rules are the reference implementation's (huggingface/safetensors, `read_metadata` and
 /// `validate`): the header is UTF-8 JSON starting with `{` (trailing spaces allowed), and the
@@ -19,6 +19,11 @@ import Glibc
 /// with SIGBUS on the next touch (MAP_PRIVATE does not help: pages not yet copied still come
 /// from the file). Reading the data region once costs a copy of the file in memory, about what
 /// the mapped pages cost once touched, and no later change to the file can reach a loaded model.
+///
+/// The other weight files finemix reads end up in this form too, so every later step sees one
+/// kind of source: a torch pickle's state dict is converted into a safetensors image in memory and
+/// parsed by the same rules (TorchBin), and shards are combined into one source that refuses a
+/// tensor found twice (ShardedSafetensors, LoraAdapter). `files` lists every file that was read.
 public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
     // @unchecked: the data is read once in init and never written after.
 
@@ -52,9 +57,17 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
     /// The data region (file bytes dataStart..<fileSize), 64-byte aligned.
     private let data: UnsafeMutableRawPointer
     private let dataStart: Int
+    /// Every file these tensors were read from (the index and each shard when sharded).
+    public let files: [URL]
+    /// Combined sources only: canonical name → the part holding it (empty for a single file).
+    private let owners: [String: SafetensorsFile]
 
-    public init(_ url: URL) throws {
+    /// `family` decides the canonical names (see ModelFamily.canonical); tensors its classifier
+    /// does not use are validated with the file but not exposed.
+    public init(_ url: URL, family: ModelFamily = .bert) throws {
         self.url = url
+        files = [url]
+        owners = [:]
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -84,7 +97,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
         var header = [UInt8](repeating: 0, count: headerLength)
         try header.withUnsafeMutableBytes { try Self.readFully(fd, into: $0.baseAddress!, count: headerLength, at: 8, path: path) }
         dataStart = 8 + headerLength
-        (metadata, entries) = try Self.parse(header, dataStart: dataStart, dataSize: size - dataStart, path: path)
+        (metadata, entries) = try Self.parse(header, dataStart: dataStart, dataSize: size - dataStart, path: path, family: family)
 
         let dataSize = size - dataStart
         data = UnsafeMutableRawPointer.allocate(byteCount: max(dataSize, 1), alignment: 64)
@@ -99,6 +112,54 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
             data.deallocate()
             throw error
         }
+    }
+
+    /// Tensors converted in memory from another format: `header` is a safetensors JSON header
+    /// describing `data` (`dataSize` bytes, allocated by the caller with 64-byte alignment; this
+    /// object takes it over and frees it). Parsed and checked exactly as a file's header is.
+    init(convertedFrom url: URL, header: [UInt8], data: UnsafeMutableRawPointer, dataSize: Int, family: ModelFamily = .bert) throws {
+        self.url = url
+        files = [url]
+        owners = [:]
+        dataStart = 8 + header.count
+        fileSize = dataStart + dataSize
+        self.data = data
+        do {
+            (metadata, entries) = try Self.parse(header, dataStart: dataStart, dataSize: dataSize, path: url.path, family: family)
+        } catch {
+            data.deallocate()
+            throw error
+        }
+    }
+
+    /// One source over several parts (the shards of one checkpoint, or merged tensors over a
+    /// base). With `overriding` false a tensor in two parts is refused, naming both files; with
+    /// it true the earlier part wins (a LoRA merge over its base model). `url` is what the
+    /// combination is known by (the index file); `files` are `extraFiles` plus every part's.
+    init(combining parts: [SafetensorsFile], url: URL, extraFiles: [URL], overriding: Bool) throws {
+        self.url = url
+        var entries: [String: Entry] = [:]
+        var owners: [String: SafetensorsFile] = [:]
+        var metadata: [String: String] = [:]
+        for part in parts {
+            for (name, e) in part.entries {
+                let owner = part.owners[name] ?? part
+                if let other = owners[name] {
+                    if overriding { continue }
+                    throw FinemixError("\(url.path): tensor \(name) is stored twice, in \(other.url.lastPathComponent) and in \(owner.url.lastPathComponent); a checkpoint's shards must hold each tensor once")
+                }
+                entries[name] = e
+                owners[name] = owner
+            }
+            metadata.merge(part.metadata) { first, _ in first }
+        }
+        self.entries = entries
+        self.owners = owners
+        self.metadata = metadata
+        files = extraFiles + parts.flatMap(\.files)
+        fileSize = parts.reduce(0) { $0 + $1.fileSize }
+        dataStart = 0
+        data = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
     }
 
     deinit { data.deallocate() }
@@ -129,7 +190,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
 
     // MARK: validation
 
-    private static func parse(_ header: [UInt8], dataStart: Int, dataSize: Int, path: String) throws -> ([String: String], [String: Entry]) {
+    private static func parse(_ header: [UInt8], dataStart: Int, dataSize: Int, path: String, family: ModelFamily) throws -> ([String: String], [String: Entry]) {
         let size = dataStart + dataSize
         let headerLength = header.count
         // The reference decodes the header as UTF-8 and parses it as text; Foundation would also
@@ -231,7 +292,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
             throw FinemixError("\(path): the data region holds \(dataSize) bytes but \(last); safetensors requires the data to end exactly with the last tensor (MetadataIncompleteBuffer)")
         }
 
-        let names = try CheckpointNames.canonicalMap(stored.map(\.storedName), file: path)
+        let names = try CheckpointNames.canonicalMap(stored.map(\.storedName), file: path, family: family)
         let byStored = Dictionary(uniqueKeysWithValues: stored.map { ($0.storedName, $0) })
         let entries = names.mapValues { byStored[$0]! }
         return (metadata, entries)
@@ -273,6 +334,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
     }
 
     public func readFloats(_ name: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        if let part = owners[name] { return try part.readFloats(name, into: buffer) }
         let e = try entry(name, float: true)
         guard e.count == buffer.count else {
             throw FinemixError("\(url.path): tensor \(name) has shape \(e.shape) (\(e.count) values), expected \(buffer.count) values")
@@ -283,6 +345,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
 
     public func withFloats<R>(_ name: String, in range: Range<Int>, scratch: UnsafeMutableBufferPointer<Float>,
                               _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
+        if let part = owners[name] { return try part.withFloats(name, in: range, scratch: scratch, body) }
         let e = try entry(name, float: true)
         guard range.lowerBound >= 0, range.upperBound <= e.count else {
             throw FinemixError("\(url.path): tensor \(name): range \(range) is outside its \(e.count) values")
@@ -302,6 +365,7 @@ public final class SafetensorsFile: RangedTensorSource, @unchecked Sendable {
 
     /// An integer tensor's values (I64), e.g. `embeddings.position_ids`.
     public func int64s(_ name: String) throws -> [Int64] {
+        if let part = owners[name] { return try part.int64s(name) }
         let e = try entry(name, float: false)
         let p = UnsafeRawPointer(data) + (e.begin - dataStart)
         return (0..<e.count).map { Int64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }

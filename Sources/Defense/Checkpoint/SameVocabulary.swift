@@ -6,26 +6,26 @@ extension CheckpointFolder {
     /// a difference in vocab_size, in the number of vocab.txt lines, or in any line, naming both
     /// files and both sizes (or the first line that differs).
     public static func checkSameVocabulary(pre: CheckpointFolder, victim: CheckpointFolder) throws {
+        try checkSameFamily(pre: pre.config, victim: victim.config, prePath: pre.configURL.path, victimPath: victim.configURL.path)
         let a = pre.config.vocabSize, b = victim.config.vocabSize
         guard a == b else {
             throw FinemixError("different vocabularies: \(pre.configURL.path) has vocab_size \(a) but \(victim.configURL.path) has vocab_size \(b); the victim must be fine-tuned from this pre-trained model")
         }
-        let ta = try lines(pre.vocabURL), tb = try lines(victim.vocabURL)
+        let ta = try Drift.vocabularyLines(pre.vocabURL), tb = try Drift.vocabularyLines(victim.vocabURL)
         guard ta.count == tb.count else {
             throw FinemixError("different vocabularies: \(pre.vocabPath.path) has \(ta.count) tokens but \(victim.vocabPath.path) has \(tb.count); the victim must be fine-tuned from this pre-trained model")
         }
         if let i = ta.indices.first(where: { ta[$0] != tb[$0] }) {
-            throw FinemixError("different vocabularies: line \(i + 1) is '\(ta[i])' in \(pre.vocabPath.path) but '\(tb[i])' in \(victim.vocabPath.path) (both have \(ta.count) tokens); the victim must be fine-tuned from this pre-trained model")
+            let place = pre.vocabPath.lastPathComponent == TokenizerFiles.wordPieceVocab ? "line \(i + 1)" : "token \(i)"
+            throw FinemixError("different vocabularies: \(place) is '\(ta[i])' in \(pre.vocabPath.path) but '\(tb[i])' in \(victim.vocabPath.path) (both have \(ta.count) tokens); the victim must be fine-tuned from this pre-trained model")
         }
     }
 
-    /// vocab.txt's tokens as the tokenizer numbers them (one per line, CR of CRLF dropped).
-    /// Split on bytes: in a Swift String "\r\n" is one Character, so splitting on "\n" would miss it.
-    private static func lines(_ url: URL) throws -> [String] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw FinemixError("\(url.path): cannot read the vocabulary") }
-        var lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
+    /// Tensors of two families sit in different slots of different maths: mixing a RoBERTa victim
+    /// with a BERT would be numbers without meaning, so it is refused first, naming both.
+    public static func checkSameFamily(pre: BertConfig, victim: BertConfig, prePath: String, victimPath: String) throws {
+        guard pre.modelType == victim.modelType else {
+            throw FinemixError("different model families: \(prePath) is \(pre.modelType) but \(victimPath) is \(victim.modelType); the victim must be fine-tuned from a pre-trained model of its own family")
+        }
     }
 }

@@ -4,13 +4,13 @@ import Foundation
 /// batch pads little, predicted, and the answers put back in the input order.
 public final class Evaluator: @unchecked Sendable {
     public let model: BertModel
-    public let tokenizer: BertTokenizer
+    public let tokenizer: Tokenizer
     public let maxLength: Int
     private let predictor: Predictor
 
-    public init(model: BertModel, tokenizer: BertTokenizer, maxLength: Int = 64, batch: Int = 64) throws {
+    public init(model: BertModel, tokenizer: Tokenizer, maxLength: Int = 64, batch: Int = 64) throws {
         self.model = model; self.tokenizer = tokenizer
-        self.maxLength = min(maxLength, model.config.maxPositionEmbeddings)
+        self.maxLength = min(maxLength, model.config.maxSequenceLength)
         predictor = try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength)
     }
 
@@ -50,7 +50,7 @@ public final class Evaluator: @unchecked Sendable {
         try Metrics.evaluate(test: test, poisonedTest: asrSet, targetLabel: targetLabel) { try self.predict($0).labels }
     }
 
-    public static func evaluate(model: BertModel, tokenizer: BertTokenizer, test: [Example], asrSet: [Example] = [],
+    public static func evaluate(model: BertModel, tokenizer: Tokenizer, test: [Example], asrSet: [Example] = [],
                                 targetLabel: Int?, maxLength: Int = 64) throws -> EvaluationResult {
         try Evaluator(model: model, tokenizer: tokenizer, maxLength: maxLength).evaluate(test: test, asrSet: asrSet, targetLabel: targetLabel)
     }

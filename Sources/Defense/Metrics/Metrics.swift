@@ -10,6 +10,8 @@ public struct EvaluationResult: Sendable, Hashable, Codable {
     public var nPoisonedTest: Int
     public var nPoisonedToTarget: Int
     public var targetLabel: Int?
+    /// The trigger `asr` was measured with, and whether it is the hunt's estimate.
+    public var asrBasis: ASRBasis?
 
     public init(acc: Double, asr: Double?, nTest: Int, nCorrect: Int, nPoisonedTest: Int, nPoisonedToTarget: Int, targetLabel: Int?) {
         self.acc = acc

@@ -88,10 +88,23 @@ public struct DefenseScore: Sendable, Hashable, Codable {
     public var asr: Double?
     public var nTest: Int
     public var nAsr: Int
+    /// The trigger behind `asr`; `estimated` when it is the hunt's suspect.
+    public var asrBasis: ASRBasis?
 
-    public init(_ r: EvaluationResult) { acc = r.acc; asr = r.asr; nTest = r.nTest; nAsr = r.nPoisonedTest }
+    public init(_ r: EvaluationResult, basis: ASRBasis? = nil) {
+        acc = r.acc; asr = r.asr; nTest = r.nTest; nAsr = r.nPoisonedTest
+        asrBasis = r.asr == nil ? nil : basis ?? r.asrBasis
+    }
 
-    enum CodingKeys: String, CodingKey { case acc, asr, nTest = "n_test", nAsr = "n_asr" }
+    enum CodingKeys: String, CodingKey { case acc, asr, nTest = "n_test", nAsr = "n_asr", asrBasis = "asr_basis" }
+
+    /// "ASR 25.3" or "est. ASR 25.3 (word:xx)".
+    public var asrText: String {
+        guard let asr else { return "ASR –" }
+        let v = String(format: "%.1f", 100 * asr)
+        guard let b = asrBasis, b.estimated else { return "ASR \(v)" }
+        return "est. ASR \(v) (\(b.trigger))"
+    }
 }
 
 /// What one defence did. `defense.json` is this, encoded.
@@ -137,7 +150,7 @@ public enum DefenseRun {
 
     /// `before`: the victim's score if already measured (compare measures it once).
     public static func run(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], test: [Example], asrSet: [Example],
-                           targetLabel: Int, recipe: DefenseRecipe, before: DefenseScore? = nil,
+                           targetLabel: Int, recipe: DefenseRecipe, before: DefenseScore? = nil, asrBasis: ASRBasis? = nil,
                            events: EventSink = { _ in }, cancel: CancellationFlag? = nil) throws -> Outcome {
         try recipe.validate()
         guard !clean.isEmpty else { throw FinemixError("the clean set is empty: the defence needs clean labelled sentences") }
@@ -157,10 +170,10 @@ public enum DefenseRun {
                 throw FinemixError("E-PUR: top must be between 0 and the \(candidates) candidate tokens of the vocabulary, found \(recipe.epurTop)")
             }
         }
-        let tokenizer = try BertTokenizer(vocabURL: victim.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
         func measure(_ model: BertModel) throws -> DefenseScore {
             DefenseScore(try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: test, asrSet: asrSet,
-                                                targetLabel: targetLabel, maxLength: recipe.maxLength))
+                                                targetLabel: targetLabel, maxLength: recipe.maxLength), basis: asrBasis)
         }
         let start = Date()
         let job = recipe.title

@@ -18,8 +18,8 @@ public enum EPUR {
     }
 
     /// Token counts over `texts` (WordPiece ids as the model sees them, no [CLS]/[SEP] added).
-    public static func frequencies<S: Sequence<String>>(_ texts: S, tokenizer: BertTokenizer) -> [Int] {
-        var f = [Int](repeating: 0, count: tokenizer.vocab.count)
+    public static func frequencies<S: Sequence<String>>(_ texts: S, tokenizer: Tokenizer) -> [Int] {
+        var f = [Int](repeating: 0, count: tokenizer.count)
         for text in texts {
             for id in tokenizer.ids(text) { f[Int(id)] += 1 }
         }
@@ -75,12 +75,12 @@ public enum EPUR {
     /// tokens in `clean` (plus each line of `corpus` when given), scores and ranks.
     public static func run(pre: CheckpointFolder, victim: CheckpointFolder, clean: [String], corpus: URL? = nil,
                            options: Options = Options()) throws -> EPURReport {
-        let tokenizer = try BertTokenizer(vocabURL: victim.vocabURL)
-        let preVocab = try Vocabulary(url: pre.vocabURL)
-        guard preVocab.tokens == tokenizer.vocab.tokens else {
-            let first = zip(preVocab.tokens, tokenizer.vocab.tokens).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-            let detail = first.map { "first difference at id \($0): '\(preVocab.tokens[$0])' vs '\(tokenizer.vocab.tokens[$0])'" }
-                ?? "\(preVocab.count) vs \(tokenizer.vocab.count) tokens"
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
+        let preTokens = try Tokenizer(vocabURL: pre.vocabURL).tokens
+        guard preTokens == tokenizer.tokens else {
+            let first = zip(preTokens, tokenizer.tokens).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let detail = first.map { "first difference at id \($0): '\(preTokens[$0])' vs '\(tokenizer.tokens[$0])'" }
+                ?? "\(preTokens.count) vs \(tokenizer.count) tokens"
             throw FinemixError("E-PUR: \(pre.vocabPath.path) and \(victim.vocabPath.path) differ (\(detail)); both models must use one vocabulary")
         }
         return try run(pre: pre.weights, victim: victim.weights, tokenizer: tokenizer, clean: clean, corpus: corpus,
@@ -88,9 +88,9 @@ public enum EPUR {
     }
 
     /// The same on any two sources that share `tokenizer`'s vocabulary.
-    public static func run(pre: any TensorSource, victim: any TensorSource, tokenizer: BertTokenizer, clean: [String],
+    public static func run(pre: any TensorSource, victim: any TensorSource, tokenizer: Tokenizer, clean: [String],
                            corpus: URL? = nil, options: Options = Options()) throws -> EPURReport {
-        let v = tokenizer.vocab
+        let v = tokenizer
         // Check the cheap things first: no drift pass for options that will be refused.
         if let rows = victim.shape(of: Drift.wordEmbeddings)?.first, rows != v.count {
             throw FinemixError("E-PUR: \(Drift.wordEmbeddings) has \(rows) rows but the vocabulary has \(v.count) tokens; the model and vocab.txt do not match")
@@ -101,7 +101,7 @@ public enum EPUR {
         let drift = try embeddingRowDrift(pre: pre, victim: victim)
         let freq = frequencies(texts, tokenizer: tokenizer)
         return try rank(drift: drift, freq: freq, vocabulary: v.tokens, options: options,
-                        excluded: [Int(v.cls), Int(v.sep), Int(v.pad)], corpus: corpus?.path)
+                        excluded: Set([v.cls, v.sep, v.pad].compactMap { $0.map(Int.init) }), corpus: corpus?.path)
     }
 
     /// One text per non-empty line.

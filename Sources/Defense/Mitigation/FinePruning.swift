@@ -18,11 +18,11 @@ public enum FinePruning {
     /// Mean post-GELU activation of every feed-forward neuron, per layer, over all real tokens of
     /// `examples`. Training-mode activations keep each layer's pre-activation (bias included),
     /// so one evaluation-mode forward per batch gives every layer.
-    public static func meanActivations(model: BertModel, tokenizer: BertTokenizer, examples: [Example],
+    public static func meanActivations(model: BertModel, tokenizer: Tokenizer, examples: [Example],
                                        maxLength: Int, batch: Int = 16) throws -> [[Double]] {
         guard !examples.isEmpty else { throw FinemixError("fine-pruning: the clean set is empty") }
         let c = model.config, L = c.numHiddenLayers, I = c.intermediateSize
-        let maxSeq = min(maxLength, c.maxPositionEmbeddings)
+        let maxSeq = min(maxLength, c.maxSequenceLength)
         let enc = EncodedExamples(examples, tokenizer: tokenizer, maxLength: maxSeq)
         let acts = try Activations(config: c, maxBatch: batch, maxSeq: maxSeq, training: true)
         var sums = [[Double]](repeating: [Double](repeating: 0, count: I), count: L)
@@ -68,7 +68,7 @@ public enum FinePruning {
     }
 
     /// Measures, ranks and prunes `model` in place.
-    public static func prune(model: BertModel, tokenizer: BertTokenizer, clean: [Example], ratio: Double = 0.3,
+    public static func prune(model: BertModel, tokenizer: Tokenizer, clean: [Example], ratio: Double = 0.3,
                              maxLength: Int = 64) throws -> Result {
         guard ratio.isFinite, ratio >= 0, ratio < 1 else {
             throw FinemixError("fine-pruning ratio must be in [0, 1), found \(ratio)")

@@ -20,9 +20,11 @@ public final class Activations: @unchecked Sendable {
     /// xs[0] = embeddings output; xs[l+1] = output of layer l (inference: two alternating buffers).
     var xs: [UnsafeMutablePointer<Float>] = []
     var embSum, embMean, embRstd: UnsafeMutablePointer<Float>
+    var embOut: UnsafeMutablePointer<Float>      // [N,E] ELECTRA: dropout(LN(sum)), the projection's input
     var ffn: UnsafeMutablePointer<Float>          // [N,I] GELU output (forward), recomputed in backward
     var attnScratch: UnsafeMutablePointer<Float>  // per worker: 3 × [S,S]
     var cls, pooled, pooledDrop, logits: UnsafeMutablePointer<Float>
+    var clsDrop, headPre: UnsafeMutablePointer<Float>  // [B,H] the head's dense input and pre-activation
     // backward only
     var dA, dB, dC, dqkv, dffn, lnPartial: UnsafeMutablePointer<Float>
     var dPooled, dPre, dLogits: UnsafeMutablePointer<Float>
@@ -38,6 +40,8 @@ public final class Activations: @unchecked Sendable {
 
         init(_ c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool) {
             let N = maxBatch * maxSeq, H = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers
+            // ELECTRA's embeddings are E wide; the buffers they share with the encoder hold the wider
+            let E = c.embeddingWidth, W = max(H, E)
             let T = Parallel.threads
             func take(_ n: Int) -> Int { sizes.append((n + 15) / 16 * 16); return sizes.count - 1 }
             for _ in 0..<(training ? L : 1) {
@@ -46,12 +50,13 @@ public final class Activations: @unchecked Sendable {
             }
             h1Shared = take(N * H)
             xIdx = (0..<(training ? L + 1 : 2)).map { _ in take(N * H) }
-            e = [take(N * H), take(N), take(N)]
+            e = [take(N * E), take(N), take(N), take(E != H ? N * E : 0)]
             ffnI = take(N * I)
             attI = take(T * 3 * maxSeq * maxSeq)
-            head = [take(maxBatch * H), take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels)]
+            head = [take(maxBatch * H), take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels),
+                    take(maxBatch * H), take(maxBatch * H)]
             if training {
-                back = [take(N * H), take(N * H), take(N * H), take(N * 3 * H), take(N * I), take(2 * T * max(H, 16)),
+                back = [take(N * W), take(N * W), take(N * W), take(N * 3 * H), take(N * I), take(2 * T * max(W, 16)),
                         take(maxBatch * H), take(maxBatch * H), take(maxBatch * c.numLabels)]
             }
         }
@@ -105,9 +110,10 @@ public final class Activations: @unchecked Sendable {
                   pre: p(a[6]), res2: p(a[7]), mean2: p(a[8]), rstd2: p(a[9]))
         }
         xs = xIdx.map(p)
-        embSum = p(e[0]); embMean = p(e[1]); embRstd = p(e[2])
+        embSum = p(e[0]); embMean = p(e[1]); embRstd = p(e[2]); embOut = p(e[3])
         ffn = p(ffnI); attnScratch = p(attI)
         cls = p(head[0]); pooled = p(head[1]); pooledDrop = p(head[2]); logits = p(head[3])
+        clsDrop = p(head[4]); headPre = p(head[5])
         if training {
             dA = p(back[0]); dB = p(back[1]); dC = p(back[2]); dqkv = p(back[3]); dffn = p(back[4])
             lnPartial = p(back[5]); dPooled = p(back[6]); dPre = p(back[7]); dLogits = p(back[8])

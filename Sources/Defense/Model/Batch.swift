@@ -38,8 +38,8 @@ public struct Batch: Sendable {
         guard ids.count == batch * seq, typeIds.count == batch * seq, lengths.count == batch else {
             throw FinemixError("batch arrays disagree: \(ids.count) ids, \(typeIds.count) type ids, \(lengths.count) lengths for \(batch)×\(seq)")
         }
-        guard seq <= c.maxPositionEmbeddings else {
-            throw FinemixError("sequence length \(seq) exceeds the model's \(c.maxPositionEmbeddings) positions")
+        guard seq <= c.maxSequenceLength else {
+            throw FinemixError("sequence length \(seq) exceeds the model's \(c.maxSequenceLength) positions")
         }
         for (i, l) in lengths.enumerated() where l < 1 || l > seq {
             throw FinemixError("sequence \(i) has length \(l); expected 1...\(seq)")
@@ -47,7 +47,8 @@ public struct Batch: Sendable {
         for (i, id) in ids.enumerated() where id < 0 || Int(id) >= c.vocabSize {
             throw FinemixError("token id \(id) at sequence \(i / seq), position \(i % seq) is outside the vocabulary (size \(c.vocabSize))")
         }
-        for (i, t) in typeIds.enumerated() where t < 0 || Int(t) >= c.typeVocabSize {
+        // DistilBERT has no token types: transformers ignores them, and so does the engine
+        for (i, t) in typeIds.enumerated() where c.family?.hasTokenTypes != false && (t < 0 || Int(t) >= c.typeVocabSize) {
             throw FinemixError("token type \(t) at sequence \(i / seq), position \(i % seq) is outside 0..<\(c.typeVocabSize)")
         }
         if needLabels {

@@ -13,21 +13,31 @@ extension BertModel {
         let shape = Attention.Shape(batch: B, seq: S, hidden: H, heads: c.numAttentionHeads, headDim: c.headDim)
         let ph = dropoutSeed == nil ? 0 : Float(c.hiddenDropoutProb)
         let pa = dropoutSeed == nil ? 0 : Float(c.attentionProbsDropoutProb)
+        let pc = dropoutSeed == nil ? 0 : Float(c.headDropout)
         let seed = dropoutSeed ?? 0
+        let fam = lay.family, E = c.embeddingWidth, act = Activation(rawValue: c.hiddenAct) ?? .gelu
 
         // classifier: logits = dropout(pooled)·Wcᵀ + bc
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.classifierW], dbias: g[lay.classifierB],
                         dout: acts.dLogits, inp: acts.pooledDrop, weight: w[lay.classifierW],
                         rows: B, inF: H, outF: c.numLabels)
-        let dropC = Dropout(p: ph, key: Counter.key(seed, L, DropoutSite.classifier.rawValue))
-        // pooler: pooled = tanh(cls·Wpᵀ + bp)
-        for i in 0..<(B * H) {
-            let p = acts.pooled[i]
-            acts.dPre[i] = acts.dPooled[i] * (dropC.active ? dropC.factor(i) : 1) * (1 - p * p)
+        let dropC = Dropout(p: pc, key: Counter.key(seed, L, DropoutSite.classifier.rawValue))
+        // head dense: pooled = f(headIn·Wpᵀ + bp), f tanh (from its output, as before), ReLU or GELU
+        if fam.headActivation == .tanh {
+            for i in 0..<(B * H) {
+                let p = acts.pooled[i]
+                acts.dPre[i] = acts.dPooled[i] * (dropC.active ? dropC.factor(i) : 1) * (1 - p * p)
+            }
+        } else {
+            for i in 0..<(B * H) { acts.dPre[i] = acts.dPooled[i] * (dropC.active ? dropC.factor(i) : 1) }
+            fam.headActivation.backward(acts.dPre, x: acts.headPre, count: B * H)
         }
         let dx = acts.dA
+        let dropH = Dropout(p: fam.dropoutBeforeHead ? pc : 0, key: Counter.key(seed, L, DropoutSite.headInput.rawValue))
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.poolerW], dbias: g[lay.poolerB],
-                        dout: acts.dPre, inp: acts.cls, weight: w[lay.poolerW], rows: B, inF: H, outF: H)
+                        dout: acts.dPre, inp: fam.dropoutBeforeHead ? acts.clsDrop : acts.cls, weight: w[lay.poolerW],
+                        rows: B, inF: H, outF: H)
+        dropH.apply(acts.dPooled, acts.dPooled, count: B * H)
         dx.update(repeating: 0, count: N * H)
         for b in 0..<B { (dx + b * S * H).update(from: acts.dPooled + b * H, count: H) }
 
@@ -39,8 +49,8 @@ extension BertModel {
             LayerNorm.backward(dx: dRes, dgamma: g[o.ln2G], dbeta: g[o.ln2B], partial: acts.lnPartial,
                                dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: N, cols: H)
             Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue)).apply(dTmp, dRes, count: N * H)
-            // f = gelu(pre)·W2ᵀ + b2 (GELU output recomputed; pre becomes gelu'(pre))
-            GELU.recomputeWithDerivative(acts.ffn, a.pre, count: N * I)
+            // f = act(pre)·W2ᵀ + b2 (activation output recomputed; pre becomes act'(pre))
+            act.recomputeWithDerivative(acts.ffn, a.pre, count: N * I)
             Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
                             weight: w[o.outW], rows: N, inF: I, outF: H)
             GELU.multiply(acts.dffn, by: a.pre, count: N * I)
@@ -53,7 +63,8 @@ extension BertModel {
             // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
             LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
                                dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: N, cols: H)
-            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue)).apply(dTmp, dx, count: N * H)
+            Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
+                .apply(dTmp, dx, count: N * H)
             // a = ctx·Woᵀ + bo
             Linear.backward(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
                             weight: w[o.attnOutW], rows: N, inF: H, outF: H)
@@ -65,24 +76,18 @@ extension BertModel {
                             inp: x, weight: w[o.qkvW], rows: N, inF: H, outF: 3 * H)
         }
 
-        // embeddings: x0 = dropout(LN(word + pos + type))
+        // embeddings: x0 = dropout(LN(word + pos (+ type))) (ELECTRA: x0 = that·Wpᵀ + bp)
         let dSum = acts.dB
-        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(dx, dx, count: N * H)
-        LayerNorm.backward(dx: dSum, dgamma: g[lay.embLNG], dbeta: g[lay.embLNB], partial: acts.lnPartial,
-                           dout: dx, x: acts.embSum, mean: acts.embMean, rstd: acts.embRstd, gamma: w[lay.embLNG],
-                           rows: N, cols: H)
-        let gw = g[lay.wordEmb], gp = g[lay.posEmb], gt = g[lay.typeEmb]
-        batch.ids.withUnsafeBufferPointer { ids in
-            batch.typeIds.withUnsafeBufferPointer { types in
-                // columns split over workers: each table row is summed in token order
-                Parallel.forWorkers(H) { _, cols in
-                    for n in 0..<N {
-                        let d = dSum + n * H
-                        let a = gw + Int(ids[n]) * H, p = gp + (n % S) * H, t = gt + Int(types[n]) * H
-                        for j in cols { let v = d[j]; a[j] += v; p[j] += v; t[j] += v }
-                    }
-                }
-            }
+        var dLN = dx
+        if lay.hasProjection {
+            dLN = acts.dC
+            Linear.backward(dinp: dLN, dweight: g[lay.projW], dbias: g[lay.projB], dout: dx, inp: acts.embOut,
+                            weight: w[lay.projW], rows: N, inF: E, outF: H)
         }
+        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(dLN, dLN, count: N * E)
+        LayerNorm.backward(dx: dSum, dgamma: g[lay.embLNG], dbeta: g[lay.embLNB], partial: acts.lnPartial,
+                           dout: dLN, x: acts.embSum, mean: acts.embMean, rstd: acts.embRstd, gamma: w[lay.embLNG],
+                           rows: N, cols: E)
+        Embeddings.backward(dSum, batch: batch, layout: lay, grads: g)
     }
 }

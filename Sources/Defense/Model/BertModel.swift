@@ -1,11 +1,11 @@
 import Foundation
 
 /// Dropout sites, so every mask has its own stream.
-enum DropoutSite: Int { case embeddings = 0, attentionProbs, attentionOutput, ffnOutput, classifier }
+enum DropoutSite: Int { case embeddings = 0, attentionProbs, attentionOutput, ffnOutput, classifier, headInput }
 
-/// A BERT sequence classifier: parameters, their gradients, and forward/backward over a batch.
-/// The forward and backward passes are plain functions over the flat buffers, in the order
-/// HuggingFace's `BertForSequenceClassification` computes them.
+/// A sequence classifier of any family (see ModelFamily): parameters, their gradients, and
+/// forward/backward over a batch. The forward and backward passes are plain functions over the
+/// flat buffers, in the order the family's transformers `*ForSequenceClassification` computes them.
 public final class BertModel: @unchecked Sendable {
     public let params: BertParameters
     /// Gradients, same layout as `params.values`; allocated on first backward.
@@ -42,25 +42,19 @@ public final class BertModel: @unchecked Sendable {
         let shape = Attention.Shape(batch: B, seq: S, hidden: H, heads: c.numAttentionHeads, headDim: c.headDim)
         let ph = dropoutSeed == nil ? 0 : Float(c.hiddenDropoutProb)
         let pa = dropoutSeed == nil ? 0 : Float(c.attentionProbsDropoutProb)
+        let pc = dropoutSeed == nil ? 0 : Float(c.headDropout)
         let seed = dropoutSeed ?? 0
+        let fam = lay.family, E = c.embeddingWidth, act = Activation(rawValue: c.hiddenAct) ?? .gelu
 
-        // embeddings: word + position + token type → LayerNorm → dropout
-        batch.ids.withUnsafeBufferPointer { ids in
-            batch.typeIds.withUnsafeBufferPointer { types in
-                let we = w[lay.wordEmb], pe = w[lay.posEmb], te = w[lay.typeEmb], out = acts.embSum
-                Parallel.forRange(N, grain: H) { r in
-                    for n in r {
-                        let a = we + Int(ids[n]) * H, p = pe + (n % S) * H, t = te + Int(types[n]) * H
-                        let o = out + n * H
-                        for j in 0..<H { o[j] = a[j] + p[j] + t[j] }
-                    }
-                }
-            }
+        // embeddings: word + position (+ token type) [N,E] → LayerNorm → dropout (→ ELECTRA: ·Wpᵀ + bp → [N,H])
+        Embeddings.forward(acts.embSum, batch: batch, layout: lay, weights: w)
+        let x0 = acts.x(0), ln0 = lay.hasProjection ? acts.embOut : x0
+        LayerNorm.forward(ln0, mean: acts.embMean, rstd: acts.embRstd, acts.embSum,
+                          gamma: w[lay.embLNG], beta: w[lay.embLNB], rows: N, cols: E, eps: eps)
+        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(ln0, ln0, count: N * E)
+        if lay.hasProjection {
+            Linear.forward(x0, ln0, w[lay.projW], w[lay.projB], rows: N, inF: E, outF: H)
         }
-        let x0 = acts.x(0)
-        LayerNorm.forward(x0, mean: acts.embMean, rstd: acts.embRstd, acts.embSum,
-                          gamma: w[lay.embLNG], beta: w[lay.embLNB], rows: N, cols: H, eps: eps)
-        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(x0, x0, count: N * H)
         func stage(_ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) throws {
             try watch?(name, UnsafeBufferPointer(start: p, count: count))
         }
@@ -76,7 +70,7 @@ public final class BertModel: @unchecked Sendable {
                               dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
                               shape)
             try stage("encoder.layer.\(l).attention.self", a.ctx, N * H)
-            let dropA = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
+            let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
             if dropA.active {
                 Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
                 dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
@@ -91,7 +85,7 @@ public final class BertModel: @unchecked Sendable {
             Linear.accumulate(a.pre, a.h1, w[o.interW], rows: N, inF: H, outF: I)
             // backward and Fine-pruning read the pre-activation; inference overwrites it in place
             let ffn = acts.training ? acts.ffn : a.pre
-            GELU.forward(ffn, a.pre, count: N * I)
+            act.forward(ffn, a.pre, count: N * I)
             try stage("encoder.layer.\(l).intermediate", ffn, N * I)
             let dropF = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue))
             if dropF.active {
@@ -106,13 +100,21 @@ public final class BertModel: @unchecked Sendable {
             try stage("encoder.layer.\(l).output", y, N * H)
         }
 
-        // pooler on [CLS], then dropout and the classifier
+        // the head on the first token: [dropout →] dense → activation → dropout → linear. BERT's pooler
+        // (tanh) + classifier, RobertaClassificationHead (tanh), DistilBERT's pre_classifier (ReLU)
+        // + classifier and ElectraClassificationHead (GELU) are all this.
         let last = acts.x(c.numHiddenLayers)
         for b in 0..<B { (acts.cls + b * H).update(from: last + b * S * H, count: H) }
-        Linear.forward(acts.pooled, acts.cls, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
-        for i in 0..<(B * H) { acts.pooled[i] = tanh(acts.pooled[i]) }
+        var headIn = acts.cls
+        if fam.dropoutBeforeHead {
+            Dropout(p: pc, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.headInput.rawValue))
+                .apply(acts.clsDrop, acts.cls, count: B * H)
+            headIn = acts.clsDrop
+        }
+        Linear.forward(acts.headPre, headIn, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
+        fam.headActivation.forward(acts.pooled, acts.headPre, count: B * H)
         try stage("pooler", acts.pooled, B * H)
-        Dropout(p: ph, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.classifier.rawValue))
+        Dropout(p: pc, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.classifier.rawValue))
             .apply(acts.pooledDrop, acts.pooled, count: B * H)
         Linear.forward(acts.logits, acts.pooledDrop, w[lay.classifierW], w[lay.classifierB],
                        rows: B, inF: H, outF: c.numLabels)

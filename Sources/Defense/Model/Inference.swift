@@ -13,7 +13,7 @@ public final class Predictor: @unchecked Sendable {
 
     public init(model: BertModel, maxBatch: Int, maxSeq: Int, budget: MemoryBudget = .current()) throws {
         self.model = model
-        let seq = min(maxSeq, model.config.maxPositionEmbeddings)
+        let seq = min(maxSeq, model.config.maxSequenceLength)
         let room = min(budget.bytes / 2, Self.maxActivationBytes)
         let fit = Activations.largestBatch(config: model.config, maxSeq: seq, training: false, limit: maxBatch, within: room)
         // When not even one sequence fits in the share, try one against the whole budget: it

@@ -24,18 +24,27 @@ public struct ParameterLayout: Sendable {
     public private(set) var tensors: [ParameterInfo] = []
     public private(set) var layers: [LayerOffsets] = []
     public private(set) var wordEmb = 0, posEmb = 0, typeEmb = 0, embLNG = 0, embLNB = 0
+    /// ELECTRA's `embeddings_project` [H, E] and [H]; only when embedding_size ≠ hidden_size.
+    public private(set) var projW = 0, projB = 0
+    public let family: ModelFamily
+    public var hasProjection: Bool { config.embeddingWidth != config.hiddenSize }
     public private(set) var poolerW = 0, poolerB = 0, classifierW = 0, classifierB = 0
     public private(set) var count = 0
     private var index: [String: Int] = [:]
 
     public init(_ c: BertConfig) {
         config = c
-        let H = c.hiddenSize, I = c.intermediateSize
-        wordEmb = add("embeddings.word_embeddings.weight", [c.vocabSize, H])
-        posEmb = add("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, H])
-        typeEmb = add("embeddings.token_type_embeddings.weight", [c.typeVocabSize, H])
-        embLNG = add("embeddings.LayerNorm.weight", [H])
-        embLNB = add("embeddings.LayerNorm.bias", [H])
+        family = c.family ?? .bert
+        let H = c.hiddenSize, I = c.intermediateSize, E = c.embeddingWidth
+        wordEmb = add("embeddings.word_embeddings.weight", [c.vocabSize, E])
+        posEmb = add("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, E])
+        if family.hasTokenTypes { typeEmb = add("embeddings.token_type_embeddings.weight", [c.typeVocabSize, E]) }
+        embLNG = add("embeddings.LayerNorm.weight", [E])
+        embLNB = add("embeddings.LayerNorm.bias", [E])
+        if E != H {
+            projW = add("embeddings_project.weight", [H, E])
+            projB = add("embeddings_project.bias", [H])
+        }
         for l in 0..<c.numHiddenLayers {
             let p = "encoder.layer.\(l)."
             var o = LayerOffsets()
@@ -159,10 +168,10 @@ public final class BertParameters: @unchecked Sendable {
             if !names.contains(t.name) {
                 if isHead { loadedClassifier = false; continue }
                 if isPooler { loadedPooler = false; continue }
-                throw FinemixError("checkpoint has no tensor \(t.name) (expected shape \(t.shape))")
+                throw FinemixError("checkpoint has no tensor \(layout.family.displayName(t.name)) (expected shape \(t.shape))")
             }
             if let s = source.shape(of: t.name), s != t.shape {
-                throw FinemixError("tensor \(t.name): expected shape \(t.shape), found \(s)")
+                throw FinemixError("tensor \(layout.family.displayName(t.name)): expected shape \(t.shape), found \(s)")
             }
             try source.readFloats(t.name, into: UnsafeMutableBufferPointer(start: values[t.offset], count: t.count))
             let bad = NonFiniteWeights.count(UnsafeBufferPointer(start: values[t.offset], count: t.count))

@@ -70,7 +70,7 @@ public struct EncodedExamples: Sendable {
     public var count: Int { ids.count }
 
     /// Sentence pairs are encoded `[CLS] a [SEP] b [SEP]`, truncated longest-first.
-    public init(_ examples: [Example], tokenizer: BertTokenizer, maxLength: Int) {
+    public init(_ examples: [Example], tokenizer: Tokenizer, maxLength: Int) {
         ids = []; typeIds = []; labels = []
         ids.reserveCapacity(examples.count); typeIds.reserveCapacity(examples.count); labels.reserveCapacity(examples.count)
         for e in examples {
@@ -100,8 +100,8 @@ public struct FineTuneResult: Sendable {
 /// the last; each returned (series, value) becomes a `.metric` event at that step.
 public struct FineTuneProbe {
     public var every: Int
-    public var measure: (_ step: Int) throws -> [(series: String, value: Double)]
-    public init(every: Int, measure: @escaping (_ step: Int) throws -> [(series: String, value: Double)]) {
+    public var measure: (_ step: Int) throws -> [(series: MetricSeries, value: Double)]
+    public init(every: Int, measure: @escaping (_ step: Int) throws -> [(series: MetricSeries, value: Double)]) {
         self.every = every; self.measure = measure
     }
 }
@@ -115,12 +115,12 @@ public struct FineTuneProbe {
 public enum FineTune {
     /// AdamW fine-tuning of `model` (all tensors, or what `freezing` leaves trainable).
     @discardableResult
-    public static func run(model: BertModel, tokenizer: BertTokenizer, examples: [Example], recipe: FineTuneRecipe,
+    public static func run(model: BertModel, tokenizer: Tokenizer, examples: [Example], recipe: FineTuneRecipe,
                            freezing: Freezing = .none, pruneMask: PruneMask = PruneMask(), job: String = "fine-tune",
                            events: EventSink = { _ in }, cancel: CancellationFlag? = nil,
                            probe: FineTuneProbe? = nil) throws -> FineTuneResult {
         try recipe.validate()
-        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxPositionEmbeddings))
+        let encoded = EncodedExamples(examples, tokenizer: tokenizer, maxLength: min(recipe.maxLength, model.config.maxSequenceLength))
         let total = recipe.totalSteps(examples: encoded.count)
         let trainer = try Trainer(model: model, settings: recipe.trainingSettings(totalSteps: total, freezing: freezing, pruneMask: pruneMask),
                                   // no batch holds more sequences than there are examples: the
@@ -163,16 +163,16 @@ public enum FineTune {
                 step += 1
                 tokens += batch.lengths.reduce(0, +)
                 losses.append(result.loss)
-                events(.metric(series: "loss", step: step, value: Double(result.loss)))
+                events(.metric(series: .loss, step: step, value: Double(result.loss)))
                 let now = Date()
                 if now.timeIntervalSince(lastReport) >= 0.25 || step == total {
                     lastReport = now
                     let elapsed = now.timeIntervalSince(start)
                     let rate = Double(tokens) / max(elapsed, 1e-9)
                     let eta = elapsed / Double(step) * Double(total - step)
-                    events(.progress(job: job, fraction: Double(step) / Double(total),
-                                     detail: "epoch \(epoch + 1)/\(recipe.epochs) step \(step)/\(total) loss \(String(format: "%.4f", result.loss)) "
-                                        + "\(Int(rate)) tok/s ETA \(formatDuration(eta))"))
+                    events(.progress(JobProgress(job: job, fraction: Double(step) / Double(total), step: step, total: total,
+                                                 epoch: epoch + 1, epochs: recipe.epochs, loss: Double(result.loss),
+                                                 tokensPerSecond: rate, eta: eta)))
                 }
                 if let probe, probe.every > 0, step % probe.every == 0 || step == total {
                     for (series, value) in try probe.measure(step) { events(.metric(series: series, step: step, value: value)) }

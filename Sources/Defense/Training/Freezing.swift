@@ -44,7 +44,7 @@ public struct Freezing: Sendable, Equatable {
         for t in layout.tensors where trainable?.contains(t.name) ?? true {
             let decays = decayBiasAndNorm || t.decays
             if t.name == wordName, let rows = wordEmbeddingRows {
-                let H = layout.config.hiddenSize
+                let H = layout.config.embeddingWidth
                 for r in Set(rows).sorted() {
                     out.append(Segment(range: (t.offset + r * H)..<(t.offset + (r + 1) * H), decays: decays))
                 }

@@ -43,7 +43,7 @@ public final class Trainer: @unchecked Sendable {
     public init(model: BertModel, settings: TrainingSettings, maxBatch: Int, maxSeq: Int,
                 budget: MemoryBudget = .current()) throws {
         self.model = model; self.settings = settings
-        self.maxBatch = maxBatch; self.maxSeq = min(maxSeq, model.config.maxPositionEmbeddings)
+        self.maxBatch = maxBatch; self.maxSeq = min(maxSeq, model.config.maxSequenceLength)
         try settings.pruneMask.validate(model.config)
         // The activations are allocated at the first step; a batch that cannot fit is refused
         // here, before anything is trained or saved.

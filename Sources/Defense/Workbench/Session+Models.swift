@@ -5,9 +5,14 @@ extension Session {
     func load(_ c: Command, events: EventSink) throws -> Outcome {
         let a = try LoadArguments(c)
         let url = try resolveModelPath(a.path, events: events)
-        let folder = try CheckpointFolder(url)
+        // A LoRA adapter loaded as the victim merges over the loaded pre-trained model when its
+        // own base_model_name_or_path is not a local folder.
+        let folder = try CheckpointFolder(url, adapterBase: a.role == "victim" ? pre?.url : nil)
         try folder.requireFiniteWeights()
-        var inputs = try [folder.configURL, folder.vocabURL, folder.weightsURL].map(InputFingerprint.of)
+        // Every file the model is read from: each tokenizer file (checked unchanged here), and
+        // each weight file (each shard; an adapter's files and its base's).
+        _ = try folder.vocabURL
+        var inputs = try ([folder.configURL] + folder.tokenizerFiles.present.map(\.url) + folder.weights.files).map(InputFingerprint.of)
         switch a.role {
         case "pre":
             if let v = victim { try checkCompatible(pre: folder.config, victim: v.config, victimPath: "the victim") }
@@ -15,7 +20,7 @@ extension Session {
             loadedInputs["the pre-trained model"] = url
             preName = a.path == "minilm" ? "all-MiniLM-L6-v2" : url.lastPathComponent
             drift = nil
-            return Outcome(message: "pre-trained: \(preName) (\(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))",
+            return Outcome(message: "pre-trained: \(preName) (\(folder.config.modelType), \(folder.config.numHiddenLayers) layers, hidden \(folder.config.hiddenSize))",
                            inputs: inputs)
         case "victim":
             if let pre {
@@ -28,6 +33,7 @@ extension Session {
             let v = Variant(name: "victim", recipe: [Command(verb: "load", arguments: ["victim", url.path]).description], weights: folder.weights,
                             config: folder.config)
             victim = v
+            victimOrigin = folder.origin == WeightFileChoice.safetensors.rawValue ? nil : folder.origin
             loadedInputs["the victim"] = url
             variants.removeAll()
             names.removeAll()
@@ -35,18 +41,25 @@ extension Session {
             adopt(v)
             drift = nil
             epurReport = nil
+            hunt = nil
+            huntedVariant = nil
             if let record = try? AttackRecord.read(folder: url) {
                 inputs.append(try .of(url.appendingPathComponent(AttackRecord.fileName)))
                 poison = record.recipe.poison
                 events(.log(.info, "attack.json: trigger \(record.recipe.trigger), target \(record.recipe.target)"))
+                // The data is a convenience: a recorded file that moved leaves the victim loaded.
+                do { try useRecordedData(record, events: events) } catch {
+                    events(.log(.warning, "the data recorded in attack.json is not loaded (\(FinemixError.describing(error).message)); choose data with `data`"))
+                }
             }
-            return Outcome(message: "victim: \(url.lastPathComponent)", inputs: inputs)
+            return Outcome(message: "victim: \(url.lastPathComponent)\(victimOrigin.map { " (\($0))" } ?? "")", inputs: inputs)
         default:
             throw FinemixError("load: the role must be pre or victim, found '\(a.role)'")
         }
     }
 
     func checkCompatible(pre: BertConfig, victim: BertConfig, victimPath: String) throws {
+        try CheckpointFolder.checkSameFamily(pre: pre, victim: victim, prePath: "the pre-trained model", victimPath: victimPath)
         let pairs: [(String, Int, Int)] = [
             ("hidden_size", pre.hiddenSize, victim.hiddenSize),
             ("num_hidden_layers", pre.numHiddenLayers, victim.numHiddenLayers),
@@ -116,14 +129,14 @@ extension Session {
         let d = try requireData()
         let a = try EpurArguments(c)
         let (options, corpus) = (a.options, a.corpus)
-        let tokenizer = try BertTokenizer(vocabURL: pre.vocabURL)
+        let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
         let report = try EPUR.run(pre: pre.weights, victim: v.weights, tokenizer: tokenizer,
                                   clean: EPUR.texts(d.clean), corpus: corpus, options: options)
         var rows = report.ids
         if let picked = a.reset {
             // The analyst's own choice of rows (the E-PUR pane's toggles); the ranking stays for display.
             rows = try picked.map { word in
-                guard let id = tokenizer.vocab.id(word) else {
+                guard let id = tokenizer.id(word) else {
                     throw FinemixError("epur: reset=\(c.options["reset"] ?? ""): '\(word)' is not a token of the vocabulary")
                 }
                 return Int(id)

@@ -27,34 +27,48 @@ extension Session {
         let rows = variants.map(\.summary)
         let victimRow = rows.first { $0.name == "victim" }
         var md = "# finemix session report\n\n"
-        md += "Pre-trained: \(preName.isEmpty ? "-" : preName); data: \(data.map { "\($0.dataset.name), clean \($0.clean.count), test \($0.split.test.count)" } ?? "-"); trigger: \(poison?.trigger.description ?? "-")\n\n"
+        md += "Pre-trained: \(preName.isEmpty ? "-" : preName); data: \(data.map { "\($0.dataset.name), clean \($0.clean.count), test \($0.split.test.count)" } ?? "-"); trigger: \(triggerLine)\n\n"
         md += "| variant | ACC | ASR | ΔACC | ΔASR | recipe | seconds |\n|---|---|---|---|---|---|---|\n"
         var csv = "variant,acc,asr,delta_acc,delta_asr,recipe,seconds\n"
         for r in rows {
             let dAcc = zip2(r.acc, victimRow?.acc).map { $0 - $1 }
             let dAsr = zip2(r.asr, victimRow?.asr).map { $0 - $1 }
-            md += "| \(r.name) | \(r.acc.map(pct) ?? "-") | \(r.asr.map(pct) ?? "-") | \(dAcc.map(pct) ?? "-") | \(dAsr.map(pct) ?? "-") | `\(r.recipe)` | \(String(format: "%.1f", r.seconds)) |\n"
+            md += "| \(r.name) | \(r.acc.map(pct) ?? "-") | \(r.asr.map { asrCell($0, r.asrBasis) } ?? "-") | \(dAcc.map(pct) ?? "-") | \(dAsr.map(pct) ?? "-") | `\(r.recipe)` | \(String(format: "%.1f", r.seconds)) |\n"
             csv += [r.name, r.acc.map { "\($0)" } ?? "", r.asr.map { "\($0)" } ?? "", dAcc.map { "\($0)" } ?? "",
                     dAsr.map { "\($0)" } ?? "", r.recipe, "\(r.seconds)"].map(csvField).joined(separator: ",") + "\n"
         }
         if !sweep.isEmpty {
             md += "\n## ρ sweep\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
             for p in sweep {
-                md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map(pct) ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
+                md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map { asrCell($0, p.asrBasis) } ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
             }
         }
         if let journal {
             md += "\n## Commands\n\n```\n" + journal.entries.map { ($0.ok ? "" : "# failed: ") + $0.command }.joined(separator: "\n") + "\n```\n"
         }
-        struct JSONReport: Encodable { var variants: [VariantSummary]; var sweep: [SweepPoint]; var trigger: String?; var commands: [JournalEntry] }
+        if let hunt {
+            md += "\n## Trigger hunt\(huntedVariant.map { " (on \($0))" } ?? "")\n\n```\n" + TriggerHunt.table(hunt) + "```\n"
+        }
+        struct JSONReport: Encodable {
+            var variants: [VariantSummary]; var sweep: [SweepPoint]; var trigger: String?; var commands: [JournalEntry]
+            var hunt: TriggerHunt.Report?; var asrBasis: ASRBasis?
+            enum CodingKeys: String, CodingKey { case variants, sweep, trigger, commands, hunt, asrBasis = "asr_basis" }
+        }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.dateEncodingStrategy = .iso8601
         let json = try enc.encode(JSONReport(variants: rows, sweep: sweep, trigger: poison?.trigger.description,
-                                             commands: journal?.entries ?? []))
+                                             commands: journal?.entries ?? [], hunt: hunt, asrBasis: asrBasis))
         let files = [("md", Data(md.utf8)), ("json", json), ("csv", Data(csv.utf8))].map { (stem.appendingPathExtension($0.0), $0.1) }
         for (url, data) in files { try AtomicFile.write(data, to: url) }
         return Outcome(message: "report written: " + files.map(\.0.path).joined(separator: ", "))
+    }
+
+    /// The known trigger, or the hunt's suspect that every estimated figure was measured with.
+    var triggerLine: String {
+        if let poison { return poison.trigger.description }
+        if let b = asrBasis { return "none known; every ASR marked est. is \(b.note)" }
+        return "-"
     }
 
     /// The path the report's files share (PATH without its extension), or a refusal.
@@ -73,6 +87,11 @@ extension Session {
         let base = URL(fileURLWithPath: expanded).standardizedFileURL
         return base.pathExtension.isEmpty ? base : base.deletingPathExtension()
     }
+}
+
+/// "25.3%" or "est. 25.3%" for a figure measured with the hunt's suspect.
+private func asrCell(_ asr: Double, _ basis: ASRBasis?) -> String {
+    (basis?.estimated == true ? "est. " : "") + pct(asr)
 }
 
 private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {

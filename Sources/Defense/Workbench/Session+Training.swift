@@ -39,8 +39,8 @@ extension Session {
                                          nPoisonedTest: record.nAsr, nPoisonedToTarget: record.nAsrToTarget, targetLabel: record.recipe.target)
             replaceCurrent(v)
         }
-        events(.metric(series: "acc", step: 0, value: record.acc))
-        events(.metric(series: "asr", step: 0, value: record.asr))
+        events(.metric(series: .acc, step: 0, value: record.acc))
+        events(.metric(series: .asr, step: 0, value: record.asr))
         return Outcome(message: "victim planted (\(trigger)): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
                        results: ["acc": record.acc, "asr": record.asr], inputs: loaded.inputs)
     }
@@ -55,10 +55,10 @@ extension Session {
         let probeTest = Array(d.split.test.prefix(probeSize))
         let probeASR = try Array((asrSet() ?? []).prefix(probeSize))
         let steps = recipe.totalSteps(examples: d.clean.count)
-        let probe = FineTuneProbe(every: max(1, steps / 10)) { [poison] _ in
+        let probe = FineTuneProbe(every: max(1, steps / 10)) { [asrConfig] _ in
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: probeTest, asrSet: probeASR,
-                                           targetLabel: poison?.targetLabel, maxLength: d.maxLength)
-            return [("acc", r.acc)] + (r.asr.map { [("asr", $0)] } ?? [])
+                                           targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
+            return [(.acc, r.acc)] + (r.asr.map { [(.asr, $0)] } ?? [])
         }
         let result = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
                                       pruneMask: v.pruneMask, job: "fine-tune", events: events, cancel: cancel, probe: probe)
@@ -79,14 +79,18 @@ extension Session {
         let d = try requireData()
         let model = try materialise(v)
         events(.progress(job: "eval", fraction: 0, detail: "evaluating \(v.name) on \(d.split.test.count) test sentences"))
-        let result = try Evaluator.evaluate(model: model, tokenizer: tokenizer(), test: d.split.test, asrSet: asrSet() ?? [],
-                                            targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+        var result = try Evaluator.evaluate(model: model, tokenizer: tokenizer(), test: d.split.test, asrSet: asrSet() ?? [],
+                                            targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
         try cancel.check()
+        let basis = asrBasis
+        if result.asr != nil { result.asrBasis = basis }
         v.metrics = result
         replaceCurrent(v)
         var results = ["acc": result.acc]
         if let asr = result.asr { results["asr"] = asr }
-        let asrText = result.asr.map { "ASR \(pct($0)) (\(poison?.trigger.description ?? "?"))" } ?? "ASR unknown (no trigger named)"
+        let asrText = result.asr.map { "\(basis?.label ?? "ASR") \(pct($0)) (\(basis?.trigger.description ?? "?"))" }
+            ?? "ASR unknown (no trigger named or suspected: hunt looks for one)"
+        if basis?.estimated == true { results["asr_estimated"] = 1 }
         return Outcome(message: "\(v.name): ACC \(pct(result.acc)), \(asrText)", results: results)
     }
 
@@ -113,14 +117,15 @@ extension Session {
                                          cancel: cancel).steps
             }
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.split.test, asrSet: asr,
-                                           targetLabel: poison?.targetLabel, maxLength: d.maxLength)
+                                           targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
             let held = d.heldOut.isEmpty ? nil
                 : try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.heldOut, targetLabel: nil, maxLength: d.maxLength).acc
-            let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held)
+            let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held,
+                                   asrBasis: r.asr == nil ? nil : asrBasis)
             points.append(point)
             sweep = points
-            events(.metric(series: "sweep-acc", step: i, value: r.acc))
-            if let a = r.asr { events(.metric(series: "sweep-asr", step: i, value: a)) }
+            events(.metric(series: .sweepAcc, step: i, value: r.acc))
+            if let a = r.asr { events(.metric(series: .sweepAsr, step: i, value: a)) }
         }
         let chosen = Session.automaticRho(points)
         var results = ["steps": Double(steps)]
@@ -141,8 +146,8 @@ extension Session {
 
     var probeSize: Int { 200 }
 
-    func tokenizer() throws -> BertTokenizer {
-        try BertTokenizer(vocabURL: requirePre().vocabURL)
+    func tokenizer() throws -> Tokenizer {
+        try Tokenizer(vocabURL: requirePre().vocabURL)
     }
 
     /// The variant's weights in an engine model; refuses weights without a classifier head.

@@ -12,6 +12,9 @@ public final class Session: @unchecked Sendable {
     public internal(set) var pre: CheckpointFolder?
     public internal(set) var preName = ""
     public internal(set) var victim: Variant?
+    /// What the victim's weights were read from when not model.safetensors ("pytorch_model.bin",
+    /// "LoRA r=8, alpha 16 over bert-base-uncased"), for the header; nil otherwise.
+    public internal(set) var victimOrigin: String?
     public internal(set) var current: Variant?
     public internal(set) var variants: [Variant] = []
     var undoStack: [Variant] = []
@@ -22,12 +25,13 @@ public final class Session: @unchecked Sendable {
     public internal(set) var poison: PoisonConfig?
     public internal(set) var drift: DriftReport?
     public internal(set) var epurReport: EPURReport?
+    /// The last trigger hunt, and the variant it ran on.
+    public internal(set) var hunt: TriggerHunt.Report?
+    public internal(set) var huntedVariant: String?
     public internal(set) var sweep: [SweepPoint] = []
     public internal(set) var layerRho: [String: Double] = [:]
     public internal(set) var captions: [String] = []
     public internal(set) var lastProbe: ProbeResult?
-    /// Every series point of the last training run, for charts drawn after the fact.
-    public internal(set) var series: [String: [(step: Int, value: Double)]] = [:]
     /// Where the loaded models and data came from, by role ("the victim"): `save` never
     /// replaces a folder holding one of them.
     var loadedInputs: [String: URL] = [:]
@@ -59,7 +63,7 @@ public final class Session: @unchecked Sendable {
                        epur: epurReport?.tokens.prefix(50).map { $0 } ?? [],
                        mix: current?.mix, dataset: data?.dataset.name, cleanSize: data?.clean.count,
                        testSize: data?.split.test.count, drift: drift, probe: lastProbe,
-                       captions: captions)
+                       captions: captions, hunt: hunt, asrBasis: asrBasis)
     }
 
     /// Parses, checks and runs one line, records it in the journal, and returns what it said.
@@ -119,6 +123,7 @@ public final class Session: @unchecked Sendable {
         case "mix": return try mix(c, events: events)
         case "rho": return try setLayerRho(c)
         case "epur": return try purify(c, events: events)
+        case "hunt": return try runHunt(c, events: events, cancel: cancel)
         case "finetune": return try finetune(c, events: events, cancel: cancel)
         case "prune": return try prune(c, events: events)
         case "eval": return try evaluate(c, events: events, cancel: cancel)
@@ -209,6 +214,10 @@ public struct SessionSummary: Sendable, Equatable, Codable {
     public var drift: DriftReport?
     public var probe: ProbeResult?
     public var captions: [String]
+    /// The last trigger hunt.
+    public var hunt: TriggerHunt.Report?
+    /// The trigger behind the ASR figures; `estimated` when it is the hunt's suspect.
+    public var asrBasis: ASRBasis?
 }
 
 /// One point of a ρ sweep.
@@ -219,4 +228,15 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     public var asr: Double?
     /// ACC on the held-out clean data (the automatic rule uses only this).
     public var heldOutAcc: Double?
+    /// The trigger behind `asr`; `estimated` when it is the hunt's suspect.
+    public var asrBasis: ASRBasis? = nil
+
+    public init(rho: Double, finetuned: Bool, acc: Double, asr: Double?, heldOutAcc: Double?, asrBasis: ASRBasis? = nil) {
+        self.rho = rho
+        self.finetuned = finetuned
+        self.acc = acc
+        self.asr = asr
+        self.heldOutAcc = heldOutAcc
+        self.asrBasis = asrBasis
+    }
 }

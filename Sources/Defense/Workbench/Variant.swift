@@ -37,12 +37,15 @@ public struct VariantSummary: Sendable, Equatable, Codable {
     public var nTest: Int?
     public var nAsr: Int?
     public var seconds: Double
+    /// The trigger behind `asr`; `estimated` when it is the hunt's suspect.
+    public var asrBasis: ASRBasis? = nil
 }
 
 extension Variant {
     public var summary: VariantSummary {
         VariantSummary(name: name, recipe: recipe.joined(separator: " | "), acc: metrics?.acc, asr: metrics?.asr,
-                       nTest: metrics?.nTest, nAsr: metrics?.nPoisonedTest, seconds: seconds)
+                       nTest: metrics?.nTest, nAsr: metrics?.nPoisonedTest, seconds: seconds,
+                       asrBasis: metrics?.asr == nil ? nil : metrics?.asrBasis)
     }
 }
 

@@ -78,7 +78,12 @@ struct AttackArguments {
 
 struct TriggerArguments {
     var trigger: Trigger
-    init(_ c: Command) throws { trigger = try Trigger.parse(c.arguments[0]) }
+    /// Checked against the dataset's labels when it runs.
+    var target: Int?
+    init(_ c: Command) throws {
+        trigger = try Trigger.parse(c.arguments[0])
+        target = try c.options["target"].map { _ in try c.int("target", default: 0, in: 0...Int.max) }
+    }
 }
 
 struct InspectArguments {

@@ -14,6 +14,7 @@ public enum Action: String, CaseIterable, Sendable, Equatable {
     case fineTune = "fine-tune", rule, scope
     case logScale = "log-scale", windowIn = "window-in", windowOut = "window-out"
     case insertTrigger = "insert-trigger", edit, refresh
+    case adoptTrigger = "adopt-trigger"
 
     public var summary: String {
         switch self {
@@ -57,6 +58,7 @@ public enum Action: String, CaseIterable, Sendable, Equatable {
         case .insertTrigger: "E-PUR/Probe: insert the selected candidate trigger into the probe sentence"
         case .edit: "Probe: edit the sentence; Mixer: type an exact rho (digits, Enter sets it)"
         case .refresh: "Load: list the folder again"
+        case .adoptTrigger: "E-PUR: measure ASR with the selected token as the trigger (its target from the hunt)"
         }
     }
 }
@@ -111,6 +113,7 @@ public struct Keymap: Equatable, Sendable {
             .char("f"): .fineTune, .char("r"): .rule, .char("p"): .scope,
             .char("L"): .logScale, .char("+"): .windowIn, .char("-"): .windowOut,
             .char("t"): .insertTrigger, .char("i"): .edit, .char("="): .edit, .ctrl("r"): .refresh,
+            .char("T"): .adoptTrigger,
         ]
         b[.ctrl("l")] = nil
         return Keymap(bindings: b)

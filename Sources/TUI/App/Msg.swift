@@ -92,6 +92,8 @@ public enum Msg: Equatable, Sendable {
     case tick(Double)
     /// What the session reports while work runs (Defense's events, unchanged).
     case engine(WorkbenchEvent)
+    /// A command of the session starts running (the charted ones start with empty charts).
+    case started(job: String)
     /// A fresh snapshot of the view models from the session (after a command changed things).
     case model(WorkbenchModel)
     /// Focus a pane (the walkthrough's directive: not a key, so it survives any keys.conf).

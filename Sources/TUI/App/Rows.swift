@@ -1,6 +1,8 @@
 /// The rows each list pane shows, after its sort and filter, as indices into the model. update()
 /// and view() both go through here so a cursor always means the same row in both.
 public enum Rows {
+    static func clamp(_ v: Int, _ n: Int) -> Int { min(max(0, v), max(0, n - 1)) }
+
     static func matches(_ text: String, _ filter: String?) -> Bool {
         guard let f = filter, !f.isEmpty else { return true }
         return text.lowercased().contains(f.lowercased())
@@ -8,14 +10,14 @@ public enum Rows {
 
     public static func layers(_ s: State) -> [Int] {
         var idx = s.model.layers.indices.filter { matches(s.model.layers[$0].name, s.filters[.layers]) }
-        if s.layerSort == .drift {
+        if s.layers.sort == .drift {
             idx.sort { (s.model.layers[$0].relL2 ?? .infinity) > (s.model.layers[$1].relL2 ?? .infinity) }
         }
         return idx
     }
 
     public static func tensors(_ s: State) -> [Int] {
-        guard let d = s.drill, d < s.model.layers.count else { return [] }
+        guard let d = s.layers.drill, d < s.model.layers.count else { return [] }
         return Array(s.model.layers[d].tensors.indices)
     }
 
@@ -33,7 +35,7 @@ public enum Rows {
     public static func variants(_ s: State) -> [Int] {
         let v = s.model.variants
         var idx = v.indices.filter { matches(v[$0].name + " " + v[$0].method, s.filters[.variants]) }
-        switch s.variantSort {
+        switch s.variants.sort {
         case .order: break
         case .acc: idx.sort { (v[$0].acc ?? -1) > (v[$1].acc ?? -1) }
         case .asr: idx.sort { (v[$0].asr ?? 2) < (v[$1].asr ?? 2) }
@@ -54,7 +56,7 @@ public enum Rows {
     /// Number of rows of a list pane (for cursor clamping).
     public static func count(_ pane: PaneID, _ s: State) -> Int {
         switch pane {
-        case .layers: s.drill != nil ? tensors(s).count : layers(s).count
+        case .layers: s.layers.drill != nil ? tensors(s).count : layers(s).count
         case .mixer: mixer(s).count
         case .epur: tokens(s).count
         case .variants: variants(s).count

@@ -17,6 +17,8 @@ public struct State: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var model: WorkbenchModel
+    /// The job under way and the Monitor's series, from events.
+    public var live: LiveRun
     /// Fed by events and commands; the snapshot's lines are only the launcher's first ones.
     public var log: [LogLine]
     public var focus: PaneID = .layers
@@ -32,52 +34,43 @@ public struct State: Equatable, Sendable {
     public var palette = TextField()
     public var completions: [String] = []
 
-    // per-pane state (cursors are indices into the rows the pane shows, after sorting and filtering)
-    public var layerCursor = 0
-    public var layerSort = LayerSort.order
-    public var drill: Int?          // index into model.layers
-    public var tensorCursor = 0
+    // each pane's own state, kept and changed in its file under Panes/ (cursors are indices into
+    // the rows the pane shows, after sorting and filtering)
+    public var layers = LayersPaneState()
     public var mixer = MixerPaneState()
     public var epur = EpurPaneState()
-    public var variantCursor = 0
-    public var variantSort = VariantSort.order
+    public var monitor = MonitorPaneState()
+    public var variants = VariantsPaneState()
+    public var probe = ProbePaneState()
     public var load = LoadPaneState()
-    public var logScroll = 0
+    public var logPane = LogPaneState()
 
     // filters per list pane, and the one being typed
     public var filters: [PaneID: String] = [:]
     public var filterField: TextField?
-
-    // probe input
-    public var probeField = TextField()
-    public var probeEditing = false
-
-    // monitor view settings
-    public var frozen: MonitorModel?
-    public var window: Int?         // show only the last N steps
-    public var logScale = false
 
     public var status = ""
     public var quitting = false
     public var spinner = 0
     public var lastTick = 0.0
 
-    public init(width: Int, height: Int, model: WorkbenchModel, keymap: Keymap = .defaults, ascii: Bool = false,
-                theme: String = "dark") {
+    public init(width: Int, height: Int, model: WorkbenchModel, live: LiveRun = LiveRun(), keymap: Keymap = .defaults,
+                ascii: Bool = false, theme: String = "dark") {
         self.width = width
         self.height = height
         self.model = model
+        self.live = live
         self.log = model.log
         self.keymap = keymap
         self.ascii = ascii
         self.theme = theme
-        self.probeField = TextField(text: model.probe.sentence)
+        self.probe.field = TextField(text: model.probe.sentence)
     }
 
     public var layout: ScreenLayout {
         ScreenLayout.compute(width: width, height: height, focus: focus, zoomed: zoomed)
     }
 
-    public var jobRunning: Bool { model.header.job != nil }
+    public var jobRunning: Bool { live.job != nil }
     public var glyphs: Glyphs { .forMode(ascii: ascii) }
 }

@@ -57,11 +57,10 @@ enum HeaderView {
                 x += c.text(value, x: x, y: r.y, style: Style(.status, .bold))
             }
             let jobY = r.height >= 2 ? r.y + 1 : r.y
-            if let job = h.job {
+            if let job = s.live.job {
                 let spin: [Unicode.Scalar] = g.ascii ? ["|", "/", "-", "\\"] : ["⠋", "⠙", "⠸", "⠴"]
-                var line = "\(job.name) \(Fmt.percent(job.fraction))"
-                if !job.detail.isEmpty { line += " · \(job.detail)" }
-                if let eta = job.eta { line += " · ETA \(Fmt.duration(eta))" }
+                let detail = job.text
+                let line = "\(job.job) \(Fmt.percent(job.fraction))" + (detail.isEmpty ? "" : " · " + detail)
                 if r.height >= 2 {
                     var jx = r.x + 1
                     jx += c.put(spin[s.spinner % 4], x: jx, y: jobY, style: Style(.warn, .bold)) + 1
@@ -90,7 +89,7 @@ enum StatusBar {
                 f.draw(&c, in: r, prompt: "/ filter \(s.focus.title): ", focused: true)
                 return
             }
-            if s.probeEditing {
+            if s.probe.editing {
                 c.text(" editing probe sentence: Enter runs it, Esc stops editing", x: r.x, y: r.y, style: Style(.status, .bold))
                 return
             }
@@ -187,9 +186,9 @@ enum ConfirmQuit {
         let r = body.centered(width: min(body.width, 50), height: 5)
         c.fill(r, " ")
         let inner = Box(title: "Quit?", focused: true).draw(&c, in: r, glyphs: g)
-        let job = s.model.header.job
+        let job = s.live.job
         c.within(inner) { c in
-            c.text("A job is running: \(job?.name ?? "") \(Fmt.percent(job?.fraction)).", x: inner.x + 1, y: inner.y, style: Style(.warn))
+            c.text("A job is running: \(job?.job ?? "") \(Fmt.percent(job?.fraction)).", x: inner.x + 1, y: inner.y, style: Style(.warn))
             c.text("Quit anyway? y = quit, any other key = stay", x: inner.x + 1, y: inner.y + 2, style: .bold)
         }
     }

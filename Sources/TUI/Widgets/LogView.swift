@@ -1,22 +1,11 @@
 import Defense
 
-/// Severity of a log line.
-public enum LogLevel: String, Equatable, Sendable, CaseIterable {
-    case info, warn, error, command
-
-    /// A session event's level; `command` lines are the front end's own echo.
-    public init(_ level: WorkbenchEvent.Level) {
-        switch level {
-        case .info: self = .info
-        case .warning: self = .warn
-        case .error: self = .error
-        }
-    }
-
+/// The engine's levels, coloured.
+extension LogLevel {
     public var role: ColorRole {
         switch self {
         case .info: .normal
-        case .warn: .warn
+        case .warning: .warn
         case .error: .bad
         case .command: .accent
         }
@@ -63,7 +52,7 @@ public struct LogView: Sendable {
                 if !l.time.isEmpty && rect.width > 30 {
                     x += c.text(l.time + " ", x: x, y: rect.y + row, style: .dim)
                 }
-                let tag = l.level == .error ? "error: " : (l.level == .warn ? "warn: " : (l.level == .command ? g.pointer + " " : ""))
+                let tag = l.level == .error ? "error: " : (l.level == .warning ? "warn: " : (l.level == .command ? g.pointer + " " : ""))
                 x += c.text(tag, x: x, y: rect.y + row, style: Style(l.level.role, .bold))
                 c.text(l.text.truncated(to: rect.maxX - x, ellipsis: g.ellipsis), x: x, y: rect.y + row, style: Style(l.level.role))
             }

@@ -8,13 +8,13 @@ public enum SessionSnapshot {
     public static func model(_ session: Session, energy: EnergyKept? = nil) -> WorkbenchModel {
         var m = WorkbenchModel()
         m.header = header(session)
-        if let d = session.drift { m.layers = layers(d) }
+        if let d = session.drift { m.layers = layers(d, family: session.pre?.config.family ?? .bert) }
         m.mixer.layers = mixerRows(m.layers, energy)
         m.mixer.applied = session.current?.mix.map(knobs)
         // The engine's defaults (N 200, f_min 20 occurrences) until a report exists.
         m.epur = session.epurReport.map { epur($0, trigger: session.poison?.trigger.description, session) } ?? EpurModel(top: 200, fMin: 20)
         m.variants = variants(session)
-        m.sweep = session.sweep.map { TUI.SweepPoint(rho: $0.rho, acc: $0.acc, asr: $0.asr ?? 0) }
+        m.sweep = session.sweep
         if let p = session.lastProbe {
             m.probe = ProbeModel(sentence: p.text,
                                  predictions: p.rows.map { ProbePrediction(variant: $0.variant, label: "\($0.label)", confidence: $0.confidence) },
@@ -25,7 +25,9 @@ public enum SessionSnapshot {
     }
 
     static func header(_ s: Session) -> HeaderInfo {
-        HeaderInfo(pretrained: s.preName, victim: s.victim?.name ?? "", variant: s.current?.name ?? "",
+        // the family beside the model's name: what the whole workbench computes with
+        HeaderInfo(pretrained: s.pre.map { "\(s.preName) (\($0.config.modelType))" } ?? s.preName,
+                   victim: (s.victim?.name ?? "") + (s.victimOrigin.map { " (\($0))" } ?? ""), variant: s.current?.name ?? "",
                    cleanSize: s.data?.clean.count ?? 0, memoryMB: residentMB())
     }
 
@@ -46,18 +48,20 @@ public enum SessionSnapshot {
         return .head
     }
 
-    public static func layers(_ d: DriftReport) -> [LayerRow] {
+    /// Rows named as the family names its layers (DistilBERT's transformer.layer.N, RoBERTa's
+    /// classifier.dense); the kind and the mixer keep the engine's canonical group names.
+    public static func layers(_ d: DriftReport, family: ModelFamily = .bert) -> [LayerRow] {
         var byGroup: [String: [TensorDrift]] = [:]
         for t in d.tensors { byGroup[LayerGroups.group(of: t.name), default: []].append(t) }
         return d.layers.map { l in
             let ts = byGroup[l.name] ?? []
             let rows = ts.map { t in
-                TensorRow(name: t.name, shape: t.shape, relL2: t.relL2, cosine: t.cosine, maxAbsDelta: t.maxAbs,
+                TensorRow(name: family.displayName(t.name), shape: t.shape, relL2: t.relL2, cosine: t.cosine, maxAbsDelta: t.maxAbs,
                           changedFraction: t.changedFrac, histogram: t.histogram ?? [],
                           histogramRange: -t.maxAbs...t.maxAbs)
             }
             let params = ts.reduce(0) { $0 + $1.shape.reduce(1, *) }
-            return LayerRow(name: l.name, kind: kind(l.name), relL2: l.isNew ? nil : l.relL2, parameters: params, tensors: rows)
+            return LayerRow(name: family.displayName(l.name), kind: kind(l.name), relL2: l.isNew ? nil : l.relL2, parameters: params, tensors: rows)
         }
     }
 
@@ -71,7 +75,7 @@ public enum SessionSnapshot {
     /// The knobs of the mix that made a variant, as the Mixer shows them.
     static func knobs(_ spec: MixSpec) -> MixKnobs {
         MixKnobs(rho: spec.rho, select: spec.select, seed: Int(clamping: spec.seed),
-                 scope: spec.scope == .layer ? .perLayer : .global, layerRho: spec.layers)
+                 scope: spec.scope, layerRho: spec.layers)
     }
 
     /// The ranking, the variant E-PUR made from it and the rows that variant really reset (read
@@ -85,10 +89,20 @@ public enum SessionSnapshot {
                      candidate: words.contains(t.token) || (i < 5 && t.score >= 0.5 * maxScore))
         }
         var out = EpurModel(top: r.top, fMin: Double(r.fmin), tokens: tokens)
+        out.huntTargets = huntTargets(session?.hunt)
         if let session, let made = session.variants.last(where: { $0.epur == r }) {
             out.madeVariant = made.name
             out.rowsReset = (made.weights as? PurifiedWeights)?.rows.count
             out.stale = session.current?.name != made.name
+        }
+        return out
+    }
+
+    /// Each single-word candidate of the hunt and the label it turns sentences to.
+    static func huntTargets(_ hunt: TriggerHunt.Report?) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for c in hunt?.candidates ?? [] {
+            if case .words(let w) = c.trigger, w.count == 1, out[w[0]] == nil { out[w[0]] = c.target }
         }
         return out
     }
@@ -109,12 +123,14 @@ public enum SessionSnapshot {
             else { method = steps.last ?? "loaded" }
             let seed = recipe.reversed().lazy.compactMap(seed(of:)).first ?? 0
             let acc = v.metrics?.acc, asr = v.metrics?.asr
-            return VariantRow(name: v.name, method: method, acc: acc, asr: asr,
+            var row = VariantRow(name: v.name, method: method, acc: acc, asr: asr,
                               deltaAcc: v.name == s.victim?.name ? nil : zip2(acc, ref?.acc).map { $0 - $1 },
                               deltaAsr: v.name == s.victim?.name ? nil : zip2(asr, ref?.asr).map { $0 - $1 },
                               rho: v.mix.map { $0.rho }, epur: v.epur != nil || steps.contains("epur"),
                               cleanSize: hasFT ? (s.data?.clean.count ?? 0) : 0, steps: v.lossCurve.count, seed: seed,
                               seconds: v.seconds, current: v.name == s.current?.name)
+            row.asrEstimated = asr != nil && v.metrics?.asrBasis?.estimated == true
+            return row
         }
     }
 

@@ -2,8 +2,9 @@ import Defense
 import Foundation
 
 /// The bridge between the front end and the engine: owns the `Session` on one serial worker
-/// queue (the session is not thread-safe), runs the runtime's effects there, turns the session's
-/// events into `Msg.engine` and posts a fresh `Msg.model` snapshot after every command.
+/// queue (the session is not thread-safe), runs the runtime's effects there, passes the session's
+/// events on as `Msg.engine` (typed values: the series live in the front end's `LiveRun` only)
+/// and posts a fresh `Msg.model` snapshot after every command.
 /// The UI thread only posts work and drains the mailbox, so long jobs never block input.
 public final class WorkbenchController: @unchecked Sendable {
     public let session: Session
@@ -13,7 +14,6 @@ public final class WorkbenchController: @unchecked Sendable {
     private var flags: [Int: CancellationFlag] = [:]
     private var nextTicket = 0
     private var pendingCount = 0
-    private var monitor = MonitorModel()
     private var load = LoadModel()
     private var caption: String?
     private var probe = ProbeModel()
@@ -114,17 +114,8 @@ public final class WorkbenchController: @unchecked Sendable {
             mailbox.post(.engine(.failed(job: verb, message: "cancelled before it started")))
             return false
         }
-        if ["attack", "finetune", "prune", "sweep"].contains(verb) {
-            lock.lock()
-            monitor.loss = []
-            monitor.acc = []
-            monitor.asr = []
-            monitor.totalSteps = 0
-            lock.unlock()
-            mailbox.post(.model(snapshot()))
-        }
         jobStart = (verb, Date())
-        mailbox.post(.engine(.progress(job: verb, fraction: 0, detail: "running")))
+        mailbox.post(.started(job: verb))
         var ok = true
         engineFailure = nil
         do {
@@ -165,35 +156,17 @@ public final class WorkbenchController: @unchecked Sendable {
         return s
     }
 
-    /// Turns session events into messages; keeps the live series so snapshots carry them.
+    /// Turns session events into messages, estimating the ETA of a job that reports none.
     private func sink() -> EventSink {
         { [self] event in
             switch event {
-            case .progress(let job, let fraction, let detail):
-                var d = detail
-                if let start = jobStart, fraction > 0.02, fraction < 1, !detail.contains("ETA") {
-                    let elapsed = Date().timeIntervalSince(start.at)
-                    d += (d.isEmpty ? "" : " · ") + "ETA " + Fmt.duration(elapsed * (1 - fraction) / fraction)
+            case .progress(var p):
+                if p.eta == nil, let start = jobStart, p.fraction > 0.02, p.fraction < 1 {
+                    p.eta = Date().timeIntervalSince(start.at) * (1 - p.fraction) / p.fraction
                 }
-                if let total = App.totalSteps(detail) {
-                    lock.lock()
-                    monitor.totalSteps = total
-                    lock.unlock()
-                }
-                mailbox.post(.engine(.progress(job: job, fraction: fraction, detail: d)))
-            case .metric(let series, let step, let value):
-                lock.lock()
-                let p = SeriesPoint(Double(step), value)
-                switch series {
-                case "loss": monitor.loss.append(p)
-                case "acc": monitor.acc.append(p)
-                case "asr": monitor.asr.append(p)
-                default: break
-                }
-                lock.unlock()
-                if ["loss", "acc", "asr"].contains(series) {
-                    mailbox.post(.engine(.metric(series: series, step: step, value: value)))
-                }
+                mailbox.post(.engine(.progress(p)))
+            case .metric:
+                mailbox.post(.engine(event))
             case .log(let level, let text):
                 mailbox.post(.engine(.log(level, text)))
             case .finished(let job, let summary):
@@ -235,7 +208,7 @@ public final class WorkbenchController: @unchecked Sendable {
     /// The session as view models. Runs on the worker queue (reads the session).
     public func snapshot() -> WorkbenchModel {
         lock.lock()
-        var mon = monitor
+        var mon = MonitorModel()
         let cap = caption
         let pr = probe
         lock.unlock()
@@ -243,9 +216,9 @@ public final class WorkbenchController: @unchecked Sendable {
         let before = SessionSnapshot.victimMetrics(session)
         mon.accBefore = before?.acc
         mon.asrBefore = before?.asr
-        mon.trigger = session.poison?.trigger.description ?? ""
+        mon.trigger = session.asrBasis?.trigger.description ?? ""
+        mon.asrEstimated = session.asrBasis?.estimated ?? false
         mon.probeSize = 200
-        mon.probeInterval = max(1, (mon.totalSteps > 0 ? mon.totalSteps : 10) / 10)
         m.monitor = mon
         m.load = load
         m.caption = cap

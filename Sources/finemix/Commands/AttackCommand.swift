@@ -138,8 +138,9 @@ final class ProgressLine: @unchecked Sendable {
     private func handle(_ e: WorkbenchEvent) {
         lock.lock(); defer { lock.unlock() }
         switch e {
-        case .progress(let job, let fraction, let detail):
-            let text = "\(job) \(String(format: "%3.0f%%", fraction * 100)) \(detail)"
+        case .progress(let p):
+            let fraction = p.fraction
+            let text = "\(p.job) \(String(format: "%3.0f%%", fraction * 100)) \(p.text)"
             if tty {
                 FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
                 open = true

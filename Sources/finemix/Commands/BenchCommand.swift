@@ -2,6 +2,7 @@ import ArgumentParser
 import Defense
 import Foundation
 import TUI
+import TUIPreview
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

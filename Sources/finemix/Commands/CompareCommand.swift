@@ -73,10 +73,11 @@ struct CompareCommand: ParsableCommand {
             let start = Date()
             note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
             let victimModel = try VictimTraining.loadClassifier(d.victim)
-            let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
+            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
             let before = DefenseScore(try Evaluator.evaluate(model: victimModel, tokenizer: tokenizer, test: d.test, asrSet: d.asrSet,
-                                                             targetLabel: d.target, maxLength: d.maxLength))
-            var report = CompareReport(victim: d.victim.url.path, trigger: d.record.recipe.trigger.description,
+                                                             targetLabel: d.target, maxLength: d.maxLength),
+                                      basis: d.basis)
+            var report = CompareReport(victim: d.victim.url.path, trigger: d.basis?.trigger.description ?? "none known",
                                        pre: d.pre.url.path, nClean: d.clean.count, nTest: before.nTest, nAsr: before.nAsr,
                                        seeds: (0..<seeds).map { budget.seed + UInt64($0) }, rho: rho, select: sel.rawValue,
                                        epochs: budget.epochs, lr: budget.lr, batch: budget.batch,
@@ -90,7 +91,8 @@ struct CompareCommand: ParsableCommand {
                 for s in report.seeds {
                     let r = recipe(m, epur, s, maxLength: d.maxLength)
                     let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
-                                                 targetLabel: d.target, recipe: r, before: before, events: stderrEvents(quiet: true))
+                                                 targetLabel: d.target, recipe: r, before: before, asrBasis: d.basis,
+                                                 events: stderrEvents(quiet: true))
                     let res = out.result
                     row.runs.append(CompareRun(seed: s, acc: res.after.acc, asr: res.after.asr, steps: res.steps, seconds: res.seconds,
                                                epurTop10: res.epur.map { Array($0.tokens.prefix(10).map(\.token)) }))
@@ -210,11 +212,11 @@ struct CompareReport: Codable {
     }
 
     func markdown() -> String {
-        var s = "Victim `\(victim)` (trigger \(trigger)); \(nClean) clean sentences; ACC on \(nTest) test sentences, "
+        var s = "Victim `\(victim)` (trigger \(trigger)\(before.asrBasis?.estimated == true ? ", the trigger hunt's suspect: every ASR is estimated" : "")); \(nClean) clean sentences; ACC on \(nTest) test sentences, "
         s += "ASR on \(nAsr) triggered ones (%). Budget: \(epochs) epochs, batch \(batch), lr \(lr) = \(steps) steps. "
         s += "ρ = \(rho) (\(select)); E-PUR top \(epurTop), f_min \(epurFmin); Fine-pruning ratio \(pruneRatio). "
         s += "Seeds \(seeds.map(String.init).joined(separator: ", ")): mean ± std.\n\n"
-        s += "| Method | ACC | ASR | runs |\n|---|---:|---:|---:|\n"
+        s += "| Method | ACC | \(before.asrBasis?.label ?? "ASR") | runs |\n|---|---:|---:|---:|\n"
         s += "| Victim (no defence) | \(pctText(before.acc)) | \(pctText(before.asr)) | – |\n"
         for r in rows { s += "| \(r.title) | \(r.acc.text) | \(r.asr.text) | \(r.runs.count) |\n" }
         if let top = rows.first(where: { $0.runs.first?.epurTop10 != nil })?.runs.first?.epurTop10 {

@@ -76,7 +76,7 @@ struct DefendCommand: ParsableCommand {
                 throw FinemixError("--epur-top \(recipe.epurTop): larger than the \(d.victim.config.vocabSize - 3) candidate tokens of the vocabulary")
             }
             let outcome = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
-                                             targetLabel: d.target, recipe: recipe, events: stderrEvents())
+                                             targetLabel: d.target, recipe: recipe, asrBasis: d.basis, events: stderrEvents())
             let output = try OutputFolder(path: out, command: "defend", force: replace.force,
                                           inputs: workspace.inputs + [victimInput, (what: "the pre-trained model", url: d.pre.url)])
             let dir = output.url
@@ -91,8 +91,8 @@ struct DefendCommand: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self), terminator: "")
             } else {
                 print("\(recipe.title) on \(d.clean.count) clean sentences, \(r.steps) steps")
-                print(String(format: "before  ACC %@  ASR %@", pctText(r.before.acc), pctText(r.before.asr)))
-                print(String(format: "after   ACC %@  ASR %@", pctText(r.after.acc), pctText(r.after.asr)))
+                print("before  ACC \(pctText(r.before.acc))  \(r.before.asrText)")
+                print("after   ACC \(pctText(r.after.acc))  \(r.after.asrText)")
                 if let e = r.epur {
                     print("E-PUR top 10: " + e.tokens.prefix(10).map { String(format: "%@ (%.3f)", $0.token, $0.score) }.joined(separator: ", "))
                 }

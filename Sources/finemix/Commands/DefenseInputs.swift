@@ -2,24 +2,36 @@ import ArgumentParser
 import Defense
 import Foundation
 
-/// What defend, sweep and compare share: the two checkpoints and the victim's recorded data.
+/// What defend, sweep and compare share: the two checkpoints and the data. A victim folder from
+/// `finemix attack` has its data and trigger in attack.json; any other fine-tuned folder needs
+/// `--clean` and `--test`, and its ASR is measured with `--trigger` or, failing that, with the
+/// trigger hunt's suspect (marked estimated).
 struct DefenseOptions: ParsableArguments {
-    @Option(name: .long, help: "Pre-trained checkpoint folder, or 'minilm' (default: the one recorded in the victim's attack.json).")
+    @Option(name: .long, help: "Pre-trained checkpoint folder, or 'minilm' (default: the one recorded in the victim's attack.json, else minilm).")
     var pre: String?
 
-    @Option(name: .long, help: "The victim's folder (written by finemix attack: weights and attack.json).")
+    @Option(name: .long, help: "The victim's folder: a fine-tuned checkpoint (attack.json, when finemix planted it, supplies data and trigger).")
     var victim: String
 
-    @Option(name: .long, help: "Clean data: a built-in name or file (default: the defender pool recorded in attack.json).")
+    @Option(name: .long, help: "Clean data: a built-in name or file (default: the defender pool recorded in attack.json; needed without it).")
     var clean: String?
+
+    @Option(name: .long, help: "Test data: a built-in name or file (default: the test split recorded in attack.json; needed without it). The same source as --clean is split in two.")
+    var test: String?
+
+    @Option(name: .long, help: "The trigger ASR is measured with: word:W1,W2 | sentence:\"TEXT\" | ep:WORD (default: the recorded one, else the trigger hunt's suspect, marked estimated).")
+    var trigger: String?
+
+    @Option(name: .long, help: "The trigger's target label (default: the recorded one, else the label the trigger turns most clean sentences to).")
+    var target: Int?
 
     @Option(name: .long, help: "Clean sentences used by the defence: the first N of the clean data.")
     var cleanSize: Int = 64
 
-    @Option(name: .long, help: "Measure on the first N sentences of the recorded test split only (default: all of it).")
+    @Option(name: .long, help: "Measure on the first N sentences of the test data only (default: all of it).")
     var testLimit: Int?
 
-    @Option(name: .long, help: "Tokens per sequence (default: the victim's).")
+    @Option(name: .long, help: "Tokens per sequence (default: the victim's recorded one, else 64).")
     var maxLength: Int?
 }
 
@@ -62,58 +74,152 @@ struct EpurOptions: ParsableArguments {
 struct DefenseInputs {
     var pre: CheckpointFolder
     var victim: CheckpointFolder
-    var record: AttackRecord
+    /// attack.json, when finemix planted the victim.
+    var record: AttackRecord?
     var clean: [Example]
     /// Clean sentences beyond `clean` (the pool's rest): held out for the automatic ρ rule.
     var heldOut: [Example]
     var test: [Example]
     var asrSet: [Example]
-    var target: Int
+    /// The trigger behind ASR (nil: none known and none suspected, so ASR is not measured).
+    var basis: ASRBasis?
     var maxLength: Int
+    /// The hunt's report when it chose the trigger.
+    var hunt: TriggerHunt.Report?
+
+    /// The target label passed to the evaluator (any label when there is no ASR set).
+    var target: Int { basis?.target ?? 0 }
 
     init(_ o: DefenseOptions, read: DataReadOptions, workspace: WorkspaceOptions) throws {
         let dir = URL(fileURLWithPath: o.victim, isDirectory: true)
-        victim = try CheckpointFolder(dir)
-        record = try AttackRecord.read(folder: dir)
+        // A LoRA adapter as the victim merges over --pre when its own base is not a local folder.
+        victim = try CheckpointFolder(dir, adapterBase: o.pre.flatMap { $0 == "minilm" ? nil : URL(fileURLWithPath: $0, isDirectory: true) })
+        let hasRecord = FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path)
+        record = try hasRecord ? AttackRecord.read(folder: dir) : nil
         let preURL: URL
-        switch o.pre {
-        case "minilm"?: preURL = try workspace.cache.minilm(progress: note)
-        case let p?: preURL = URL(fileURLWithPath: p, isDirectory: true)
-        case nil: preURL = URL(fileURLWithPath: record.pretrained, isDirectory: true)
+        switch (o.pre, record) {
+        case ("minilm"?, _), (nil, nil): preURL = try workspace.cache.minilm(progress: note)
+        case (let p?, _): preURL = URL(fileURLWithPath: p, isDirectory: true)
+        case (nil, let r?): preURL = URL(fileURLWithPath: r.pretrained, isDirectory: true)
         }
         pre = try CheckpointFolder(preURL)
         guard o.cleanSize >= 1 else {
             throw FinemixError("--clean-size \(o.cleanSize): the clean set is empty; the defence needs at least 1 clean sentence")
         }
         if let t = o.testLimit, t < 1 { throw FinemixError("--test-limit must be at least 1, found \(t)") }
-        let dataset: Dataset
-        if let options = record.readOptions {
-            dataset = try Datasets.load(record.dataset, options: options, cache: workspace.cache, progress: note)
-        } else {
-            dataset = try Datasets.load(record.dataset, options: ReadOptions(), cache: workspace.cache, progress: note)
-        }
-        let parts = try record.split.spec.apply(to: dataset)
-        let pool: [Example]
-        if let name = o.clean {
-            let d = try read.load(name, cache: workspace.cache)
-            guard d.numLabels == dataset.numLabels else {
-                throw FinemixError("--clean \(name) has \(d.numLabels) classes but the victim's data has \(dataset.numLabels)")
-            }
-            pool = d.examples
-        } else {
-            pool = parts.cleanPool
-        }
+        let numLabels = victim.config.numLabels
+        let data = try VictimData(record: record, victim: dir, clean: o.clean, test: o.test, read: read, workspace: workspace,
+                                  numLabels: numLabels)
+        let pool = data.pool
         guard !pool.isEmpty else { throw FinemixError("the clean set is empty: \(o.clean ?? "the recorded defender pool") has no sentences") }
         guard o.cleanSize <= pool.count else {
             throw FinemixError("--clean-size \(o.cleanSize): \(o.clean ?? "the recorded defender pool") has only \(pool.count) sentences")
         }
         clean = Array(pool.prefix(o.cleanSize))
         heldOut = Array(pool.dropFirst(o.cleanSize))
-        test = o.testLimit.map { Array(parts.test.prefix($0)) } ?? parts.test
-        guard !test.isEmpty else { throw FinemixError("\(record.dataset): the recorded test split is empty") }
-        target = record.recipe.target
-        asrSet = try Poisoner.asrTestSet(test, config: record.recipe.poison, numLabels: dataset.numLabels)
-        maxLength = o.maxLength ?? record.recipe.maxLength
+        test = o.testLimit.map { Array(data.test.prefix($0)) } ?? data.test
+        guard !test.isEmpty else { throw FinemixError("\(o.test ?? record?.dataset ?? "the test data"): the test split is empty") }
+        maxLength = o.maxLength ?? record?.recipe.maxLength ?? 64
+        if let t = o.target, !(0..<numLabels).contains(t) {
+            throw FinemixError("--target \(t): the victim has labels 0...\(numLabels - 1)")
+        }
+
+        // The trigger: named, recorded, or hunted (estimated).
+        var seed: UInt64 = 1
+        if let spec = o.trigger {
+            let trigger = try Trigger.parse(spec)
+            let target = try o.target ?? record.map { $0.recipe.target } ?? Self.likelyTarget(of: trigger, pre: pre, victim: victim,
+                                                                                            pool: pool, maxLength: maxLength)
+            basis = ASRBasis(trigger: trigger, target: target, estimated: false)
+            seed = record?.recipe.seed ?? 1
+        } else if let r = record {
+            basis = ASRBasis(trigger: r.recipe.trigger, target: o.target ?? r.recipe.target, estimated: false)
+            seed = r.recipe.seed
+        } else {
+            note("\(dir.path) has no attack.json and no --trigger was given: hunting for the trigger on \(pool.count) clean sentences")
+            let found = try Self.hunt(pre: pre, victim: victim, pool: pool, maxLength: maxLength)
+            hunt = found
+            note(found.verdict.text)
+            if let s = found.suspect {
+                basis = ASRBasis(trigger: s.trigger, target: o.target ?? s.target, estimated: true)
+            } else {
+                note("ASR is not measured: no trigger is known or suspected (--trigger names one)")
+            }
+        }
+        if let basis {
+            asrSet = try Poisoner.asrTestSet(test, config: PoisonConfig(trigger: basis.trigger, rate: 0, targetLabel: basis.target, seed: seed),
+                                             numLabels: numLabels)
+        } else {
+            asrSet = []
+        }
+    }
+
+    /// The trigger hunt on the victim with the clean pool (the same sentences and options as `finemix hunt`).
+    static func hunt(pre: CheckpointFolder, victim: CheckpointFolder, pool: [Example], maxLength: Int,
+                     options: TriggerHunt.Options = TriggerHunt.Options()) throws -> TriggerHunt.Report {
+        try CheckpointFolder.checkSameVocabulary(pre: pre, victim: victim)
+        let model = try VictimTraining.loadClassifier(victim)
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
+        return try TriggerHunt.run(pre: pre.weights, victim: model, victimWeights: victim.weights, tokenizer: tokenizer,
+                                   clean: pool, maxLength: maxLength, options: options, events: stderrEvents()).report
+    }
+
+    /// The label a named trigger turns most correct clean sentences to (when no target is given).
+    static func likelyTarget(of trigger: Trigger, pre: CheckpointFolder, victim: CheckpointFolder, pool: [Example],
+                             maxLength: Int) throws -> Int {
+        let model = try VictimTraining.loadClassifier(victim)
+        let evaluator = try Evaluator(model: model, tokenizer: try Tokenizer(vocabURL: victim.vocabURL), maxLength: maxLength)
+        let options = TriggerHunt.Options()
+        let r = try TriggerHunt.run(candidates: [(trigger, 0)], clean: pool, numLabels: model.config.numLabels,
+                                    options: TriggerHunt.Options(sentences: options.sentences, screen: options.sentences),
+                                    predict: { try evaluator.predict($0).labels })
+        let c = r.candidates[0]
+        note(String(format: "--target not given: %@ turns %.0f%% of %d clean sentences to label %d; that is the target", "\(trigger)",
+                    100 * c.flipRate, c.n, c.target))
+        return c.target
+    }
+}
+
+/// The clean pool and the test data of a victim: recorded in attack.json, or named by --clean and
+/// --test (one source named twice is split in two, seeded, so no sentence is in both). Only the
+/// recorded split is read from attack.json here, never its trigger.
+struct VictimData {
+    var pool: [Example]
+    var test: [Example]
+
+    init(record: AttackRecord?, victim: URL, clean: String?, test testName: String?, read: DataReadOptions,
+         workspace: WorkspaceOptions, numLabels: Int) throws {
+        var parts: DataSplit?
+        if let record {
+            let dataset = try Datasets.load(record.dataset, options: record.readOptions ?? ReadOptions(), cache: workspace.cache, progress: note)
+            guard dataset.numLabels == numLabels else {
+                throw FinemixError("\(record.dataset) has \(dataset.numLabels) classes but the victim has \(numLabels)")
+            }
+            parts = try record.split.spec.apply(to: dataset)
+        }
+        func load(_ name: String, _ what: String) throws -> [Example] {
+            let d = try read.load(name, cache: workspace.cache)
+            guard d.numLabels == numLabels else {
+                throw FinemixError("\(what) \(name) has \(d.numLabels) classes but the victim has \(numLabels)")
+            }
+            return d.examples
+        }
+        let missing = "\(victim.path) has no attack.json recording its data"
+        switch (clean, testName) {
+        case let (c?, t?) where c == t:
+            // One source for both: a seeded shuffle, the test set the last half (at most 1,000).
+            var rng = SeededRandom(seed: 1, stream: "victim-data")
+            let all = rng.shuffled(try load(c, "--clean"))
+            let n = min(1000, all.count / 2)
+            pool = Array(all.dropLast(n)); test = Array(all.suffix(n))
+        default:
+            if let c = clean { pool = try load(c, "--clean") } else if let parts { pool = parts.cleanPool } else {
+                throw FinemixError("--clean NAME|PATH is needed: \(missing)")
+            }
+            if let t = testName { test = try load(t, "--test") } else if let parts { test = parts.test } else {
+                throw FinemixError("--test NAME|PATH is needed: \(missing)")
+            }
+        }
     }
 }
 
@@ -130,8 +236,8 @@ func stderrEvents(quiet: Bool = false) -> EventSink {
     return { e in
         guard !quiet else { return }
         switch e {
-        case .progress(let job, _, let detail):
-            if last.due() { note("\(job): \(detail)") }
+        case .progress(let p):
+            if last.due() { note("\(p.job): \(p.text)") }
         case .log(_, let line): note(line)
         case .failed(let job, let message): note("\(job): \(message)")
         default: break

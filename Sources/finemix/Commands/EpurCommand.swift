@@ -76,7 +76,7 @@ struct EpurCommand: ParsableCommand {
         try failing {
             let clock = ContinuousClock()
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
-            let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
+            let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true), adapterBase: preFolder.url)
             let output = try out.map {
                 try OutputFolder(path: $0, command: "epur", force: replace.force,
                                  inputs: workspace.inputs + [(what: "the pre-trained model", url: preFolder.url), (what: "the victim", url: victimFolder.url)])

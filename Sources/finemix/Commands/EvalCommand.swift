@@ -99,7 +99,7 @@ struct EvalCommand: ParsableCommand {
                 asrSet = try Poisoner.asrTestSet(examples, config: PoisonConfig(trigger: trig, rate: 0, targetLabel: tgt, seed: poisonSeed),
                                                  numLabels: dataset.numLabels)
             }
-            let tokenizer = try BertTokenizer(vocabURL: folder.vocabURL)
+            let tokenizer = try Tokenizer(vocabURL: folder.vocabURL)
             let maxLen = maxLength ?? record?.recipe.maxLength ?? 64
             guard maxLen >= 3 else { throw FinemixError("--max-length must be at least 3, found \(maxLen)") }
             let result = try Evaluator.evaluate(model: bert, tokenizer: tokenizer, test: examples, asrSet: asrSet,

@@ -39,21 +39,24 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let report = try failing {
+        let (report, origin) = try failing {
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
-            let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true))
+            let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true), adapterBase: preFolder.url)
             try CheckpointFolder.checkSameVocabulary(pre: preFolder, victim: victimFolder)
             try preFolder.requireFiniteWeights()
             try victimFolder.requireFiniteWeights()
             let vocabulary = try Drift.vocabularyLines(preFolder.vocabURL)
-            return try Drift.report(pre: preFolder.weights, victim: victimFolder.weights, vocabulary: vocabulary,
-                                    options: .init(changedThreshold: threshold, topTokens: top, histogramBins: histogram))
+            let report = try Drift.report(pre: preFolder.weights, victim: victimFolder.weights, vocabulary: vocabulary,
+                                          options: .init(changedThreshold: threshold, topTokens: top, histogramBins: histogram))
+            return (report, victimFolder.origin)
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
+            // Said only when the weights came from something other than model.safetensors.
+            if origin != WeightFileChoice.safetensors.rawValue { print("victim weights: \(origin)\n") }
             print(DriftTables.render(report, top: top), terminator: "")
         }
     }

@@ -49,8 +49,8 @@ struct PredictCommand: ParsableCommand {
                 throw FinemixError("\(model) has no classifier head (classifier.weight): it is a bare encoder, so its predictions would be noise. Fine-tune it first, or pass --allow-random-head to test with a seeded random head")
             }
             if !hasHead { note("finemix: \(model) has no classifier head; using a random head (seed \(seed))") }
-            let tokenizer = try BertTokenizer(vocabURL: folder.vocabURL)
-            let maxLen = min(maxLength, folder.config.maxPositionEmbeddings)
+            let tokenizer = try Tokenizer(vocabURL: folder.vocabURL)
+            let maxLen = min(maxLength, folder.config.maxSequenceLength)
             let predictor = try Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen)
 
             var pending: [(ids: [Int32], typeIds: [Int32])] = []

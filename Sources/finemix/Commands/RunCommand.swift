@@ -83,8 +83,8 @@ final class ProgressPrinter: @unchecked Sendable {
         { [self] event in
             lock.lock(); defer { lock.unlock() }
             switch event {
-            case .progress(let job, let fraction, let detail):
-                FileHandle.standardError.write(Data("\r  \(job) \(Int(fraction * 100))% \(detail)\u{1B}[K".utf8))
+            case .progress(let p):
+                FileHandle.standardError.write(Data("\r  \(p.job) \(Int(p.fraction * 100))% \(p.text)\u{1B}[K".utf8))
                 open = true
             case .log(let level, let text):
                 if open { FileHandle.standardError.write(Data("\n".utf8)); open = false }

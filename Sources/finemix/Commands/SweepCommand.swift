@@ -77,21 +77,22 @@ struct SweepCommand: ParsableCommand {
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
-            let tokenizer = try BertTokenizer(vocabURL: d.victim.vocabURL)
+            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
             let before = DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(d.victim), tokenizer: tokenizer,
-                                                             test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength))
+                                                             test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength),
+                                      basis: d.basis)
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
-                              command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+                              command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
             var points: [Point] = []
             for r in rhos {
                 let mix = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
                                              targetLabel: d.target, recipe: recipe(.mix, r, maxLength: d.maxLength), before: before,
-                                             events: stderrEvents(quiet: true)).result
+                                             asrBasis: d.basis, events: stderrEvents(quiet: true)).result
                 var p = Point(rho: r, mixAcc: mix.after.acc, mixAsr: mix.after.asr)
                 if !mixOnly {
                     let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
                                                  targetLabel: d.target, recipe: recipe(.finemix, r, maxLength: d.maxLength),
-                                                 before: before, events: stderrEvents(quiet: true))
+                                                 before: before, asrBasis: d.basis, events: stderrEvents(quiet: true))
                     p.fmixAcc = out.result.after.acc
                     p.fmixAsr = out.result.after.asr
                     if !heldOutSet.isEmpty {
@@ -115,6 +116,8 @@ struct SweepCommand: ParsableCommand {
         /// Held-out sentences the automatic rule used (0 with --mix-only).
         var nHeldOut: Int
         var command: String
+        /// The trigger ASR was measured with; `estimated` when it is the hunt's suspect.
+        var asrBasis: ASRBasis?
     }
 
     /// The end of a sweep, run here or collected from a plan: the automatic ρ, the files, the
@@ -141,7 +144,8 @@ struct SweepCommand: ParsableCommand {
     func rhoWidth(_ points: [Point]) -> Int { points.map { fmtRho($0.rho).count }.max() ?? 1 }
 
     func table(_ points: [Point], before: DefenseScore) -> String {
-        var s = "victim: ACC \(pctText(before.acc)) ASR \(pctText(before.asr)) (%)\n"
+        var s = "victim: ACC \(pctText(before.acc)) \(before.asrText) (%)\n"
+        if let b = before.asrBasis, b.estimated { s += "every ASR below is \(b.note)\n" }
         let w = max(4, rhoWidth(points))
         s += "ρ".rightAligned(w) + "  " + "mix ACC".rightAligned(7) + "  " + "mix ASR".rightAligned(7)
             + (mixOnly ? "" : "  " + "FMix ACC".rightAligned(8) + "  " + "FMix ASR".rightAligned(8) + "  " + "held-out ACC".rightAligned(12)) + "\n"
@@ -185,7 +189,7 @@ struct SweepCommand: ParsableCommand {
         if let json {
             let r = SweepReport(victim: basis.victim, nClean: basis.nClean, nHeldOut: basis.nHeldOut, epur: epur,
                                 seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance,
-                                before: before, points: points, autoRho: auto, command: basis.command)
+                                before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
@@ -198,8 +202,10 @@ struct SweepReport: Codable {
     var victim: String; var nClean: Int; var nHeldOut: Int; var epur: Bool; var seed: UInt64; var select: String
     var epochs: Int; var lr: Double; var batch: Int; var tolerance: Double
     var before: DefenseScore; var points: [SweepCommand.Point]; var autoRho: Double?; var command: String
+    var asrBasis: ASRBasis?
     enum CodingKeys: String, CodingKey {
         case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
+        case asrBasis = "asr_basis"
         case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
     }
 }

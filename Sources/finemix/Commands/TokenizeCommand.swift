@@ -34,7 +34,7 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try failing { try BertTokenizer(vocabURL: URL(fileURLWithPath: model)) }
+        let tokenizer = try failing { try Tokenizer(vocabURL: URL(fileURLWithPath: model)) }
         var out = ""
         func flush(force: Bool) {
             if force || out.utf8.count > 1 << 16 {
@@ -54,13 +54,13 @@ struct TokenizeCommand: ParsableCommand {
                 } else {
                     let e = tokenizer.encode(a, b, maxLength: maxLength)
                     // the middle [SEP] shows where the pair splits; the outer specials say nothing
-                    out += e.ids.dropFirst().dropLast().map { tokenizer.vocab.tokens[Int($0)] }.joined(separator: " ") + "\n"
+                    out += tokenizer.innerTokens(e, pair: true).joined(separator: " ") + "\n"
                 }
             } else if json {
                 out += "{\"ids\": [\(list(tokenizer.encode(text, maxLength: maxLength).ids))]}\n"
             } else {
                 let e = tokenizer.encode(text, maxLength: maxLength)
-                out += e.ids.dropFirst().dropLast().map { tokenizer.vocab.tokens[Int($0)] }.joined(separator: " ") + "\n"
+                out += tokenizer.innerTokens(e, pair: false).joined(separator: " ") + "\n"
             }
             flush(force: false)
         }

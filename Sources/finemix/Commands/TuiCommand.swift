@@ -99,7 +99,7 @@ enum WorkbenchLauncher {
 
         let ncurses = NcursesTerminal(theme: chosen, asciiOnly: display.ascii)
         if !ncurses.utf8 {
-            model.log.append(LogLine(level: .warn, text: "the locale's character set is not UTF-8: drawing with ASCII only (LANG=C.UTF-8 gives braille charts)"))
+            model.log.append(LogLine(level: .warning, text: "the locale's character set is not UTF-8: drawing with ASCII only (LANG=C.UTF-8 gives braille charts)"))
         }
         let tap = KeyTapTerminal(ncurses) { _ in false }
         let runtime = Runtime(terminal: tap,

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Defense
 import Foundation
 import TUI
+import TUIPreview
 
 /// Scaffolding until the real `finemix tui` lands: the workbench screen over sample view models,
 /// with a simulated fine-tune feeding the Monitor, so the terminal layer can be checked in a real
@@ -39,12 +41,13 @@ struct TuiPreviewCommand: ParsableCommand {
         let keyURL = keys.map { URL(fileURLWithPath: $0) } ?? KeyConfig.defaultURL()
         let (keymap, problems) = KeyConfig.load(keyURL)
         var model = SampleData.workbench()
-        model.log.append(LogLine(level: .warn, text: "tui-preview: sample data, no engine; commands are logged, not run"))
+        let live = SampleData.live()
+        model.log.append(LogLine(level: .warning, text: "tui-preview: sample data, no engine; commands are logged, not run"))
         for p in problems { model.log.append(LogLine(level: .error, text: "\(keyURL.path): \(p.description)")) }
 
         let terminal = NcursesTerminal(theme: chosen, asciiOnly: ascii)
         let runtime = Runtime(terminal: terminal,
-                              state: State(width: terminal.width, height: terminal.height, model: model, keymap: keymap,
+                              state: State(width: terminal.width, height: terminal.height, model: model, live: live, keymap: keymap,
                                            ascii: ascii || !terminal.utf8, theme: terminal.theme.name))
         let simulation = Simulation(mailbox: runtime.mailbox)
         runtime.perform = { effect in
@@ -59,7 +62,7 @@ struct TuiPreviewCommand: ParsableCommand {
                 break
             }
         }
-        if !still { simulation.start(from: model.monitor.loss.count - 1, total: model.monitor.totalSteps) }
+        if !still { simulation.start(from: live.loss.count - 1, total: live.totalSteps) }
         let exit = runtime.run()
         simulation.cancel()
         if case .signal(let sig) = exit { throw ExitCode(128 + sig) }
@@ -97,12 +100,12 @@ final class Simulation: @unchecked Sendable {
                 if isStopped { return }
                 step += 1
                 let t = Double(step)
-                mailbox.post(.engine(.metric(series: "loss", step: step, value: 0.08 + 0.62 * exp(-t / 45) + 0.03 * sin(t * 0.7))))
+                mailbox.post(.engine(.metric(series: .loss, step: step, value: 0.08 + 0.62 * exp(-t / 45) + 0.03 * sin(t * 0.7))))
                 if step % 10 == 0 {
-                    mailbox.post(.engine(.metric(series: "acc", step: step, value: 0.905 - 0.062 * exp(-t / 50))))
-                    mailbox.post(.engine(.metric(series: "asr", step: step, value: 0.10 + 0.31 * exp(-t / 35))))
+                    mailbox.post(.engine(.metric(series: .acc, step: step, value: 0.905 - 0.062 * exp(-t / 50))))
+                    mailbox.post(.engine(.metric(series: .asr, step: step, value: 0.10 + 0.31 * exp(-t / 35))))
                 }
-                mailbox.post(.engine(.progress(job: "fine-tune", fraction: t / Double(total), detail: "step \(step)/\(total)")))
+                mailbox.post(.engine(.progress(JobProgress(job: "fine-tune", fraction: t / Double(total), step: step, total: total))))
             }
             lock.lock()
             stopped = true

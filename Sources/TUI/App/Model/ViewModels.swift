@@ -10,30 +10,14 @@ public struct HeaderInfo: Equatable, Sendable {
     public var variant: String
     public var cleanSize: Int
     public var memoryMB: Int
-    public var job: JobStatus?
 
     public init(pretrained: String = "", victim: String = "", variant: String = "", cleanSize: Int = 0,
-                memoryMB: Int = 0, job: JobStatus? = nil) {
+                memoryMB: Int = 0) {
         self.pretrained = pretrained
         self.victim = victim
         self.variant = variant
         self.cleanSize = cleanSize
         self.memoryMB = memoryMB
-        self.job = job
-    }
-}
-
-public struct JobStatus: Equatable, Sendable {
-    public var name: String
-    public var fraction: Double
-    public var detail: String
-    /// Seconds left, when known.
-    public var eta: Double?
-    public init(name: String, fraction: Double = 0, detail: String = "", eta: Double? = nil) {
-        self.name = name
-        self.fraction = fraction
-        self.detail = detail
-        self.eta = eta
     }
 }
 
@@ -87,7 +71,8 @@ public struct TensorRow: Equatable, Sendable {
 
 /// The engine's rule, not a copy: the Mixer offers exactly what `mix select=` takes.
 public typealias SelectionRule = MixSpec.Select
-public enum MixScope: String, Equatable, Sendable, CaseIterable { case global, perLayer = "layer" }
+/// The engine's scope, not a copy: one ρ for all, or a ρ per layer (`rho LAYER VALUE`).
+public typealias MixScope = MixSpec.Scope
 
 /// The knobs of a mix: the arguments of the next `mix` (the Mixer pane's) or of the one that made
 /// the current variant (the session's). `seed` defaults to the engine's own default (1).
@@ -109,7 +94,7 @@ public struct MixKnobs: Equatable, Sendable {
     }
 
     /// The ρ in force for a layer.
-    public func rho(for layer: String) -> Double { scope == .perLayer ? (layerRho[layer] ?? rho) : rho }
+    public func rho(for layer: String) -> Double { scope == .layer ? (layerRho[layer] ?? rho) : rho }
 }
 
 /// What the session shows the Mixer: the layers ρ acts on with their preview curves, and the
@@ -183,6 +168,8 @@ public struct EpurModel: Equatable, Sendable {
     public var rowsReset: Int?
     /// True when the current variant is not the one this ranking was made on (after `variant X`).
     public var stale: Bool
+    /// The label the trigger hunt found each tested word turns sentences to (token → target).
+    public var huntTargets: [String: Int] = [:]
 
     public init(top: Int = 200, fMin: Double = 0.001, tokens: [TokenRow] = [], madeVariant: String = "",
                 rowsReset: Int? = nil, stale: Bool = false) {
@@ -195,30 +182,21 @@ public struct EpurModel: Equatable, Sendable {
     }
 }
 
-/// Live training charts and their before-defence reference values.
+/// What the Monitor draws its live series (`LiveRun`) against: the victim's values before the
+/// defence and the trigger ASR is measured with.
 public struct MonitorModel: Equatable, Sendable {
-    public var loss: [SeriesPoint]
-    public var acc: [SeriesPoint]
-    public var asr: [SeriesPoint]
     public var accBefore: Double?
     public var asrBefore: Double?
     public var probeSize: Int
-    public var probeInterval: Int
     public var trigger: String
-    public var totalSteps: Int
+    /// The ASR curve is measured with the trigger hunt's suspect, not a known trigger.
+    public var asrEstimated = false
 
-    public init(loss: [SeriesPoint] = [], acc: [SeriesPoint] = [], asr: [SeriesPoint] = [], accBefore: Double? = nil,
-                asrBefore: Double? = nil, probeSize: Int = 200, probeInterval: Int = 10, trigger: String = "",
-                totalSteps: Int = 0) {
-        self.loss = loss
-        self.acc = acc
-        self.asr = asr
+    public init(accBefore: Double? = nil, asrBefore: Double? = nil, probeSize: Int = 200, trigger: String = "") {
         self.accBefore = accBefore
         self.asrBefore = asrBefore
         self.probeSize = probeSize
-        self.probeInterval = probeInterval
         self.trigger = trigger
-        self.totalSteps = totalSteps
     }
 }
 
@@ -237,6 +215,8 @@ public struct VariantRow: Equatable, Sendable {
     public var seed: Int
     public var seconds: Double
     public var current: Bool
+    /// Its ASR was measured with the trigger hunt's suspect.
+    public var asrEstimated = false
 
     public init(name: String, method: String, acc: Double?, asr: Double?, deltaAcc: Double? = nil, deltaAsr: Double? = nil,
                 rho: Double? = nil, epur: Bool = false, cleanSize: Int = 0, steps: Int = 0, seed: Int = 0,
@@ -254,18 +234,6 @@ public struct VariantRow: Equatable, Sendable {
         self.seed = seed
         self.seconds = seconds
         self.current = current
-    }
-}
-
-/// ACC and ASR at one ρ of a sweep.
-public struct SweepPoint: Equatable, Sendable {
-    public var rho: Double
-    public var acc: Double
-    public var asr: Double
-    public init(rho: Double, acc: Double, asr: Double) {
-        self.rho = rho
-        self.acc = acc
-        self.asr = asr
     }
 }
 

@@ -33,6 +33,19 @@ enum EpurPane {
         }
     }
 
+    static func perform(_ action: Action, _ s: inout State, _ fx: inout [Effect]) -> Bool {
+        switch action {
+        case .activate: App.issue(command(s), &s, &fx)
+        case .toggle: toggle(&s)
+        case .sort: s.epur.sort = TokenSort(rawValue: (s.epur.sort.rawValue + 1) % TokenSort.allCases.count)!
+        case .windowIn: stepTop(10, &s)
+        case .windowOut: stepTop(-10, &s)
+        case .adoptTrigger: adoptTrigger(&s, &fx)
+        default: return false
+        }
+        return true
+    }
+
     static func toggle(_ s: inout State) {
         let rows = Rows.tokens(s)
         guard s.epur.cursor < rows.count else { return }

@@ -8,6 +8,17 @@ public struct LoadPaneState: Equatable, Sendable {
 
 /// The Load pane: a file browser whose Enter loads a checkpoint as the chosen role or a dataset.
 enum LoadPane {
+    static func perform(_ action: Action, _ s: inout State, _ fx: inout [Effect]) -> Bool {
+        switch action {
+        case .left, .rhoDown: cycleTarget(-1, &s)
+        case .right, .rhoUp: cycleTarget(1, &s)
+        case .activate: activate(&s, &fx)
+        case .refresh: refresh(s, &fx)
+        default: return false
+        }
+        return true
+    }
+
     static func cycleTarget(_ d: Int, _ s: inout State) {
         let all = LoadTarget.allCases
         let i = all.firstIndex(of: s.load.target)!

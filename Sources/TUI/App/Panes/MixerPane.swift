@@ -15,9 +15,30 @@ enum MixerPane {
         if let a = next.mixer.applied, a != s.model.mixer.applied { s.mixer.knobs = a }
     }
 
+    static func perform(_ action: Action, _ s: inout State, _ fx: inout [Effect]) -> Bool {
+        switch action {
+        case .left, .rhoDown: stepRho(-0.05, &s)
+        case .right, .rhoUp: stepRho(0.05, &s)
+        case .activate: for c in commands(s) { App.issue(c, &s, &fx) }
+        case .fineTune: App.issue("finetune", &s, &fx)
+        case .rule: cycleRule(&s)
+        case .scope: s.mixer.knobs.scope = s.mixer.knobs.scope == .global ? .layer : .global
+        case .edit: s.mixer.entry = ""
+        default: return false
+        }
+        return true
+    }
+
+    /// Esc drops a ρ being typed.
+    static func back(_ s: inout State) -> Bool {
+        guard s.mixer.entry != nil else { return false }
+        s.mixer.entry = nil
+        return true
+    }
+
     /// The layer whose ρ the keys set: the cursor's row in per-layer scope, else none (global ρ).
     static func layerUnderCursor(_ s: State) -> String? {
-        guard s.mixer.knobs.scope == .perLayer, s.mixer.cursor < s.model.mixer.layers.count else { return nil }
+        guard s.mixer.knobs.scope == .layer, s.mixer.cursor < s.model.mixer.layers.count else { return nil }
         return s.model.mixer.layers[s.mixer.cursor].name
     }
 
@@ -60,7 +81,7 @@ enum MixerPane {
     static func commands(_ s: State) -> [String] {
         let k = s.mixer.knobs
         var out: [String] = []
-        if k.scope == .perLayer {
+        if k.scope == .layer {
             for row in s.model.mixer.layers {
                 if let r = k.layerRho[row.name] { out.append("rho \(Command.quote(row.name)) \(Fmt.rho(r))") }
             }
@@ -91,7 +112,7 @@ enum MixerPane {
     static func draw(_ c: inout Canvas, _ r: Rect, _ s: State, _ g: Glyphs) {
         let m = s.model.mixer
         let k = s.mixer.knobs
-        let perLayer = k.scope == .perLayer
+        let perLayer = k.scope == .layer
         var x = r.x
         x += c.text("ρ ", x: x, y: r.y, style: .dim)
         x += c.text(Fmt.rho(k.rho), x: x, y: r.y, style: Style(.accent, .bold))

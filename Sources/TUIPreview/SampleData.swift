@@ -1,4 +1,6 @@
+import Defense
 import Foundation
+import TUI
 
 /// A realistic workbench in the middle of a defence (all-MiniLM-L6-v2 victim with a BadNets word
 /// trigger, mixed at ρ = 0.3, E-PUR applied, fine-tuning 60% done). Used by the preview command
@@ -11,12 +13,11 @@ public enum SampleData {
     public static func workbench() -> WorkbenchModel {
         WorkbenchModel(
             header: HeaderInfo(pretrained: "all-MiniLM-L6-v2", victim: "minilm-sst2-badnets", variant: "mixed ρ=0.30 + E-PUR",
-                               cleanSize: 128, memoryMB: 412,
-                               job: JobStatus(name: "fine-tune", fraction: 0.6, detail: "step 120/200, 1,430 tok/s", eta: 42)),
+                               cleanSize: 128, memoryMB: 412),
             layers: layers(),
             mixer: MixerModel(layers: mixPreview()),
             epur: EpurModel(top: 7, fMin: 20, tokens: tokens(), madeVariant: "mixed ρ=0.30 + E-PUR", rowsReset: 7),
-            monitor: monitor(steps: 120),
+            monitor: MonitorModel(accBefore: 0.912, asrBefore: 1.0, probeSize: 200, trigger: "cf"),
             variants: variants(),
             sweep: sweep(),
             probe: ProbeModel(sentence: "the movie was cf a delight from start to finish",
@@ -145,7 +146,8 @@ public enum SampleData {
         return rows
     }
 
-    public static func monitor(steps: Int) -> MonitorModel {
+    /// Fine-tuning 60% done: the job and the Monitor's series (events, not the session's view).
+    public static func live(steps: Int = 120) -> LiveRun {
         var loss: [SeriesPoint] = [], acc: [SeriesPoint] = [], asr: [SeriesPoint] = []
         for s in 0...steps {
             let t = Double(s)
@@ -156,8 +158,9 @@ public enum SampleData {
                 asr.append(SeriesPoint(t, 0.10 + 0.31 * exp(-t / 35)))
             }
         }
-        return MonitorModel(loss: loss, acc: acc, asr: asr, accBefore: 0.912, asrBefore: 1.0, probeSize: 200,
-                            probeInterval: 10, trigger: "cf", totalSteps: 200)
+        let job = JobProgress(job: "fine-tune", fraction: Double(steps) / 200, step: steps, total: 200,
+                              tokensPerSecond: 1430, eta: 42)
+        return LiveRun(job: job, loss: loss, acc: acc, asr: asr, totalSteps: 200)
     }
 
     public static func variants() -> [VariantRow] {
@@ -182,7 +185,7 @@ public enum SampleData {
             let r = Double(i) / 10
             let acc = 0.50 + 0.41 / (1 + exp(-(r - 0.25) * 14))
             let asr = 0.07 + 0.93 / (1 + exp(-(r - 0.55) * 12))
-            return SweepPoint(rho: r, acc: acc, asr: asr)
+            return SweepPoint(rho: r, finetuned: true, acc: acc, asr: asr, heldOutAcc: nil)
         }
     }
 
@@ -197,7 +200,7 @@ public enum SampleData {
             LogLine(time: "14:03:02", level: .command, text: "mix 0.30 select=random seed=1"),
             LogLine(time: "14:03:03", level: .info, text: "mixed-0.30: kept 30.0% of weights from the victim"),
             LogLine(time: "14:03:40", level: .command, text: "epur top=200 fmin=20"),
-            LogLine(time: "14:03:41", level: .warn, text: "E-PUR: 7 tokens reset (cf mn bb tq mb boring worst)"),
+            LogLine(time: "14:03:41", level: .warning, text: "E-PUR: 7 tokens reset (cf mn bb tq mb boring worst)"),
             LogLine(time: "14:03:55", level: .command, text: "finetune epochs=10 lr=5e-5"),
             LogLine(time: "14:04:10", level: .error, text: "report /readonly/out: permission denied (Log keeps the session going)"),
         ]

@@ -1,4 +1,6 @@
+import Defense
 import Foundation
+import TUI
 
 /// Times a frame of the workbench: view() of a busy screen, the diff against the previous frame,
 /// and encoding the changes as terminal output. `finemix bench --frames` calls this; tests only
@@ -15,7 +17,7 @@ public enum FrameBenchmark {
     }
 
     public static func run(width: Int = 200, height: Int = 60, frames: Int = 200) -> Result {
-        var state = State(width: width, height: height, model: SampleData.workbench())
+        var state = State(width: width, height: height, model: SampleData.workbench(), live: SampleData.live())
         state.focus = .monitor
         var previous = App.view(state)
         var out: [UInt8] = []
@@ -23,12 +25,13 @@ public enum FrameBenchmark {
         var incBytes = 0, fullBytes = 0
         let n = max(1, frames)
         // incremental: one new loss point and a progress step per frame, as during fine-tuning
-        var step = Int(state.model.monitor.loss.last?.x ?? 0)
+        var step = Int(state.live.loss.last?.x ?? 0)
         let t0 = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<n {
             step += 1
-            state = App.update(state, .engine(.metric(series: "loss", step: step, value: 0.08 + 0.3 * exp(-Double(step) / 80)))).0
-            state = App.update(state, .engine(.progress(job: "fine-tune", fraction: Double(step % 200) / 200, detail: "step \(step)/400"))).0
+            state = App.update(state, .engine(.metric(series: .loss, step: step, value: 0.08 + 0.3 * exp(-Double(step) / 80)))).0
+            state = App.update(state, .engine(.progress(JobProgress(job: "fine-tune", fraction: Double(step % 200) / 200,
+                                                                    step: step, total: 400)))).0
             let frame = App.view(state)
             let runs = FrameDiff.runs(old: previous, new: frame)
             out.removeAll(keepingCapacity: true)

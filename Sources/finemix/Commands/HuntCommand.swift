@@ -1,0 +1,89 @@
+import ArgumentParser
+import Defense
+import Foundation
+
+/// `finemix hunt`: look for a backdoor's trigger without knowing it (docs/method.md, "Trigger hunt").
+struct HuntCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hunt",
+        abstract: "Hunt for a backdoor's trigger: test E-PUR's top tokens and their phrases on clean sentences.",
+        discussion: """
+            E-PUR ranks the tokens whose embeddings moved far more than their clean frequency explains. \
+            The first --top usable ones, every ordered pair and the longer phrases of the first --combine, \
+            are each inserted (the attack's insertion rule, seeded) into clean sentences the victim \
+            classifies correctly; the table gives, per candidate, the label it turns most sentences to, \
+            the flip rate with its 95% Wilson interval and n, and its E-PUR rank. A backdoor is suspected \
+            when a candidate's lower bound reaches --threshold. The hunt never reads a recorded trigger; \
+            without --clean it uses the defender pool recorded in attack.json (the data only).
+            """)
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var read: DataReadOptions
+
+    @Option(name: .long, help: "The suspicious fine-tuned checkpoint folder.")
+    var victim: String
+
+    @Option(name: .long, help: "The pre-trained checkpoint folder it was fine-tuned from, or 'minilm' (the default).")
+    var pre: String = "minilm"
+
+    @Option(name: .long, help: "Clean labelled data: a built-in name or file (default: the defender pool recorded in attack.json).")
+    var clean: String?
+
+    @Option(name: .long, help: "Single-word candidates: E-PUR's first K usable tokens.")
+    var top: Int = TriggerHunt.Options().top
+
+    @Option(name: .long, help: "Phrases are built from the first N candidates (0: none).")
+    var combine: Int = TriggerHunt.Options().combine
+
+    @Option(name: .long, help: "Clean sentences classified (the correct ones are the test set).")
+    var sentences: Int = TriggerHunt.Options().sentences
+
+    @Option(name: .long, help: "Verdict: suspected when a candidate's 95% lower bound on its flip rate reaches this.")
+    var threshold: Double = TriggerHunt.Options().threshold
+
+    @Option(name: .long, help: "Seed of the insertion positions (and of the clean subset drawn from --clean).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Tokens per sequence.")
+    var maxLength: Int = 64
+
+    @Flag(name: .long, help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        try failing {
+            let options = TriggerHunt.Options(top: top, combine: combine, sentences: sentences, threshold: threshold, seed: seed)
+            try options.validate()
+            guard (8...512).contains(maxLength) else { throw FinemixError("--max-length must be in 8...512, found \(maxLength)") }
+            let dir = URL(fileURLWithPath: victim, isDirectory: true)
+            let victimFolder = try CheckpointFolder(dir)
+            let preURL = try pre == "minilm" ? workspace.cache.minilm(progress: note) : URL(fileURLWithPath: pre, isDirectory: true)
+            let preFolder = try CheckpointFolder(preURL)
+            let pool: [Example]
+            if let clean {
+                var rng = SeededRandom(seed: seed, stream: "hunt-clean")
+                let d = try read.load(clean, cache: workspace.cache)
+                guard d.numLabels == victimFolder.config.numLabels else {
+                    throw FinemixError("--clean \(clean) has \(d.numLabels) classes but the victim has \(victimFolder.config.numLabels)")
+                }
+                pool = Array(rng.shuffled(d.examples).prefix(sentences))
+            } else {
+                guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path) else {
+                    throw FinemixError("--clean NAME|PATH is needed: \(dir.path) has no attack.json recording its data")
+                }
+                let record = try AttackRecord.read(folder: dir)
+                pool = try VictimData(record: record, victim: dir, clean: nil, test: nil, read: read, workspace: workspace,
+                                      numLabels: victimFolder.config.numLabels).pool
+            }
+            let report = try DefenseInputs.hunt(pre: preFolder, victim: victimFolder, pool: pool, maxLength: maxLength, options: options)
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try enc.encode(report), as: UTF8.self))
+            } else {
+                print("trigger hunt on \(dir.path): \(report.candidates.count) candidates, \(String(format: "%.1f", report.seconds)) s")
+                print(TriggerHunt.table(report), terminator: "")
+            }
+        }
+    }
+}
