@@ -1,13 +1,10 @@
 import Foundation
+import TestSupport
 @testable import Defense
 
 /// Small helpers the engine tests share.
 enum EngineTest {
-    static var fixtures: URL {
-        var u = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { u.deleteLastPathComponent() }
-        return u.appendingPathComponent("Tests/Fixtures/engine")
-    }
+    static var fixtures: URL { Fixtures.folder("engine") }
 
     static func json(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: fixtures.appendingPathComponent(name))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Defense
 
 /// Tiny random classifiers of every family (hidden 16, 2 layers, 4 heads, vocab 40, 3 labels),
@@ -10,11 +11,7 @@ import Testing
 @Suite struct FamilyParityTests {
     static let families = ["bert", "roberta", "xlm-roberta", "distilbert", "electra"]
 
-    static var root: URL {
-        var u = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { u.deleteLastPathComponent() }
-        return u.appendingPathComponent("Tests/Fixtures/families")
-    }
+    static var root: URL { Fixtures.folder("families") }
 
     struct Case {
         let folder: CheckpointFolder

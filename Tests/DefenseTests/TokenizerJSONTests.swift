@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Defense
 
 /// Tests/Fixtures/tokenizer-json, written by scripts/gen_tokenizer_json_fixtures.py: five small
 /// tokenizers trained with HuggingFace `tokenizers` and the ids it gives for held-out texts,
 /// pairs and hard cases (per tokenizer: `<name>` ids, `<name>_types` when a type id is not 0).
 enum TokenizerJSONFixtures {
-    static let dir = TokenizerFixtures.root.appendingPathComponent("Tests/Fixtures/tokenizer-json")
+    static let dir = Fixtures.folder("tokenizer-json")
     static let kinds = ["wordpiece", "bytebpe", "unigram", "odd", "metafirst"]
 
     static func cases() throws -> [[String: Any]] {

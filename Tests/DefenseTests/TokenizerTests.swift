@@ -14,11 +14,8 @@ struct TokenizerCase: Decodable {
 }
 
 enum TokenizerFixtures {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     static func load(_ name: String) throws -> [TokenizerCase] {
-        let url = root.appendingPathComponent("Tests/Fixtures/tokenizer/\(name)")
+        let url = Fixtures.folder("tokenizer").appendingPathComponent(name)
         let text = try String(contentsOf: url, encoding: .utf8)
         return try text.split(separator: "\n").map {
             try JSONDecoder().decode(TokenizerCase.self, from: Data($0.utf8))

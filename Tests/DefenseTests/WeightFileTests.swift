@@ -1,15 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import ZIPFoundation
 @testable import Defense
 
 /// Tests/Fixtures/weightfiles, written by scripts/gen_weightfile_fixtures.py from one tiny BERT.
 enum WeightFixtures {
-    static var root: URL {
-        var u = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { u.deleteLastPathComponent() }
-        return u.appendingPathComponent("Tests/Fixtures/weightfiles")
-    }
+    static var root: URL { Fixtures.folder("weightfiles") }
     static func url(_ name: String) -> URL { root.appendingPathComponent(name) }
 
     /// A copy of fixture folder `name` in `dir`, to break.

@@ -1,13 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The binary opens a pytorch_model.bin folder and a LoRA adapter folder as a user has them
 /// (Tests/Fixtures/weightfiles, written by scripts/gen_weightfile_fixtures.py).
 @Suite struct WeightFileCLITests {
     static func fixture(_ name: String) -> String {
-        var u = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { u.deleteLastPathComponent() }
-        return u.appendingPathComponent("Tests/Fixtures/weightfiles/\(name)").path
+        Fixtures.folder("weightfiles").appendingPathComponent(name).path
     }
 
     @Test func inspectAndPredictOpenAPytorchBinFolder() throws {
