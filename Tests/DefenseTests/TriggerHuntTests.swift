@@ -125,6 +125,8 @@ enum TinyBackdoor {
         let allNatural = above.allSatisfy { $0.natural }
         #expect(allNatural, "\(TriggerHunt.table(report))")
         #expect(above.isEmpty || out.message.contains("left out"), "\(out.message)")
+        let table = TriggerHunt.table(report)
+        #expect(above.isEmpty || table.contains("(ordinary word)"), "\(table)")
         let othersBelow = report.candidates.filter { !$0.natural }.allSatisfy { $0.low < report.options.threshold }
         #expect(othersBelow, "\(TriggerHunt.table(report))")
         // Nothing to estimate with: ASR stays unknown.

@@ -332,7 +332,7 @@ public enum TriggerHunt {
             let name = String(c.trigger.description.prefix(34)).padding(toLength: 34, withPad: " ", startingAt: 0)
             let rate = String(format: "%5.1f%% [%4.1f–%5.1f]", 100 * c.flipRate, 100 * c.low, 100 * c.high)
             s += String(format: "  %4d  ", i + 1) + name + String(format: "  %6d  ", c.target) + rate
-                + String(format: "  %4d  %5d", c.n, c.epurRank) + (c.screenedOut ? "  (screened)" : "") + "\n"
+                + String(format: "  %4d  %5d", c.n, c.epurRank) + (c.screenedOut ? "  (screened)" : "") + (c.natural ? "  (ordinary word)" : "") + "\n"
         }
         if r.candidates.count > rows { s += "  … \(r.candidates.count - rows) more\n" }
         s += "\(r.nCorrect) of \(r.nSentences) clean sentences classified correctly; threshold \(r.options.threshold) on the lower bound\n"
