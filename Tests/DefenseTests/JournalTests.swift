@@ -73,20 +73,22 @@ import TestSupport
 
 /// Issue 16: an append writes one line (no rewrite of the file), so long sessions stay fast.
 @Suite struct JournalAppendTests {
-    @Test func tenThousandAppendsAreTenThousandWholeLinesInOrder() throws {
+    @Test func aThousandAppendsAreAThousandWholeLinesInOrder() throws {
         let dir = TempDir()
         let url = dir.url.appendingPathComponent("s/journal.jsonl")
         let j = try Journal(url: url)
-        for i in 0..<10_000 {
+        // Each append is synced to disk: a thousand is as telling as ten thousand at a tenth of the time.
+        let n = 1_000
+        for i in 0..<n {
             try j.append(JournalEntry(time: Date(timeIntervalSince1970: Double(i)), command: "mix 0.\(i % 10) seed=\(i)", ok: i % 7 != 0,
                                       results: ["i": Double(i)]))
         }
         let bytes = try Data(contentsOf: url)
         #expect(bytes.last == UInt8(ascii: "\n"))
-        #expect(bytes.split(separator: UInt8(ascii: "\n")).count == 10_000)
+        #expect(bytes.split(separator: UInt8(ascii: "\n")).count == n)
         let again = try Journal(url: url)
-        #expect(again.entries.count == 10_000 && !again.droppedTornLine)
-        #expect(again.entries.map { $0.results["i"]! } == (0..<10_000).map(Double.init))
+        #expect(again.entries.count == n && !again.droppedTornLine)
+        #expect(again.entries.map { $0.results["i"]! } == (0..<n).map(Double.init))
         #expect(again.entries == j.entries)
     }
 
