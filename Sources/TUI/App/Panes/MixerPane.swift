@@ -214,35 +214,36 @@ extension MixerPane {
         return byRho.keys.sorted().map { byRho[$0]! }
     }
 
-    /// Title line (what is shown, the figures at the slider's ρ, what is computing) over the
-    /// chart: mixing only dim, Fine-mixing bright; the slider's ρ marked on the x axis.
+    /// A title row (the legend and the figures at the slider's ρ), the chart (mixing only dim,
+    /// Fine-mixing bright, the slider's ρ marked on the x axis) and a status row (what is
+    /// computing, how many Fine-mixing points, the estimate's trigger).
     static func drawLandscape(_ c: inout Canvas, _ r: Rect, _ s: State, _ g: Glyphs) {
         let l = s.model.mixer.landscape
         let points = landscapePoints(s)
         let basis = points.lazy.compactMap(\.asrBasis).first
-        let asrLabel = basis?.label ?? "ASR"
+        let rho = s.mixer.knobs.rho
         var x = r.x
         x += c.text("ACC", x: x, y: r.y, style: Style(.good, .bold))
         x += c.text("/", x: x, y: r.y, style: .dim)
-        x += c.text(asrLabel, x: x, y: r.y, style: Style(.bad, .bold))
-        x += c.text(" against ρ", x: x, y: r.y, style: .dim)
-        let rho = s.mixer.knobs.rho
-        var info: [String] = []
+        x += c.text(basis?.label ?? "ASR", x: x, y: r.y, style: Style(.bad, .bold))
+        var figures: [String] = []
         if let p = points.first(where: { abs($0.rho - rho) < 0.005 }) {
-            if let a = p.mixAcc { info.append("mix \(Fmt.f(a))/\(Fmt.f(p.mixAsr))") }
-            if let a = p.fmixAcc { info.append("FMix \(Fmt.f(a))/\(Fmt.f(p.fmixAsr))" + (l.isTrained(rho) ? " (Enter adopts)" : "")) }
+            if let a = p.mixAcc { figures.append("mix \(Fmt.percent(a))/\(Fmt.percent(p.mixAsr))") }
+            if let a = p.fmixAcc { figures.append("FMix \(Fmt.percent(a))/\(Fmt.percent(p.fmixAsr))" + (l.isTrained(rho) ? " (Enter adopts)" : "")) }
         }
-        let fine = points.filter { $0.fmixAcc != nil }.count
+        c.text(" at ρ \(Fmt.rho(rho)): " + (figures.isEmpty ? "not computed" : figures.joined(separator: " · ")),
+               x: x, y: r.y, style: .dim, maxWidth: r.maxX - x)
+        var status: [String] = []
         if let (cr, fm) = l.computing {
-            info.append((l.paused ? "paused at " : "computing ") + (fm ? "Fine-mixing" : "mixing") + " ρ \(Fmt.rho(cr))")
+            status.append((l.paused ? "paused at " : "computing ") + (fm ? "Fine-mixing" : "mixing") + " ρ \(Fmt.rho(cr))")
         } else if let problem = l.problem {
-            info.append(problem)
+            status.append(problem)
         }
-        if !points.isEmpty { info.append("Fine-mixing \(fine)/\(points.count)") }
-        if let b = basis, b.estimated { info.append("est. with \(b.trigger)") }
-        if l.probeSize > 0, points.contains(where: { $0.mixAcc != nil }) { info.append("mixing on \(l.probeSize) test sentences") }
-        c.text("  " + info.joined(separator: " · "), x: x, y: r.y, style: .dim, maxWidth: r.maxX - x)
-        let plot = r.inset(top: 1)
+        if !points.isEmpty { status.append("FMix \(points.filter { $0.fmixAcc != nil }.count)/\(points.count)") }
+        if let b = basis, b.estimated { status.append("est. with \(b.trigger)") }
+        if l.probeSize > 0, l.points.contains(where: { $0.mixAcc != nil }) { status.append("mix on \(l.probeSize) sentences") }
+        c.text(status.joined(separator: " · "), x: r.x, y: r.maxY - 1, style: .dim, maxWidth: r.width)
+        let plot = Rect(x: r.x, y: r.y + 1, width: r.width, height: r.height - 2)
         guard plot.height >= 2 else { return }
         let mixAcc = points.compactMap { p in p.mixAcc.map { SeriesPoint(p.rho, $0) } }
         let mixAsr = points.compactMap { p in p.mixAsr.map { SeriesPoint(p.rho, $0) } }
@@ -256,7 +257,7 @@ extension MixerPane {
         chart.draw(&c, in: plot, glyphs: g)
         // The slider's ρ: a mark on the x axis under the plot.
         let geo = chart.geometry(in: plot, ascii: g.ascii)
-        if let cell = geo.cell(SeriesPoint(rho, 0), ascii: g.ascii), geo.plot.maxY < r.maxY {
+        if let cell = geo.cell(SeriesPoint(rho, 0), ascii: g.ascii), geo.plot.maxY < plot.maxY {
             c.put(g.knob, x: cell.x, y: geo.plot.maxY, style: Style(s.focus == .mixer ? .focus : .accent, .bold))
         }
     }
