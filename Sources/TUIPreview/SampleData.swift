@@ -185,7 +185,7 @@ public enum SampleData {
             let r = Double(i) / 10
             let acc = 0.50 + 0.41 / (1 + exp(-(r - 0.25) * 14))
             let asr = 0.07 + 0.93 / (1 + exp(-(r - 0.55) * 12))
-            return SweepPoint(rho: r, finetuned: true, acc: acc, asr: asr, heldOutAcc: nil)
+            return SweepPoint(rho: r, fmixAcc: acc, fmixAsr: asr)
         }
     }
 

@@ -47,4 +47,85 @@ import Testing
         let m = NumericFaultTests.message { try s.execute("sweep rho=0.5 select=middle") }
         #expect(m.contains("middle") && m.contains("random"), "\(m)")
     }
+
+    /// The workbench's sweep runs `finemix sweep`'s cells: mixing only and Fine-mixing at every ρ
+    /// unless told finetune=off, with the budget it is given (epochs), and its points carry both.
+    @Test func sweepFineTunesByDefaultWithBothHalvesOfEachPoint() throws {
+        let dir = TempDir()
+        let s = try Self.session(dir)
+        let out = try s.execute("sweep rho=0,1 epochs=1 batch=4")
+        #expect(out.results["steps"] == 2, "\(out.results)")   // 1 epoch × ⌈8 / 4⌉
+        #expect(s.sweep.count == 2)
+        for p in s.sweep {
+            #expect(p.mixAcc != nil && p.fmixAcc != nil && p.heldOutAcc != nil, "\(p)")
+        }
+        try s.execute("sweep rho=0.5 finetune=off")
+        #expect(s.sweep.count == 1 && s.sweep[0].mixAcc != nil && s.sweep[0].fmixAcc == nil)
+    }
+
+    /// A Fine-mixing point the landscape trained is what `mix` then `finetune` with the same knobs
+    /// would make: `finetune` adopts it instead of training again, with the same figures.
+    @Test func finetuneTakesTheLandscapesTrainedPoint() throws {
+        let dir = TempDir()
+        let trained = try Self.session(dir)
+        let budget = LandscapeBudget(epochs: 2, lr: 1e-2, batch: 4)
+        let work = try #require(try trained.landscapeWork(select: .random, seed: 3, budget: budget))
+        try work.compute(work.key(rho: 0.5, fineMixing: true), cancel: CancellationFlag())
+        try trained.execute("mix 0.5 seed=3")
+        let adopted = try trained.execute("finetune epochs=2 batch=4 lr=1e-2 seed=3")
+        #expect(adopted.results["from_landscape"] == 1, "\(adopted.message)")
+
+        let freshDir = TempDir()
+        let fresh = try Self.session(freshDir)
+        try fresh.execute("mix 0.5 seed=3")
+        let tuned = try fresh.execute("finetune epochs=2 batch=4 lr=1e-2 seed=3")
+        #expect(tuned.results["from_landscape"] == nil)
+        #expect(adopted.results["acc"] == tuned.results["acc"])
+        #expect(adopted.results["asr"] == tuned.results["asr"])
+        #expect(trained.current?.name == fresh.current?.name)
+        // Another budget is another point: trained afresh.
+        try trained.execute("mix 0.5 seed=3")
+        let other = try trained.execute("finetune epochs=1 batch=4 lr=1e-2 seed=3")
+        #expect(other.results["from_landscape"] == nil)
+        withExtendedLifetime((dir, freshDir)) {}
+    }
+
+    /// The landscape computes every mixing-only point before any Fine-mixing one, and a paused
+    /// flag holds a point until resumed.
+    @Test func landscapeMixingFirstAndPausedWorkWaits() throws {
+        let dir = TempDir()
+        let s = try Self.session(dir)
+        let work = try #require(try s.landscapeWork(select: .random, seed: 1, budget: LandscapeBudget(epochs: 1, lr: 1e-2, batch: 4)))
+        let order = work.missing(near: 0.3)
+        #expect(order.count == 22)
+        #expect(order.prefix(11).allSatisfy { !$0.fineMixing } && order.dropFirst(11).allSatisfy(\.fineMixing))
+        #expect(order[11].rho == 0.3)
+        for key in order.prefix(11) { try work.compute(key, cancel: CancellationFlag()) }
+        let points = s.landscape.points(select: .random, seed: 1, budget: work.budget, cleanSize: 8)
+        #expect(points.map(\.rho) == LandscapeWork.rhos && points.allSatisfy { $0.mixAcc != nil && $0.fmixAcc == nil })
+
+        let flag = CancellationFlag()
+        flag.pause()
+        let done = Finished()
+        let key = order[11]
+        let sendable = UncheckedWork(work: work)
+        Thread.detachNewThread {
+            try? sendable.work.compute(key, cancel: flag)
+            done.set()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(!done.value && s.landscape.entry(key) == nil, "a paused point went on")
+        flag.resume()
+        for _ in 0..<600 where !done.value { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(done.value && s.landscape.entry(key)?.weights != nil)
+    }
+}
+
+private struct UncheckedWork: @unchecked Sendable { let work: LandscapeWork }
+
+private final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func set() { lock.lock(); done = true; lock.unlock() }
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return done }
 }

@@ -27,3 +27,8 @@ extension Canvas {
     /// The text of a pane's rectangle joined by newlines.
     func text(of rect: Rect) -> String { text(in: rect).joined(separator: "\n") }
 }
+
+extension Effect {
+    /// The Mixer asking for its ρ landscape (no command of the session).
+    var isLandscape: Bool { if case .landscape = self { true } else { false } }
+}

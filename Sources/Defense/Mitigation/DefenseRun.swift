@@ -233,11 +233,4 @@ public enum DefenseRun {
                                    seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds)
         return Outcome(result: result, model: model)
     }
-
-    /// docs/method.md's automatic ρ (the workbench's rule, reused): the smallest ρ whose ACC on held-out
-    /// clean data is within `tolerance` of the victim's (ρ = 1).
-    public static func automaticRho(_ points: [(rho: Double, heldOutAcc: Double)], tolerance: Double = 0.02) -> Double? {
-        Session.automaticRho(points.map { SweepPoint(rho: $0.rho, finetuned: true, acc: 0, asr: nil, heldOutAcc: $0.heldOutAcc) },
-                             tolerance: tolerance)
-    }
 }

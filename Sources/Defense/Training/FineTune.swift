@@ -150,6 +150,7 @@ public enum FineTune {
             var rng = SeededRandom(seed: recipe.seed, stream: "fine-tune-epoch-\(epoch)")
             let order = rng.shuffled(Array(0..<encoded.count))
             for b in 0..<perEpoch {
+                cancel?.waitWhilePaused()
                 if let cancel, cancel.isCancelled {
                     events(.failed(job: job, message: "cancelled after step \(step) of \(total)"))
                     throw FinemixError.cancelled

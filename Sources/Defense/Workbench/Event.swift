@@ -8,6 +8,8 @@ public enum WorkbenchEvent: Sendable, Equatable {
     case progress(JobProgress)
     /// One point of a live series against the training step (the sweep's: against ρ's index).
     case metric(series: MetricSeries, step: Int, value: Double)
+    /// One ρ of a sweep or of the Mixer's landscape, done.
+    case point(SweepPoint)
     case log(Level, String)
     case finished(job: String, summary: String)
     case failed(job: String, message: String)
@@ -78,11 +80,21 @@ public struct JobProgress: Sendable, Equatable {
 public typealias EventSink = @Sendable (WorkbenchEvent) -> Void
 
 /// Set from any thread (the `c` key, SIGINT); long loops check it between steps.
+/// A background job (the Mixer's landscape) is also paused through it while a foreground one
+/// runs: its loops wait at their next check until resumed, keeping what they computed so far.
 public final class CancellationFlag: Sendable {
     private let flag = Atomic<Bool>(false)
+    private let paused = Atomic<Bool>(false)
     public init() {}
     public func cancel() { flag.store(true, ordering: .relaxed) }
     public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+    public func pause() { paused.store(true, ordering: .relaxed) }
+    public func resume() { paused.store(false, ordering: .relaxed) }
+    public var isPaused: Bool { paused.load(ordering: .relaxed) }
+    /// Returns when not paused, or once cancelled.
+    public func waitWhilePaused() {
+        while isPaused && !isCancelled { usleep(10_000) }
+    }
     /// Throws `FinemixError("cancelled")` once cancelled, for loops that stop by throwing.
     public func check() throws { if isCancelled { throw FinemixError.cancelled } }
 }

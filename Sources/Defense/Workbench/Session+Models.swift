@@ -33,6 +33,7 @@ extension Session {
             let v = Variant(name: "victim", recipe: [Command(verb: "load", arguments: ["victim", url.path]).description], weights: folder.weights,
                             config: folder.config)
             victim = v
+            victimFolder = folder
             victimOrigin = folder.origin == WeightFileChoice.safetensors.rawValue ? nil : folder.origin
             loadedInputs["the victim"] = url
             variants.removeAll()

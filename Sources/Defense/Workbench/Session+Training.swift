@@ -49,6 +49,21 @@ extension Session {
         let v = try requireCurrent()
         let d = try requireData()
         let recipe = try FineTuneArguments(c).recipe(maxLength: d.maxLength)
+        if let hit = cachedFineMixing(of: v, recipe: recipe), let weights = hit.weights, let metrics = hit.metrics {
+            // The landscape trained this very model (the same mix, budget, seed and clean set).
+            var out = Variant(name: uniqueName(VariantNames.finetune(of: v.name)), recipe: v.recipe + [c.description],
+                              weights: weights, config: v.config)
+            out.mix = v.mix
+            out.lossCurve = hit.losses
+            out.seconds = hit.seconds
+            out.metrics = metrics
+            adopt(out)
+            var results = ["acc": metrics.acc, "steps": Double(hit.losses.count), "from_landscape": 1]
+            if let asr = metrics.asr { results["asr"] = asr }
+            let asrText = metrics.asr.map { "\(metrics.asrBasis?.label ?? "ASR") \(pct($0))" } ?? "ASR unknown"
+            return Outcome(message: "\(out.name): taken from the ρ landscape (\(hit.losses.count) steps on \(d.clean.count) clean sentences, trained in the background); ACC \(pct(metrics.acc)), \(asrText)",
+                           results: results)
+        }
         let model = try materialise(v)
         let tokenizer = try self.tokenizer()
         // Live ACC/ASR on a fixed probe subset, so the Monitor moves during the run.
@@ -94,52 +109,31 @@ extension Session {
         return Outcome(message: "\(v.name): ACC \(pct(result.acc)), \(asrText)", results: results)
     }
 
-    /// ACC and ASR against ρ, mixing only or Fine-mixing; then the automatic rule of docs/method.md.
+    /// ACC and ASR against ρ, mixing only and (unless finetune=off) Fine-mixing: `finemix sweep`'s
+    /// pipeline (RhoSweep) on the session's data; then the automatic rule of docs/method.md.
     func runSweep(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
         let pre = try requirePre()
-        guard let victim else { throw FinemixError("sweep: load or plant a victim first") }
+        guard let victim = victimFolder else { throw FinemixError("sweep: load or plant a victim first") }
         let d = try requireData()
         let a = try SweepArguments(c)
-        let (rhos, tune, select) = (a.rhos, a.finetune, a.select)
-        let recipe = a.budget.recipe(maxLength: d.maxLength)
-        let tokenizer = try self.tokenizer()
-        let asr = try asrSet() ?? []
-        var points: [SweepPoint] = []
-        var steps = 0
-        for (i, rho) in rhos.enumerated() {
-            try cancel.check()
-            events(.progress(job: "sweep", fraction: Double(i) / Double(rhos.count), detail: "ρ = \(fmt(rho))"))
-            let mixed = try MixedWeights(pre: pre.weights, victim: victim.weights, spec: MixSpec(rho: rho, select: select, seed: recipe.seed))
-            let model = try materialise(Variant(name: "sweep", recipe: [], weights: mixed, config: victim.config))
-            if tune {
-                steps = try FineTune.run(model: model, tokenizer: tokenizer, examples: d.clean, recipe: recipe,
-                                         job: "sweep ρ=\(fmt(rho))", events: { e in if case .log = e { events(e) } },
-                                         cancel: cancel).steps
-            }
-            let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.split.test, asrSet: asr,
-                                           targetLabel: asrConfig?.targetLabel, maxLength: d.maxLength)
-            let held = d.heldOut.isEmpty ? nil
-                : try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: d.heldOut, targetLabel: nil, maxLength: d.maxLength).acc
-            let point = SweepPoint(rho: rho, finetuned: tune, acc: r.acc, asr: r.asr, heldOutAcc: held,
-                                   asrBasis: r.asr == nil ? nil : asrBasis)
-            points.append(point)
-            sweep = points
-            events(.metric(series: .sweepAcc, step: i, value: r.acc))
-            if let a = r.asr { events(.metric(series: .sweepAsr, step: i, value: a)) }
-        }
-        let chosen = Session.automaticRho(points)
-        var results = ["steps": Double(steps)]
+        let recipe = DefenseRecipe(method: .finemix, rho: 1, select: a.select, cleanSize: d.clean.count, epochs: a.budget.epochs,
+                                   lr: a.budget.lr, batch: a.budget.batch, seed: a.budget.seed, maxLength: d.maxLength)
+        let asr = try asrSet()
+        let data = RhoSweep.Data(clean: d.clean, heldOut: d.heldOut, test: d.split.test, asrSet: asr ?? [],
+                                 basis: asr == nil ? nil : asrBasis)
+        sweep = []
+        let result = try RhoSweep.run(pre: pre, victim: victim, data: data,
+                                      options: RhoSweep.Options(rhos: a.rhos, fineMixing: a.finetune, recipe: recipe),
+                                      events: events, cancel: cancel) { sweep.append($0.point) }
+        landscape.use(inputs: landscapeInputsID)
+        landscape.record(result.points, budget: LandscapeBudget(recipe), select: a.select, seed: a.budget.seed, cleanSize: d.clean.count,
+                         nTest: d.split.test.count)
+        let chosen = a.finetune ? RhoSweep.automaticRho(result.points) : nil
+        var results = ["steps": Double(result.steps)]
         if let chosen { results["auto_rho"] = chosen }
-        return Outcome(message: "sweep over \(rhos.count) values of ρ (\(tune ? "Fine-mixing, \(steps) steps each" : "mixing only"))"
+        return Outcome(message: "sweep over \(a.rhos.count) values of ρ (\(a.finetune ? "mixing only and Fine-mixing, \(result.steps) steps each" : "mixing only"))"
                        + (chosen.map { "; automatic rule picks ρ = \(fmt($0))" } ?? ""),
                        results: results)
-    }
-
-    /// docs/method.md: the smallest ρ whose held-out clean ACC is within `tolerance` of the victim's
-    /// (ρ = 1); clean data only.
-    public static func automaticRho(_ points: [SweepPoint], tolerance: Double = 0.02) -> Double? {
-        guard let reference = points.first(where: { $0.rho == 1 })?.heldOutAcc else { return nil }
-        return points.filter { ($0.heldOutAcc ?? -1) >= reference - tolerance }.map(\.rho).min()
     }
 
     // MARK: helpers

@@ -12,6 +12,10 @@ public final class Session: @unchecked Sendable {
     public internal(set) var pre: CheckpointFolder?
     public internal(set) var preName = ""
     public internal(set) var victim: Variant?
+    /// The folder the victim was loaded from: the defence pipeline (sweep, landscape) reads it.
+    public internal(set) var victimFolder: CheckpointFolder?
+    /// The ρ landscape's points (the Mixer's chart), shared with the background that computes them.
+    public let landscape = Landscape()
     /// What the victim's weights were read from when not model.safetensors ("pytorch_model.bin",
     /// "LoRA r=8, alpha 16 over bert-base-uncased"), for the header; nil otherwise.
     public internal(set) var victimOrigin: String?
@@ -218,25 +222,4 @@ public struct SessionSummary: Sendable, Equatable, Codable {
     public var hunt: TriggerHunt.Report?
     /// The trigger behind the ASR figures; `estimated` when it is the hunt's suspect.
     public var asrBasis: ASRBasis?
-}
-
-/// One point of a ρ sweep.
-public struct SweepPoint: Sendable, Equatable, Codable {
-    public var rho: Double
-    public var finetuned: Bool
-    public var acc: Double
-    public var asr: Double?
-    /// ACC on the held-out clean data (the automatic rule uses only this).
-    public var heldOutAcc: Double?
-    /// The trigger behind `asr`; `estimated` when it is the hunt's suspect.
-    public var asrBasis: ASRBasis? = nil
-
-    public init(rho: Double, finetuned: Bool, acc: Double, asr: Double?, heldOutAcc: Double?, asrBasis: ASRBasis? = nil) {
-        self.rho = rho
-        self.finetuned = finetuned
-        self.acc = acc
-        self.asr = asr
-        self.heldOutAcc = heldOutAcc
-        self.asrBasis = asrBasis
-    }
 }

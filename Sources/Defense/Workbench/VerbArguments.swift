@@ -144,7 +144,8 @@ struct SweepArguments {
     init(_ c: Command) throws {
         rhos = try parseRange(c.options["rho"] ?? "0:1:0.1", name: "rho")
         guard rhos.allSatisfy({ (0...1).contains($0) }) else { throw FinemixError("sweep: every ρ must lie in [0, 1]") }
-        finetune = try c.flag("finetune", default: false)
+        // Fine-mixing unless told otherwise, like `finemix sweep`.
+        finetune = try c.flag("finetune", default: true)
         // The same budget, selection and seed options as `finetune` and `mix`, with their defaults.
         budget = try FineTuneArguments(c)
         select = try mixSelection(c)

@@ -108,6 +108,9 @@ public enum Effect: Equatable, Sendable {
     /// the Layers and Mixer tables show the drift map, as `tui --pre --victim` does.
     case load(String)
     case cancelJob
+    /// The Mixer's knobs the ρ landscape is computed for (its selection and seed; the slider's ρ
+    /// is computed first).
+    case landscape(select: SelectionRule, seed: Int, rho: Double)
     /// List a directory for the Load pane (the session answers with a `Msg.model`).
     case browse(String)
     case quit

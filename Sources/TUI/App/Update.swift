@@ -27,6 +27,7 @@ public enum App {
             key(k, &s, &fx)
         }
         Panes.clamp(&s)
+        MixerPane.requestLandscape(&s, &fx)
         return (s, fx)
     }
 
@@ -38,6 +39,8 @@ public enum App {
             s.live.record(p)
         case .metric(let series, let step, let value):
             s.live.record(series, step: step, value: value)
+        case .point(let p):
+            s.live.sweep.append(p)
         case .log(let level, let text):
             appendLog(&s, LogLine(level: level, text: text))
         case .finished(let job, let summary):

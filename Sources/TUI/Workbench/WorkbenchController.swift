@@ -25,11 +25,21 @@ public final class WorkbenchController: @unchecked Sendable {
     /// ‖Δ‖² curves of the model the next mix is taken of, measured off the worker queue.
     private var energy: (key: String, value: EnergyKept)?
     private var measuring: String?
+    /// Whether the Mixer's landscape is computed in the background (off for scripted playback,
+    /// whose screens and timings must not depend on it).
+    public var landscapeEnabled = true
+    /// The knobs the landscape is asked for (nil until the Mixer asks).
+    private var landscapeRequest: (select: SelectionRule, seed: Int, rho: Double)?
+    private var background: LandscapeBackground!
 
     public init(session: Session, mailbox: Mailbox) {
         self.session = session
         self.mailbox = mailbox
         load.directory = FileManager.default.currentDirectoryPath
+        background = LandscapeBackground { [weak self] in
+            guard let self else { return }
+            queue.async { self.mailbox.post(.model(self.snapshot())) }
+        }
     }
 
     /// Commands queued or running.
@@ -68,8 +78,28 @@ public final class WorkbenchController: @unchecked Sendable {
                 browse(path)
                 mailbox.post(.model(snapshot()))
             }
+        case .landscape(let select, let seed, let rho):
+            guard landscapeEnabled else { return }
+            lock.lock()
+            landscapeRequest = (select, seed, rho)
+            lock.unlock()
+            queue.async { [self] in
+                planLandscape()
+                mailbox.post(.model(snapshot()))
+            }
         case .quit: break
         }
+    }
+
+    /// Hands the background the landscape for the requested knobs on the session as it is now
+    /// (on the worker queue: it reads the session).
+    private func planLandscape() {
+        lock.lock()
+        let request = landscapeRequest
+        lock.unlock()
+        guard landscapeEnabled, let request else { return }
+        let work = try? session.landscapeWork(select: request.select, seed: UInt64(max(0, request.seed)))
+        background.use(work, near: request.rho)
     }
 
     /// Queues one line of the command language. `done` runs on the worker after it finished
@@ -82,8 +112,11 @@ public final class WorkbenchController: @unchecked Sendable {
         let ticket = nextTicket
         flags[ticket] = flag
         lock.unlock()
+        background.foreground(1)
         queue.async { [self] in
             let ok = execute(line, cancel: flag)
+            planLandscape()
+            background.foreground(-1)
             lock.lock()
             flags[ticket] = nil
             pendingCount -= 1
@@ -165,7 +198,7 @@ public final class WorkbenchController: @unchecked Sendable {
                     p.eta = Date().timeIntervalSince(start.at) * (1 - p.fraction) / p.fraction
                 }
                 mailbox.post(.engine(.progress(p)))
-            case .metric:
+            case .metric, .point:
                 mailbox.post(.engine(event))
             case .log(let level, let text):
                 mailbox.post(.engine(.log(level, text)))
@@ -220,10 +253,25 @@ public final class WorkbenchController: @unchecked Sendable {
         mon.asrEstimated = session.asrBasis?.estimated ?? false
         mon.probeSize = 200
         m.monitor = mon
+        m.mixer.landscape = landscapeModel()
         m.load = load
         m.caption = cap
         if m.probe.sentence.isEmpty { m.probe.sentence = pr.sentence }
         return m
+    }
+
+    /// The landscape's points for the requested knobs (`finetune`'s budget), and the background's state.
+    private func landscapeModel() -> LandscapeModel {
+        lock.lock()
+        let request = landscapeRequest
+        lock.unlock()
+        let select = request?.select ?? .random, seed = request?.seed ?? 1
+        let clean = session.data?.clean.count ?? 0
+        let status = background.status()
+        return LandscapeModel(points: session.landscape.points(select: select, seed: UInt64(max(0, seed)), budget: .defaults, cleanSize: clean),
+                              select: select, seed: seed, probeSize: LandscapeWork.probeSize,
+                              trained: session.landscape.trained(select: select, seed: UInt64(max(0, seed)), budget: .defaults, cleanSize: clean),
+                              computing: status.computing, paused: status.paused, problem: status.problem)
     }
 
     /// The measured curves for the model the next mix is taken of; starts measuring (once per

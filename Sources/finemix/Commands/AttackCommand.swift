@@ -151,7 +151,7 @@ final class ProgressLine: @unchecked Sendable {
         case .log(_, let text): write(text)
         case .finished(let job, let summary): write("\(job): \(summary)")
         case .failed(let job, let message): write("\(job) stopped: \(message)")
-        case .metric: break
+        case .metric, .point: break
         }
     }
 

@@ -89,7 +89,7 @@ final class ProgressPrinter: @unchecked Sendable {
             case .log(let level, let text):
                 if open { FileHandle.standardError.write(Data("\n".utf8)); open = false }
                 FileHandle.standardError.write(Data("  \(level == .info ? "" : level.rawValue + ": ")\(text)\n".utf8))
-            case .metric, .finished, .failed:
+            case .metric, .point, .finished, .failed:
                 break
             }
         }

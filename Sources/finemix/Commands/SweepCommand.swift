@@ -48,17 +48,7 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var planOptions: PlanOptions
 
-    struct Point: Codable {
-        var rho: Double
-        var mixAcc: Double
-        var mixAsr: Double?
-        var fmixAcc: Double?
-        var fmixAsr: Double?
-        var heldOutAcc: Double?
-        enum CodingKeys: String, CodingKey {
-            case rho, mixAcc = "mix_acc", mixAsr = "mix_asr", fmixAcc = "finemix_acc", fmixAsr = "finemix_asr", heldOutAcc = "held_out_acc"
-        }
-    }
+    typealias Point = SweepPoint
 
     func run() throws {
         try failing {
@@ -77,34 +67,22 @@ struct SweepCommand: ParsableCommand {
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
-            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
-            let before = DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(d.victim), tokenizer: tokenizer,
-                                                             test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength),
-                                      basis: d.basis)
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
                               command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
+            var template = recipe(.finemix, 1, maxLength: d.maxLength)
+            template.cleanSize = d.clean.count
+            let data = RhoSweep.Data(clean: d.clean, heldOut: mixOnly ? [] : heldOutSet, test: d.test, asrSet: d.asrSet, basis: d.basis)
             var points: [Point] = []
-            for r in rhos {
-                let mix = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
-                                             targetLabel: d.target, recipe: recipe(.mix, r, maxLength: d.maxLength), before: before,
-                                             asrBasis: d.basis, events: stderrEvents(quiet: true)).result
-                var p = Point(rho: r, mixAcc: mix.after.acc, mixAsr: mix.after.asr)
-                if !mixOnly {
-                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
-                                                 targetLabel: d.target, recipe: recipe(.finemix, r, maxLength: d.maxLength),
-                                                 before: before, asrBasis: d.basis, events: stderrEvents(quiet: true))
-                    p.fmixAcc = out.result.after.acc
-                    p.fmixAsr = out.result.after.asr
-                    if !heldOutSet.isEmpty {
-                        p.heldOutAcc = try Evaluator.evaluate(model: out.model, tokenizer: tokenizer, test: heldOutSet, targetLabel: nil,
-                                                              maxLength: d.maxLength).acc
-                    }
-                }
+            let result = try RhoSweep.run(pre: d.pre, victim: d.victim, data: data,
+                                          options: RhoSweep.Options(rhos: rhos, fineMixing: !mixOnly, recipe: template),
+                                          events: stderrEvents(quiet: true)) { cell in
+                let p = cell.point
                 points.append(p)
-                note("ρ = \(r): mixing ACC \(pctText(p.mixAcc)) ASR \(pctText(p.mixAsr))"
+                note("ρ = \(p.rho): mixing ACC \(pctText(p.mixAcc)) ASR \(pctText(p.mixAsr))"
                      + (mixOnly ? "" : "; Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr)) held-out ACC \(pctText(p.heldOutAcc))"))
-                try write(points, before: before, auto: nil, basis: basis)
+                try write(points, before: cell.before, auto: nil, basis: basis)
             }
+            let before = result.before
             try finish(points, before: before, basis: basis)
         }
     }
@@ -123,8 +101,7 @@ struct SweepCommand: ParsableCommand {
     /// The end of a sweep, run here or collected from a plan: the automatic ρ, the files, the
     /// table and the chart.
     func finish(_ points: [Point], before: DefenseScore, basis: Basis) throws {
-        let held = points.compactMap { p in p.heldOutAcc.map { (rho: p.rho, heldOutAcc: $0) } }
-        let auto = mixOnly ? nil : DefenseRun.automaticRho(held, tolerance: tolerance)
+        let auto = mixOnly ? nil : RhoSweep.automaticRho(points, tolerance: tolerance)
         try write(points, before: before, auto: auto, basis: basis)
         print(table(points, before: before))
         print(chart(points))

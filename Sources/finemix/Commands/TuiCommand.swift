@@ -106,6 +106,8 @@ enum WorkbenchLauncher {
                               state: State(width: ncurses.width, height: ncurses.height, model: model, keymap: keymap,
                                            ascii: display.ascii || !ncurses.utf8, theme: ncurses.theme.name))
         let controller = WorkbenchController(session: session, mailbox: runtime.mailbox)
+        // A presented script's screens and pace must not depend on work in the background.
+        controller.landscapeEnabled = autoplay == nil
         runtime.perform = { controller.perform($0) }
         controller.start()
         for line in start { controller.submit(line) }

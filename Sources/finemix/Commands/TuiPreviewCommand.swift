@@ -58,7 +58,7 @@ struct TuiPreviewCommand: ParsableCommand {
                 simulation.cancel()
             case .browse(let path):
                 runtime.mailbox.post(.engine(.log(.info, "preview: would list \(path)")))
-            case .quit:
+            case .quit, .landscape:
                 break
             }
         }

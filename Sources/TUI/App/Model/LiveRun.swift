@@ -10,6 +10,8 @@ public struct LiveRun: Equatable, Sendable {
     public var asr: [SeriesPoint]
     /// The run's length, from the progress events' `total`, so the Monitor's x axis is fixed.
     public var totalSteps: Int
+    /// The points of the sweep under way, as each ρ finishes (the Mixer's chart draws them).
+    public var sweep: [SweepPoint] = []
 
     public init(job: JobProgress? = nil, loss: [SeriesPoint] = [], acc: [SeriesPoint] = [], asr: [SeriesPoint] = [],
                 totalSteps: Int = 0) {
@@ -32,6 +34,7 @@ public struct LiveRun: Equatable, Sendable {
             asr = []
             totalSteps = 0
         }
+        if verb == "sweep" { sweep = [] }
     }
 
     public mutating func record(_ p: JobProgress) {

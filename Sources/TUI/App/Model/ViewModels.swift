@@ -102,11 +102,46 @@ public struct MixKnobs: Equatable, Sendable {
 public struct MixerModel: Equatable, Sendable {
     public var layers: [MixPreviewRow]
     public var applied: MixKnobs?
+    public var landscape: LandscapeModel
 
-    public init(layers: [MixPreviewRow] = [], applied: MixKnobs? = nil) {
+    public init(layers: [MixPreviewRow] = [], applied: MixKnobs? = nil, landscape: LandscapeModel = LandscapeModel()) {
         self.layers = layers
         self.applied = applied
+        self.landscape = landscape
     }
+}
+
+/// The Mixer's ρ landscape: ACC and ASR against ρ for one selection and seed (the engine's
+/// points), what is being computed, and which Fine-mixing points kept their model (Enter adopts
+/// those without training again).
+public struct LandscapeModel: Equatable, Sendable {
+    public var points: [SweepPoint]
+    public var select: SelectionRule
+    public var seed: Int
+    /// Test sentences behind the quick mixing-only points.
+    public var probeSize: Int
+    /// ρ of the Fine-mixing points whose trained model is kept.
+    public var trained: Set<Int>
+    /// The point under way: its ρ and whether it is Fine-mixing; `paused` while a command runs.
+    public var computing: (rho: Double, fineMixing: Bool)?
+    public var paused: Bool
+    /// Why the background stopped, in one sentence (nil: it did not).
+    public var problem: String?
+
+    public init(points: [SweepPoint] = [], select: SelectionRule = .random, seed: Int = 1, probeSize: Int = 0, trained: Set<Int> = [],
+                computing: (rho: Double, fineMixing: Bool)? = nil, paused: Bool = false, problem: String? = nil) {
+        self.points = points; self.select = select; self.seed = seed; self.probeSize = probeSize; self.trained = trained
+        self.computing = computing; self.paused = paused; self.problem = problem
+    }
+
+    public static func == (a: LandscapeModel, b: LandscapeModel) -> Bool {
+        a.points == b.points && a.select == b.select && a.seed == b.seed && a.probeSize == b.probeSize && a.trained == b.trained
+            && a.computing?.rho == b.computing?.rho && a.computing?.fineMixing == b.computing?.fineMixing && a.paused == b.paused
+            && a.problem == b.problem
+    }
+
+    /// Whether the Fine-mixing point at ρ kept its model.
+    public func isTrained(_ rho: Double) -> Bool { trained.contains(Int((rho * 100).rounded())) }
 }
 
 /// Per-layer preview row. `energyKept[rule][i]` is the fraction of the layer's ‖Δ‖² a mix with

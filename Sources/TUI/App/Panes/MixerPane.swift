@@ -6,6 +6,15 @@ public struct MixerPaneState: Equatable, Sendable {
     public var cursor = 0
     /// The ρ being typed after the edit key; nil when not editing (digits then focus panes).
     public var entry: String?
+    /// The knobs the ρ landscape was last asked for (selection, seed, ρ); nil before the Mixer
+    /// was first focused.
+    public var requested: LandscapeRequest?
+}
+
+public struct LandscapeRequest: Equatable, Sendable {
+    public var select: SelectionRule
+    public var seed: Int
+    public var rho: Double
 }
 
 /// The Mixer pane: ρ, rule, seed and scope of the next mix, with a preview per layer.
@@ -77,7 +86,20 @@ enum MixerPane {
         return true
     }
 
-    /// The commands Enter sends: per-layer ρ first (the session keeps them for the mix), then the mix.
+    /// Once the Mixer has been focused, the landscape follows its knobs: a new selection or seed
+    /// is a new landscape; a new ρ is computed first.
+    static func requestLandscape(_ s: inout State, _ fx: inout [Effect]) {
+        guard s.focus == .mixer || s.mixer.requested != nil else { return }
+        let k = s.mixer.knobs
+        let r = LandscapeRequest(select: k.select, seed: k.seed, rho: k.rho)
+        guard r != s.mixer.requested else { return }
+        s.mixer.requested = r
+        fx.append(.landscape(select: r.select, seed: r.seed, rho: r.rho))
+    }
+
+    /// The commands Enter sends: per-layer ρ first (the session keeps them for the mix), then the
+    /// mix; when the landscape already fine-tuned this very mix, `finetune` too, which takes the
+    /// trained model from the landscape instead of training again.
     static func commands(_ s: State) -> [String] {
         let k = s.mixer.knobs
         var out: [String] = []
@@ -87,13 +109,23 @@ enum MixerPane {
             }
         }
         out.append("mix \(Fmt.rho(k.rho)) select=\(k.select.rawValue) seed=\(k.seed)")
+        if pointTrained(s) { out.append("finetune seed=\(k.seed)") }
         return out
+    }
+
+    /// Whether the slider sits on a Fine-mixing point of the landscape that kept its model.
+    static func pointTrained(_ s: State) -> Bool {
+        let k = s.mixer.knobs, l = s.model.mixer.landscape
+        return k.scope == .global && l.select == k.select && l.seed == k.seed && l.isTrained(k.rho)
     }
 
     /// Rows above the per-layer table: settings, slider (2 rows), hint.
     static func headerRows(_ r: Rect) -> Int { r.height >= 8 ? 4 : 2 }
 
-    static func tableRect(_ inner: Rect, _ s: State) -> Rect { inner.inset(top: headerRows(inner)) }
+    /// Rows of the landscape chart under the slider (title and plot), by the pane's height.
+    static func chartRows(_ r: Rect) -> Int { r.height >= 18 ? 8 : r.height >= 11 ? 5 : 0 }
+
+    static func tableRect(_ inner: Rect, _ s: State) -> Rect { inner.inset(top: headerRows(inner) + chartRows(inner)) }
 
     /// The key hint, from the live key map (a key unbound in keys.conf is not advertised).
     static func hint(_ s: State) -> String {
@@ -104,7 +136,7 @@ enum MixerPane {
         if let e = km.hint(.edit) { parts.append("\(e) type ρ") }
         if let r = km.hint(.rule) { parts.append("\(r) rule") }
         if let p = km.hint(.scope) { parts.append("\(p) scope") }
-        if let a = km.hint(.activate) { parts.append("\(a) mix") }
+        if let a = km.hint(.activate) { parts.append("\(a) " + (pointTrained(s) ? "adopt the Fine-mixing point" : "mix")) }
         if let f = km.hint(.fineTune) { parts.append("\(f) fine-tune") }
         return parts.joined(separator: " · ")
     }
@@ -129,6 +161,10 @@ enum MixerPane {
             } else {
                 c.text(hint(s), x: r.x, y: hy, style: .dim, maxWidth: r.width)
             }
+        }
+        let chartRows = chartRows(r)
+        if chartRows > 0 {
+            drawLandscape(&c, Rect(x: r.x, y: r.y + headerRows(r), width: r.width, height: chartRows), s, g)
         }
         let tr = tableRect(r, s)
         guard tr.height >= 2 else { return }
@@ -161,6 +197,68 @@ enum MixerPane {
         let sum = "\(Fmt.count(Int(keptTotal)))/\(Fmt.count(total))"
         if widths[3] > sum.count + 10 {
             c.text(sum, x: tr.maxX - sum.count, y: tr.y, style: .dim)
+        }
+    }
+}
+
+// MARK: the ρ landscape under the slider
+
+extension MixerPane {
+    /// The chart's points: the landscape's for the knobs, and a `sweep`'s (the one under way,
+    /// else the last) at the ρ the landscape has not reached.
+    static func landscapePoints(_ s: State) -> [SweepPoint] {
+        var byRho: [Int: SweepPoint] = [:]
+        let key = { (p: SweepPoint) in Int((p.rho * 100).rounded()) }
+        for p in s.live.sweep.isEmpty ? s.model.sweep : s.live.sweep { byRho[key(p)] = p }
+        for p in s.model.mixer.landscape.points { byRho[key(p)] = p }
+        return byRho.keys.sorted().map { byRho[$0]! }
+    }
+
+    /// A title row (the legend and the figures at the slider's ρ), the chart (mixing only dim,
+    /// Fine-mixing bright, the slider's ρ marked on the x axis) and a status row (what is
+    /// computing, how many Fine-mixing points, the estimate's trigger).
+    static func drawLandscape(_ c: inout Canvas, _ r: Rect, _ s: State, _ g: Glyphs) {
+        let l = s.model.mixer.landscape
+        let points = landscapePoints(s)
+        let basis = points.lazy.compactMap(\.asrBasis).first
+        let rho = s.mixer.knobs.rho
+        var x = r.x
+        x += c.text("ACC", x: x, y: r.y, style: Style(.good, .bold))
+        x += c.text("/", x: x, y: r.y, style: .dim)
+        x += c.text(basis?.label ?? "ASR", x: x, y: r.y, style: Style(.bad, .bold))
+        var figures: [String] = []
+        if let p = points.first(where: { abs($0.rho - rho) < 0.005 }) {
+            if let a = p.mixAcc { figures.append("mix \(Fmt.percent(a))/\(Fmt.percent(p.mixAsr))") }
+            if let a = p.fmixAcc { figures.append("FMix \(Fmt.percent(a))/\(Fmt.percent(p.fmixAsr))" + (l.isTrained(rho) ? " (Enter adopts)" : "")) }
+        }
+        c.text(" at ρ \(Fmt.rho(rho)): " + (figures.isEmpty ? "not computed" : figures.joined(separator: " · ")),
+               x: x, y: r.y, style: .dim, maxWidth: r.maxX - x)
+        var status: [String] = []
+        if let (cr, fm) = l.computing {
+            status.append((l.paused ? "paused at " : "computing ") + (fm ? "Fine-mixing" : "mixing") + " ρ \(Fmt.rho(cr))")
+        } else if let problem = l.problem {
+            status.append(problem)
+        }
+        if !points.isEmpty { status.append("FMix \(points.filter { $0.fmixAcc != nil }.count)/\(points.count)") }
+        if let b = basis, b.estimated { status.append("est. with \(b.trigger)") }
+        if l.probeSize > 0, l.points.contains(where: { $0.mixAcc != nil }) { status.append("mix on \(l.probeSize) sentences") }
+        c.text(status.joined(separator: " · "), x: r.x, y: r.maxY - 1, style: .dim, maxWidth: r.width)
+        let plot = Rect(x: r.x, y: r.y + 1, width: r.width, height: r.height - 2)
+        guard plot.height >= 2 else { return }
+        let mixAcc = points.compactMap { p in p.mixAcc.map { SeriesPoint(p.rho, $0) } }
+        let mixAsr = points.compactMap { p in p.mixAsr.map { SeriesPoint(p.rho, $0) } }
+        let fmAcc = points.compactMap { p in p.fmixAcc.map { SeriesPoint(p.rho, $0) } }
+        let fmAsr = points.compactMap { p in p.fmixAsr.map { SeriesPoint(p.rho, $0) } }
+        let chart = LineChart(series: [LineChart.Series("mix ACC", mixAcc, role: .series2),
+                                       LineChart.Series("mix ASR", mixAsr, role: .series3),
+                                       LineChart.Series("FMix ACC", fmAcc, role: .good),
+                                       LineChart.Series("FMix ASR", fmAsr, role: .bad)],
+                              xRange: 0...1, yRange: 0...1)
+        chart.draw(&c, in: plot, glyphs: g)
+        // The slider's ρ: a mark on the x axis under the plot.
+        let geo = chart.geometry(in: plot, ascii: g.ascii)
+        if let cell = geo.cell(SeriesPoint(rho, 0), ascii: g.ascii), geo.plot.maxY < plot.maxY {
+            c.put(g.knob, x: cell.x, y: geo.plot.maxY, style: Style(s.focus == .mixer ? .focus : .accent, .bold))
         }
     }
 }
