@@ -9,8 +9,10 @@ struct SweepCommand: ParsableCommand {
         abstract: "ACC and ASR against rho for mixing only and Fine-mixing, with the automatic choice of rho.",
         discussion: """
             For every rho: mixing only (evaluated as mixed) and Fine-mixing (mixed, then fine-tuned on \
-            the clean set). The automatic rule of docs/method.md uses clean data only: after Fine-mixing, \
-            ACC on the held-out clean sentences (the defender pool beyond --clean-size) is measured, \
+            the clean set). The clean set is the --clean-size sentences the seed draws from the defender \
+            pool, as compare's run of that seed draws them (--fixed-clean: the pool's first ones). The \
+            automatic rule of docs/method.md uses clean data only: after Fine-mixing, ACC on the \
+            held-out clean sentences (the rest of the pool) is measured, \
             and the smallest rho whose held-out ACC is within --tolerance of rho = 1's is chosen \
             (so the sweep must include rho = 1).
             """)
@@ -19,6 +21,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var read: DataReadOptions
     @OptionGroup var inputs: DefenseOptions
     @OptionGroup var budget: BudgetOptions
+    @OptionGroup var cleanDraw: CleanDrawOptions
 
     @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1].")
     var rho: String = "0:1:0.1"
@@ -73,7 +76,10 @@ struct SweepCommand: ParsableCommand {
             try planOptions.check()
             if planOptions.plan != nil { return try writePlan(rhos) }
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
-            let heldOutSet = Array(d.heldOut.prefix(max(0, heldOut)))
+            let drawn = d.drawn(cleanDraw.draw, seed: budget.seed)
+            let heldOutSet = Array(drawn.heldOut.prefix(max(0, heldOut)))
+            note(cleanDraw.draw == .fixed ? "clean set: the first \(d.clean.count) of the pool's \(d.pool.count) sentences"
+                 : "clean set: \(d.clean.count) of the pool's \(d.pool.count) sentences, drawn for seed \(budget.seed)")
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
@@ -85,12 +91,12 @@ struct SweepCommand: ParsableCommand {
                               command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
             var points: [Point] = []
             for r in rhos {
-                let mix = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                let mix = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: drawn.clean, test: d.test, asrSet: d.asrSet,
                                              targetLabel: d.target, recipe: recipe(.mix, r, maxLength: d.maxLength), before: before,
                                              asrBasis: d.basis, events: stderrEvents(quiet: true)).result
                 var p = Point(rho: r, mixAcc: mix.after.acc, mixAsr: mix.after.asr)
                 if !mixOnly {
-                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: drawn.clean, test: d.test, asrSet: d.asrSet,
                                                  targetLabel: d.target, recipe: recipe(.finemix, r, maxLength: d.maxLength),
                                                  before: before, asrBasis: d.basis, events: stderrEvents(quiet: true))
                     p.fmixAcc = out.result.after.acc
@@ -189,7 +195,8 @@ struct SweepCommand: ParsableCommand {
         if let json {
             let r = SweepReport(victim: basis.victim, nClean: basis.nClean, nHeldOut: basis.nHeldOut, epur: epur,
                                 seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance,
-                                before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis)
+                                before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis,
+                                cleanDraw: cleanDraw.draw)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
@@ -203,9 +210,12 @@ struct SweepReport: Codable {
     var epochs: Int; var lr: Double; var batch: Int; var tolerance: Double
     var before: DefenseScore; var points: [SweepCommand.Point]; var autoRho: Double?; var command: String
     var asrBasis: ASRBasis?
+    /// How the seed's clean set came from the pool; nil in reports made before it was a choice
+    /// (the pool's first N: `--fixed-clean` reruns them).
+    var cleanDraw: CleanDraw?
     enum CodingKeys: String, CodingKey {
         case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
-        case asrBasis = "asr_basis"
+        case asrBasis = "asr_basis", cleanDraw = "clean_draw"
         case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
     }
 }
