@@ -18,7 +18,7 @@ agree within seed noise, not digit for digit (the digit-for-digit checks are the
 Usage:
   finemix data --victim VICTIM --export SPLIT
   scripts/torch_side_by_side.py --victim VICTIM --pre PRE --split SPLIT [--finemix .build/release/finemix]
-      [--clean 64] [--rho 0.3] [--seeds 1,2,3] [--epochs 10]
+      [--clean 64] [--rho 0.3] [--seeds 1,2,3] [--epochs 10] [--methods finetune,finemix]
 """
 import argparse, csv, json, os, subprocess, sys, tempfile, time
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -124,6 +124,7 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-length", type=int, default=64)
+    ap.add_argument("--methods", default="finetune,finemix", help="which of finetune,finemix to run")
     a = ap.parse_args()
     about = json.load(open(os.path.join(a.split, "split.json")))
     target = about["poison"]["target"]
@@ -133,7 +134,8 @@ def main():
     print(f"victim {a.victim}; {a.clean} clean, {len(test[0])} test, {len(asr[0])} triggered; target {target}")
     print("| method | seed | PyTorch ACC / ASR % | finemix ACC / ASR % | PyTorch s | finemix s |")
     print("|---|---:|---:|---:|---:|---:|")
-    for rho, name in [(1.0, "Fine-tuning"), (a.rho, f"Fine-mixing ρ={a.rho}")]:
+    methods = [(1.0, "Fine-tuning", "finetune"), (a.rho, f"Fine-mixing ρ={a.rho}", "finemix")]
+    for rho, name, _ in [m for m in methods if m[2] in a.methods.split(",")]:
         for seed in [int(s) for s in a.seeds.split(",")]:
             acc, asr_rate, _, total = torch_point(a, rho, seed, clean, test, asr, target)
             print(f"  PyTorch {name} seed {seed}: ACC {100 * acc:.1f} ASR {100 * asr_rate:.1f} in {total:.0f} s", file=sys.stderr, flush=True)

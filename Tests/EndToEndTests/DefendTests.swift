@@ -164,4 +164,38 @@ import TestSupport
         let rows = lines[(header + 1)...].prefix(3)
         #expect(rows.allSatisfy { $0.count == lines[header].count }, "\(run.stdout)")
     }
+
+    /// Issue 19: compare's seeds each draw their own clean set from the pool and the report says
+    /// so; --fixed-clean keeps the pool's first N for every seed, as defend takes it (so reports
+    /// made before per-seed clean sets rerun digit for digit).
+    @Test func compareDrawsACleanSetPerSeedUnlessFixed() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let dir = Self.root.appendingPathComponent("compare-draw")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let base = ["compare", "--victim", victim.path, "--only", "finetune", "--seed", "5", "--seeds", "1", "--clean-size", "16",
+                    "--epochs", "1", "--batch", "8", "--test-limit", "20"]
+        let perSeed = try Binary.run(base + ["--json", dir.appendingPathComponent("per-seed.json").path])
+        #expect(perSeed.status == 0, "\(perSeed.stderr)")
+        #expect(perSeed.stdout.contains("Sources of variance in ±: mixing mask, shuffles, dropout, clean set (16 of the pool's 40 sentences per seed); held fixed: one victim (split seed 3)."), "\(perSeed.stdout)")
+        let p = try Self.json(dir.appendingPathComponent("per-seed.json"))
+        #expect(p["clean_draw"] as? String == "per-seed" && p["n_pool"] as? Int == 40 && p["split_seed"] as? Int == 3)
+        #expect((p["variance"] as? [String])?.contains("clean set") == true)
+
+        let fixed = try Binary.run(base + ["--fixed-clean", "--json", dir.appendingPathComponent("fixed.json").path])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        #expect(fixed.stdout.contains("held fixed: one victim (split seed 3), one clean set (the pool's first 16)."), "\(fixed.stdout)")
+        let f = try Self.json(dir.appendingPathComponent("fixed.json"))
+        #expect(f["clean_draw"] as? String == "fixed" && (f["variance"] as? [String])?.contains("clean set") == false)
+
+        // defend trains on the pool's first 16: the fixed comparison's run, not the drawn one
+        let out = dir.appendingPathComponent("ft")
+        let defend = try Binary.run(["defend", "--victim", victim.path, "--method", "finetune", "--seed", "5", "--clean-size", "16",
+                                     "--epochs", "1", "--batch", "8", "--test-limit", "20", "--out", out.path, "--json"])
+        #expect(defend.status == 0, "\(defend.stderr)")
+        let d = try #require(try JSONSerialization.jsonObject(with: Data(defend.stdout.utf8)) as? [String: Any])
+        let run = try #require(((f["rows"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]])?.first)
+        let after = try #require(d["after"] as? [String: Any])
+        #expect(run["acc"] as? Double == after["acc"] as? Double && run["asr"] as? Double == after["asr"] as? Double, "\(run) vs \(after)")
+    }
 }

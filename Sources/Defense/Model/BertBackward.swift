@@ -21,7 +21,7 @@ extension BertModel {
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.classifierW], dbias: g[lay.classifierB],
                         dout: acts.dLogits, inp: acts.pooledDrop, weight: w[lay.classifierW],
                         rows: B, inF: H, outF: c.numLabels)
-        let dropC = Dropout(p: pc, key: Counter.key(seed, L, DropoutSite.classifier.rawValue))
+        let dropC = Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: L))
         // head dense: pooled = f(headIn·Wpᵀ + bp), f tanh (from its output, as before), ReLU or GELU
         if fam.headActivation == .tanh {
             for i in 0..<(B * H) {
@@ -33,7 +33,7 @@ extension BertModel {
             fam.headActivation.backward(acts.dPre, x: acts.headPre, count: B * H)
         }
         let dx = acts.dA
-        let dropH = Dropout(p: fam.dropoutBeforeHead ? pc : 0, key: Counter.key(seed, L, DropoutSite.headInput.rawValue))
+        let dropH = Dropout(p: fam.dropoutBeforeHead ? pc : 0, key: DropoutSite.headInput.key(seed, layer: L))
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.poolerW], dbias: g[lay.poolerB],
                         dout: acts.dPre, inp: fam.dropoutBeforeHead ? acts.clsDrop : acts.cls, weight: w[lay.poolerW],
                         rows: B, inF: H, outF: H)
@@ -48,7 +48,7 @@ extension BertModel {
             // LayerNorm 2 → ∂res2; res2 = dropout(f) + h1
             LayerNorm.backward(dx: dRes, dgamma: g[o.ln2G], dbeta: g[o.ln2B], partial: acts.lnPartial,
                                dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: N, cols: H)
-            Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue)).apply(dTmp, dRes, count: N * H)
+            Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l)).apply(dTmp, dRes, count: N * H)
             // f = act(pre)·W2ᵀ + b2 (activation output recomputed; pre becomes act'(pre))
             act.recomputeWithDerivative(acts.ffn, a.pre, count: N * I)
             Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
@@ -63,13 +63,13 @@ extension BertModel {
             // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
             LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
                                dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: N, cols: H)
-            Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
+            Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l))
                 .apply(dTmp, dx, count: N * H)
             // a = ctx·Woᵀ + bo
             Linear.backward(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
                             weight: w[o.attnOutW], rows: N, inF: H, outF: H)
             Attention.backward(dqkv: acts.dqkv, dctx: dRes, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
-                               dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
+                               dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: $0)) },
                                shape)
             // qkv = x·Wqkvᵀ + b; ∂x = ∂res1 (residual, already in dx) + ∂qkv·Wqkv
             Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
@@ -84,7 +84,7 @@ extension BertModel {
             Linear.backward(dinp: dLN, dweight: g[lay.projW], dbias: g[lay.projB], dout: dx, inp: acts.embOut,
                             weight: w[lay.projW], rows: N, inF: E, outF: H)
         }
-        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(dLN, dLN, count: N * E)
+        Dropout(p: ph, key: DropoutSite.embeddings.key(seed, layer: -1)).apply(dLN, dLN, count: N * E)
         LayerNorm.backward(dx: dSum, dgamma: g[lay.embLNG], dbeta: g[lay.embLNB], partial: acts.lnPartial,
                            dout: dLN, x: acts.embSum, mean: acts.embMean, rstd: acts.embRstd, gamma: w[lay.embLNG],
                            rows: N, cols: E)

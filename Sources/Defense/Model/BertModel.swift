@@ -1,7 +1,14 @@
 import Foundation
 
 /// Dropout sites, so every mask has its own stream.
-enum DropoutSite: Int { case embeddings = 0, attentionProbs, attentionOutput, ffnOutput, classifier, headInput }
+/// Where a dropout mask is drawn. Every mask has its own counter stream, keyed by the step's seed,
+/// the layer (-1 for the embeddings), the site and, for attention probabilities, the (sequence,
+/// head) item; forward and backward derive the same key, so backward redraws forward's mask.
+enum DropoutSite: Int {
+    case embeddings = 0, attentionProbs, attentionOutput, ffnOutput, classifier, headInput
+
+    func key(_ seed: UInt64, layer: Int, item: Int = 0) -> UInt32 { Counter.key(seed, layer, rawValue, item) }
+}
 
 /// A sequence classifier of any family (see ModelFamily): parameters, their gradients, and
 /// forward/backward over a batch. The forward and backward passes are plain functions over the
@@ -51,7 +58,7 @@ public final class BertModel: @unchecked Sendable {
         let x0 = acts.x(0), ln0 = lay.hasProjection ? acts.embOut : x0
         LayerNorm.forward(ln0, mean: acts.embMean, rstd: acts.embRstd, acts.embSum,
                           gamma: w[lay.embLNG], beta: w[lay.embLNB], rows: N, cols: E, eps: eps)
-        Dropout(p: ph, key: Counter.key(seed, -1, DropoutSite.embeddings.rawValue)).apply(ln0, ln0, count: N * E)
+        Dropout(p: ph, key: DropoutSite.embeddings.key(seed, layer: -1)).apply(ln0, ln0, count: N * E)
         if lay.hasProjection {
             Linear.forward(x0, ln0, w[lay.projW], w[lay.projB], rows: N, inF: E, outF: H)
         }
@@ -67,10 +74,10 @@ public final class BertModel: @unchecked Sendable {
             Linear.prefill(a.qkv, bias: w[o.qkvB], residual: nil, rows: N, cols: 3 * H)
             Linear.accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
             Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
-                              dropout: { Dropout(p: pa, key: Counter.key(seed, l, DropoutSite.attentionProbs.rawValue, $0)) },
+                              dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: $0)) },
                               shape)
             try stage("encoder.layer.\(l).attention.self", a.ctx, N * H)
-            let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: Counter.key(seed, l, DropoutSite.attentionOutput.rawValue))
+            let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l))
             if dropA.active {
                 Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
                 dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
@@ -87,7 +94,7 @@ public final class BertModel: @unchecked Sendable {
             let ffn = acts.training ? acts.ffn : a.pre
             act.forward(ffn, a.pre, count: N * I)
             try stage("encoder.layer.\(l).intermediate", ffn, N * I)
-            let dropF = Dropout(p: ph, key: Counter.key(seed, l, DropoutSite.ffnOutput.rawValue))
+            let dropF = Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l))
             if dropF.active {
                 Linear.forward(a.res2, ffn, w[o.outW], nil, rows: N, inF: I, outF: H)
                 dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
@@ -107,14 +114,14 @@ public final class BertModel: @unchecked Sendable {
         for b in 0..<B { (acts.cls + b * H).update(from: last + b * S * H, count: H) }
         var headIn = acts.cls
         if fam.dropoutBeforeHead {
-            Dropout(p: pc, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.headInput.rawValue))
+            Dropout(p: pc, key: DropoutSite.headInput.key(seed, layer: c.numHiddenLayers))
                 .apply(acts.clsDrop, acts.cls, count: B * H)
             headIn = acts.clsDrop
         }
         Linear.forward(acts.headPre, headIn, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
         fam.headActivation.forward(acts.pooled, acts.headPre, count: B * H)
         try stage("pooler", acts.pooled, B * H)
-        Dropout(p: pc, key: Counter.key(seed, c.numHiddenLayers, DropoutSite.classifier.rawValue))
+        Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: c.numHiddenLayers))
             .apply(acts.pooledDrop, acts.pooled, count: B * H)
         Linear.forward(acts.logits, acts.pooledDrop, w[lay.classifierW], w[lay.classifierB],
                        rows: B, inF: H, outF: c.numLabels)

@@ -11,9 +11,11 @@ struct CompareCommand: ParsableCommand {
         discussion: """
             Rows: the victim, E-PUR alone, mixing only, Fine-tuning, Fine-pruning, Fine-mixing (each \
             also after E-PUR) and retraining from the pre-trained encoder (rho 0). Every row that \
-            fine-tunes uses the same clean sentences and the same budget. Seeds s, s+1, … seed the \
-            mixing masks, shuffles and dropout. The tables are rewritten after every run, so an \
-            interrupted comparison keeps what finished.
+            fine-tunes uses the same budget, and with one seed the same clean sentences. Seeds s, s+1, … \
+            seed the mixing masks, shuffles and dropout, and each draws its own --clean-size sentences \
+            from the defender pool (--fixed-clean: the pool's first ones for every seed), so mean ± std \
+            includes the clean set's variance; the report names the sources it includes. The tables \
+            are rewritten after every run, so an interrupted comparison keeps what finished.
             """)
 
     @OptionGroup var workspace: WorkspaceOptions
@@ -21,6 +23,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var inputs: DefenseOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var epurOptions: EpurOptions
+    @OptionGroup var cleanDraw: CleanDrawOptions
 
     @Option(name: .long, help: "Fraction of weights kept from the victim by mixing and Fine-mixing.")
     var rho: Double = 0.3
@@ -85,12 +88,14 @@ struct CompareCommand: ParsableCommand {
                                        epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin, pruneRatio: pruneRatio,
                                        command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
                                        before: before, rows: [], seconds: 0)
+            report.describeVariance(draw: cleanDraw.draw, nPool: d.pool.count, splitSeed: d.splitSeed)
             for (m, epur) in rows {
                 var row = CompareRow(key: Self.key(m, epur), title: recipe(m, epur, budget.seed, maxLength: d.maxLength).title, runs: [])
                 report.rows.append(row)
                 for s in report.seeds {
                     let r = recipe(m, epur, s, maxLength: d.maxLength)
-                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.drawn(cleanDraw.draw, seed: s).clean,
+                                                 test: d.test, asrSet: d.asrSet,
                                                  targetLabel: d.target, recipe: r, before: before, asrBasis: d.basis,
                                                  events: stderrEvents(quiet: true))
                     let res = out.result
@@ -205,9 +210,22 @@ struct CompareReport: Codable {
     var before: DefenseScore
     var rows: [CompareRow]
     var seconds: Double
+    /// How each seed's clean set came from the pool; nil in reports made before it was a choice
+    /// (they used the pool's first N: `--fixed-clean` reruns them).
+    var cleanDraw: CleanDraw?
+    var nPool: Int?
+    var splitSeed: UInt64?
+    /// What the ± over seeds includes.
+    var variance: [String]?
+
+    mutating func describeVariance(draw: CleanDraw, nPool: Int, splitSeed: UInt64?) {
+        cleanDraw = draw; self.nPool = nPool; self.splitSeed = splitSeed
+        variance = draw.varianceSources(splitSeeds: 1)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds
+        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds, variance
+        case cleanDraw = "clean_draw", nPool = "n_pool", splitSeed = "split_seed"
         case nClean = "n_clean", nTest = "n_test", nAsr = "n_asr", epurTop = "epur_top", epurFmin = "epur_fmin", pruneRatio = "prune_ratio"
     }
 
@@ -216,6 +234,13 @@ struct CompareReport: Codable {
         s += "ASR on \(nAsr) triggered ones (%). Budget: \(epochs) epochs, batch \(batch), lr \(lr) = \(steps) steps. "
         s += "ρ = \(rho) (\(select)); E-PUR top \(epurTop), f_min \(epurFmin); Fine-pruning ratio \(pruneRatio). "
         s += "Seeds \(seeds.map(String.init).joined(separator: ", ")): mean ± std.\n\n"
+        if let variance {
+            var fixed = [splitSeed.map { "one victim (split seed \($0))" } ?? "one victim"]
+            if cleanDraw == .fixed { fixed.append("one clean set (the pool's first \(nClean))") }
+            s += "Sources of variance in ±: " + variance.joined(separator: ", ")
+            if cleanDraw == .perSeed, let nPool { s += " (\(nClean) of the pool's \(nPool) sentences per seed)" }
+            s += "; held fixed: " + fixed.joined(separator: ", ") + ".\n\n"
+        }
         s += "| Method | ACC | \(before.asrBasis?.label ?? "ASR") | runs |\n|---|---:|---:|---:|\n"
         s += "| Victim (no defence) | \(pctText(before.acc)) | \(pctText(before.asr)) | – |\n"
         for r in rows { s += "| \(r.title) | \(r.acc.text) | \(r.asr.text) | \(r.runs.count) |\n" }

@@ -61,6 +61,14 @@ struct BudgetOptions: ParsableArguments {
     }
 }
 
+/// How compare and sweep take each seed's clean set from the pool (defend always takes the first N).
+struct CleanDrawOptions: ParsableArguments {
+    @Flag(name: .long, help: "Train every seed on the pool's first --clean-size sentences, as reports made before per-seed clean sets did (default: each seed draws its own clean set from the pool, so ± includes the clean set's variance).")
+    var fixedClean = false
+
+    var draw: CleanDraw { fixedClean ? .fixed : .perSeed }
+}
+
 /// E-PUR's two knobs where a defence may run it first (defend, compare).
 struct EpurOptions: ParsableArguments {
     @Option(name: .long, help: "E-PUR: rows reset.")
@@ -79,6 +87,8 @@ struct DefenseInputs {
     var clean: [Example]
     /// Clean sentences beyond `clean` (the pool's rest): held out for the automatic ρ rule.
     var heldOut: [Example]
+    /// The whole defender pool `clean` and `heldOut` come from.
+    var pool: [Example]
     var test: [Example]
     var asrSet: [Example]
     /// The trigger behind ASR (nil: none known and none suspected, so ASR is not measured).
@@ -110,7 +120,7 @@ struct DefenseInputs {
         let numLabels = victim.config.numLabels
         let data = try VictimData(record: record, victim: dir, clean: o.clean, test: o.test, read: read, workspace: workspace,
                                   numLabels: numLabels)
-        let pool = data.pool
+        pool = data.pool
         guard !pool.isEmpty else { throw FinemixError("the clean set is empty: \(o.clean ?? "the recorded defender pool") has no sentences") }
         guard o.cleanSize <= pool.count else {
             throw FinemixError("--clean-size \(o.cleanSize): \(o.clean ?? "the recorded defender pool") has only \(pool.count) sentences")
@@ -153,6 +163,15 @@ struct DefenseInputs {
             asrSet = []
         }
     }
+
+    /// The clean set and held-out rest a defence with `seed` uses, drawn as `draw` says
+    /// (`.fixed` gives `clean` and `heldOut`).
+    func drawn(_ draw: CleanDraw, seed: UInt64) -> (clean: [Example], heldOut: [Example]) {
+        draw.draw(pool, size: clean.count, seed: seed)
+    }
+
+    /// The split seed of a victim finemix planted (nil for any other victim).
+    var splitSeed: UInt64? { record?.split.spec.seed }
 
     /// The trigger hunt on the victim with the clean pool (the same sentences and options as `finemix hunt`).
     static func hunt(pre: CheckpointFolder, victim: CheckpointFolder, pool: [Example], maxLength: Int,

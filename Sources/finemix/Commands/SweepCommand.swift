@@ -9,8 +9,10 @@ struct SweepCommand: ParsableCommand {
         abstract: "ACC and ASR against rho for mixing only and Fine-mixing, with the automatic choice of rho.",
         discussion: """
             For every rho: mixing only (evaluated as mixed) and Fine-mixing (mixed, then fine-tuned on \
-            the clean set). The automatic rule of docs/method.md uses clean data only: after Fine-mixing, \
-            ACC on the held-out clean sentences (the defender pool beyond --clean-size) is measured, \
+            the clean set). The clean set is the --clean-size sentences the seed draws from the defender \
+            pool, as compare's run of that seed draws them (--fixed-clean: the pool's first ones). The \
+            automatic rule of docs/method.md uses clean data only: after Fine-mixing, ACC on the \
+            held-out clean sentences (the rest of the pool) is measured, \
             and the smallest rho whose held-out ACC is within --tolerance of rho = 1's is chosen \
             (so the sweep must include rho = 1).
             """)
@@ -19,6 +21,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var read: DataReadOptions
     @OptionGroup var inputs: DefenseOptions
     @OptionGroup var budget: BudgetOptions
+    @OptionGroup var cleanDraw: CleanDrawOptions
 
     @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1].")
     var rho: String = "0:1:0.1"
@@ -63,7 +66,10 @@ struct SweepCommand: ParsableCommand {
             try planOptions.check()
             if planOptions.plan != nil { return try writePlan(rhos) }
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
-            let heldOutSet = Array(d.heldOut.prefix(max(0, heldOut)))
+            let drawn = d.drawn(cleanDraw.draw, seed: budget.seed)
+            let heldOutSet = Array(drawn.heldOut.prefix(max(0, heldOut)))
+            note(cleanDraw.draw == .fixed ? "clean set: the first \(d.clean.count) of the pool's \(d.pool.count) sentences"
+                 : "clean set: \(d.clean.count) of the pool's \(d.pool.count) sentences, drawn for seed \(budget.seed)")
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
@@ -71,7 +77,7 @@ struct SweepCommand: ParsableCommand {
                               command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
             var template = recipe(.finemix, 1, maxLength: d.maxLength)
             template.cleanSize = d.clean.count
-            let data = RhoSweep.Data(clean: d.clean, heldOut: mixOnly ? [] : heldOutSet, test: d.test, asrSet: d.asrSet, basis: d.basis)
+            let data = RhoSweep.Data(clean: drawn.clean, heldOut: mixOnly ? [] : heldOutSet, test: d.test, asrSet: d.asrSet, basis: d.basis)
             var points: [Point] = []
             let result = try RhoSweep.run(pre: d.pre, victim: d.victim, data: data,
                                           options: RhoSweep.Options(rhos: rhos, fineMixing: !mixOnly, recipe: template),
@@ -166,7 +172,8 @@ struct SweepCommand: ParsableCommand {
         if let json {
             let r = SweepReport(victim: basis.victim, nClean: basis.nClean, nHeldOut: basis.nHeldOut, epur: epur,
                                 seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance,
-                                before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis)
+                                before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis,
+                                cleanDraw: cleanDraw.draw)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
@@ -180,9 +187,12 @@ struct SweepReport: Codable {
     var epochs: Int; var lr: Double; var batch: Int; var tolerance: Double
     var before: DefenseScore; var points: [SweepCommand.Point]; var autoRho: Double?; var command: String
     var asrBasis: ASRBasis?
+    /// How the seed's clean set came from the pool; nil in reports made before it was a choice
+    /// (the pool's first N: `--fixed-clean` reruns them).
+    var cleanDraw: CleanDraw?
     enum CodingKeys: String, CodingKey {
         case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
-        case asrBasis = "asr_basis"
+        case asrBasis = "asr_basis", cleanDraw = "clean_draw"
         case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
     }
 }
