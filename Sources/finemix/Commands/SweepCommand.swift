@@ -64,10 +64,11 @@ struct SweepCommand: ParsableCommand {
         try failing {
             let rhos = try parseRhoList(rho)
             let sel = try budget.selection()
+            let order = try budget.batchOrder()
             guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
             func recipe(_ m: DefenseRecipe.Method, _ r: Double, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr,
-                              batch: budget.batch, seed: budget.seed, maxLength: maxLength)
+                              batch: budget.batch, seed: budget.seed, maxLength: maxLength, batches: order)
             }
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
@@ -78,9 +79,7 @@ struct SweepCommand: ParsableCommand {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
             let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
-            let before = DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(d.victim), tokenizer: tokenizer,
-                                                             test: d.test, asrSet: d.asrSet, targetLabel: d.target, maxLength: d.maxLength),
-                                      basis: d.basis)
+            let before = try d.victimScore(workspace: workspace)
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
                               command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
             var points: [Point] = []
