@@ -115,7 +115,8 @@ public enum VictimTraining {
             let poisoned = data.poisonedTrain.poisonedIndices.map { data.poisonedTrain.examples[$0] }
             guard !poisoned.isEmpty else { throw FinemixError("EP needs poisoned sentences: the poison rate \(r.poisonRate) poisons none of \(data.split.train.count)") }
             let epRecipe = FineTuneRecipe(epochs: r.epEpochs, lr: r.epLR, batch: r.recipe.batch, warmupRatio: 0, weightDecay: 0,
-                                          maxLength: r.recipe.maxLength, seed: r.recipe.seed, dropout: r.recipe.dropout, maxGradNorm: nil)
+                                          maxLength: r.recipe.maxLength, seed: r.recipe.seed, dropout: r.recipe.dropout, maxGradNorm: nil,
+                                          batchOrder: r.recipe.batchOrder)
             let result = try poisonEmbedding(model: model, tokenizer: tokenizer, rows: rows, examples: poisoned, recipe: epRecipe,
                                              events: events, cancel: cancel)
             steps += result.steps
@@ -176,6 +177,8 @@ public enum VictimTraining {
 /// One plain gradient step on chosen word-embedding rows, then each row rescaled to its original
 /// norm (the EP authors' update). The full backward runs; only the rows' gradient is used.
 final class EmbeddingRowSGD: BatchStepper {
+    func synchronize() {}
+
     let model: BertModel
     let rows: [Int]
     let norms: [Float]

@@ -45,7 +45,7 @@ public enum CellRunner {
 
         let process = Process()
         process.executableURL = executable
-        process.arguments = Array(cell.arguments.dropFirst())
+        process.arguments = Array(cell.runArguments.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: plan.directory, isDirectory: true)
         process.standardOutput = log
         process.standardError = log

@@ -92,6 +92,23 @@ public struct PlanCell: Codable, Equatable, Sendable {
     }
 }
 
+extension PlanCell {
+    /// Verbs whose cells fine-tune, and so depend on `--batches`.
+    static let trainingVerbs: Set<String> = ["defend", "sweep", "compare"]
+
+    /// `arguments` ("finemix" first) with `--batches ORDER` added when a training verb's command
+    /// does not name it: plans are written with the order pinned, and a plan written before the
+    /// option existed keeps running (and resuming) on the shuffled batches its first cells had.
+    public static func pinningBatches(_ arguments: [String], to order: BatchOrder) -> [String] {
+        guard arguments.count > 1, trainingVerbs.contains(arguments[1]),
+              !arguments.contains(where: { $0 == "--batches" || $0.hasPrefix("--batches=") }) else { return arguments }
+        return arguments + ["--batches", order.rawValue]
+    }
+
+    /// The command a run of this cell starts (see `pinningBatches`).
+    public var runArguments: [String] { Self.pinningBatches(arguments, to: .shuffled) }
+}
+
 /// A word as the shell reads it back: bare when safe, else in single quotes.
 public func shellQuoted(_ word: String) -> String {
     let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")

@@ -47,17 +47,20 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     public var seed: UInt64
     public var pruneRatio: Double
     public var maxLength: Int
+    /// How the clean set's epochs are cut into batches; nil in recipes written before the choice
+    /// existed (plans, defense.json), which were run, and are resumed, on `.shuffled` batches.
+    public var batches: BatchOrder?
 
     public init(method: Method, rho: Double = 0.3, select: MixSpec.Select = .random, epur: Bool = false, epurTop: Int = 200,
                 epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = 10, lr: Double = 5e-5, batch: Int = 16, seed: UInt64 = 1,
-                pruneRatio: Double = 0.3, maxLength: Int = 64) {
+                pruneRatio: Double = 0.3, maxLength: Int = 64, batches: BatchOrder? = .default) {
         self.method = method; self.rho = rho; self.select = select; self.epur = epur; self.epurTop = epurTop
         self.epurFmin = epurFmin; self.cleanSize = cleanSize; self.epochs = epochs; self.lr = lr; self.batch = batch
-        self.seed = seed; self.pruneRatio = pruneRatio; self.maxLength = maxLength
+        self.seed = seed; self.pruneRatio = pruneRatio; self.maxLength = maxLength; self.batches = batches
     }
 
     enum CodingKeys: String, CodingKey {
-        case method, rho, select, epur, epochs, lr, batch, seed
+        case method, rho, select, epur, epochs, lr, batch, seed, batches
         case epurTop = "epur_top", epurFmin = "epur_fmin", cleanSize = "clean_size", pruneRatio = "prune_ratio", maxLength = "max_length"
     }
 
@@ -68,7 +71,7 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     public var effectiveRho: Double { method == .retrain ? 0 : method.mixes ? rho : 1 }
 
     public var fineTune: FineTuneRecipe {
-        FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed)
+        FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed, batchOrder: batches ?? .shuffled)
     }
 
     public func validate() throws {

@@ -19,6 +19,7 @@ public struct AdamWSettings: Sendable, Equatable {
 
 /// AdamW with decoupled weight decay and bias correction, as `torch.optim.AdamW`: one fused pass
 /// per trainable segment of the flat buffer. Moments are flat buffers with the parameters' layout.
+/// With `lazy`, the rows of one table are updated only when a batch reads them (LazyRows).
 public final class AdamW: @unchecked Sendable {
     public let settings: AdamWSettings
     public let m: FlatBuffer, v: FlatBuffer
@@ -29,41 +30,66 @@ public final class AdamW: @unchecked Sendable {
         m = FlatBuffer(count: count); v = FlatBuffer(count: count)
     }
 
-    /// One update of `params` from `grads` over `segments`, at learning rate `lr`.
-    public func update(params: FlatBuffer, grads: FlatBuffer, segments: [Freezing.Segment], lr: Float) {
+    /// What one step applies to every element besides its gradient.
+    public struct StepConstants: Sendable {
+        public var lr: Float, stepSize: Float, bc2Sqrt: Float
+    }
+
+    /// Step `step`'s constants at learning rate `lr` (bias corrections in Double, as PyTorch).
+    func constants(step: Int, lr: Float) -> StepConstants {
+        let bc1 = 1 - pow(Double(settings.beta1), Double(step)), bc2 = 1 - pow(Double(settings.beta2), Double(step))
+        return StepConstants(lr: lr, stepSize: Float(Double(lr) / bc1), bc2Sqrt: Float(bc2.squareRoot()))
+    }
+
+    /// The update of one element: the dense pass and LazyRows' replay both run exactly this, so a
+    /// replayed step gives the same bits as the dense one.
+    @inline(__always)
+    static func element(_ p: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                        _ i: Int, g gi: Float, b1: Float, b2: Float, eps: Float, decay: Float, k: StepConstants) {
+        let mi = m[i] + (1 - b1) * (gi - m[i])
+        let vi = b2 * v[i] + (1 - b2) * gi * gi
+        m[i] = mi; v[i] = vi
+        p[i] = p[i] * decay - k.stepSize * mi / (vi.squareRoot() / k.bc2Sqrt + eps)
+    }
+
+    /// Decay factor of a step for a segment.
+    @inline(__always)
+    func decay(_ k: StepConstants, decays: Bool) -> Float { decays ? 1 - k.lr * settings.weightDecay : 1 }
+
+    /// One update of `params` from `grads` over `segments`, at learning rate `lr`. With `lazy`,
+    /// its table is left out of the dense pass and only the rows of this step's batch move
+    /// (they must be current: `LazyRows.catchUp` before the forward pass).
+    public func update(params: FlatBuffer, grads: FlatBuffer, segments: [Freezing.Segment], lr: Float, lazy: LazyRows? = nil) {
         steps += 1
         let s = settings
         let b1 = s.beta1, b2 = s.beta2, eps = s.eps
-        let bc1 = 1 - pow(Double(b1), Double(steps)), bc2 = 1 - pow(Double(b2), Double(steps))
-        let stepSize = Float(Double(lr) / bc1)
-        let bc2Sqrt = Float(bc2.squareRoot())
+        let k = constants(step: steps, lr: lr)
         let p = params.base, g = grads.base, m = m.base, v = v.base
-        for seg in segments {
-            let decay: Float = seg.decays ? 1 - lr * s.weightDecay : 1
+        for seg in lazy?.outside(segments) ?? segments {
+            let decay = decay(k, decays: seg.decays)
             let lo = seg.range.lowerBound
             Parallel.forRange(seg.range.count) { r in
-                for k in r {
-                    let i = lo + k
-                    let gi = g[i]
-                    let mi = m[i] + (1 - b1) * (gi - m[i])
-                    let vi = b2 * v[i] + (1 - b2) * gi * gi
-                    m[i] = mi; v[i] = vi
-                    p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / bc2Sqrt + eps)
+                for j in r {
+                    AdamW.element(p, m, v, lo + j, g: g[lo + j], b1: b1, b2: b2, eps: eps, decay: decay, k: k)
                 }
             }
         }
+        lazy?.step(k, params: params, grads: grads, optimizer: self)
     }
 }
 
 /// Global-norm gradient clipping, as `torch.nn.utils.clip_grad_norm_`.
 public enum GradientClipping {
     /// The L2 norm of the gradient over `segments` (Double sums in a fixed order per thread count).
-    public static func norm(_ grads: FlatBuffer, segments: [Freezing.Segment]) -> Double {
+    /// With `lazy`, runs of its table that hold no row of the step (all zero, so they add nothing
+    /// to any sum) are skipped: the same sums in the same order as the dense pass, the same bits.
+    public static func norm(_ grads: FlatBuffer, segments: [Freezing.Segment], lazy: LazyRows? = nil) -> Double {
         var total = 0.0
         let g = grads.base
         for seg in segments {
             let T = Parallel.threads
             var partial = [Double](repeating: 0, count: T)
+            let lo = seg.range.lowerBound
             partial.withUnsafeMutableBufferPointer { part in
                 let pp = part.baseAddress!
                 Parallel.forWorkers(seg.range.count) { w, r in
@@ -72,8 +98,9 @@ public enum GradientClipping {
                     // Float partial sums over short runs keep the loop vectorised; Double across runs.
                     while k < r.upperBound {
                         let end = min(r.upperBound, k + 256)
+                        if let lazy, lazy.holdsNoStepRow(lo + k, lo + end) { k = end; continue }
                         var f: Float = 0
-                        for i in k..<end { let x = g[seg.range.lowerBound + i]; f += x * x }
+                        for i in k..<end { let x = g[lo + i]; f += x * x }
                         s += Double(f)
                         k = end
                     }
@@ -87,12 +114,13 @@ public enum GradientClipping {
 
     /// Scales the gradient so its norm is at most `maxNorm`; returns the norm before clipping.
     @discardableResult
-    public static func clip(_ grads: FlatBuffer, segments: [Freezing.Segment], maxNorm: Float) -> Double {
-        let n = norm(grads, segments: segments)
+    public static func clip(_ grads: FlatBuffer, segments: [Freezing.Segment], maxNorm: Float, lazy: LazyRows? = nil) -> Double {
+        let n = norm(grads, segments: segments, lazy: lazy)
         let coef = Double(maxNorm) / (n + 1e-6)
         if coef < 1 {
             let c = Float(coef), g = grads.base
-            for seg in segments {
+            lazy?.scaleGradient(grads, by: c)
+            for seg in lazy?.outside(segments) ?? segments {
                 let lo = seg.range.lowerBound
                 Parallel.forRange(seg.range.count) { r in for k in r { g[lo + k] *= c } }
             }

@@ -16,16 +16,19 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
     public var dropout: Bool
     /// Global gradient-norm limit; nil turns clipping off.
     public var maxGradNorm: Double?
+    /// How each epoch is cut into batches.
+    public var batchOrder: BatchOrder
 
     public init(epochs: Int = 3, lr: Double = 5e-5, batch: Int = 32, warmupRatio: Double = 0, weightDecay: Double = 0.01,
-                maxLength: Int = 64, seed: UInt64 = 1, dropout: Bool = true, maxGradNorm: Double? = 1.0) {
+                maxLength: Int = 64, seed: UInt64 = 1, dropout: Bool = true, maxGradNorm: Double? = 1.0,
+                batchOrder: BatchOrder = .default) {
         self.epochs = epochs; self.lr = lr; self.batch = batch; self.warmupRatio = warmupRatio
         self.weightDecay = weightDecay; self.maxLength = maxLength; self.seed = seed; self.dropout = dropout
-        self.maxGradNorm = maxGradNorm
+        self.maxGradNorm = maxGradNorm; self.batchOrder = batchOrder
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, lr, batch, seed, dropout
+        case epochs, lr, batch, seed, dropout, batchOrder = "batches"
         case warmupRatio = "warmup_ratio", weightDecay = "weight_decay", maxLength = "max_length", maxGradNorm = "max_grad_norm"
     }
 
@@ -58,6 +61,8 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
 /// plain-gradient row update of embedding poisoning.
 public protocol BatchStepper: AnyObject {
     func step(_ batch: Batch) throws -> StepResult
+    /// Makes the weights those of the steps taken (the loop calls it before anything else reads them).
+    func synchronize()
 }
 
 extension Trainer: BatchStepper {}
@@ -107,8 +112,8 @@ public struct FineTuneProbe {
 }
 
 /// THE training loop: every method fine-tunes through here.
-/// Examples are tokenized once; each epoch visits them in an order shuffled from (seed, epoch);
-/// consecutive runs of `batch` examples form a batch padded to its longest sequence. Between
+/// Examples are tokenized once; each epoch visits them in batches of the recipe's `BatchOrder`
+/// (drawn from seed and epoch), each padded to its longest sequence. Between
 /// steps it checks the cancellation flag (throwing `FinemixError.cancelled`; the model keeps the
 /// weights of the last completed step) and emits progress and loss events. A NaN or infinite
 /// loss stops with the engine's error, the last good weights kept.
@@ -125,7 +130,8 @@ public enum FineTune {
         let trainer = try Trainer(model: model, settings: recipe.trainingSettings(totalSteps: total, freezing: freezing, pruneMask: pruneMask),
                                   // no batch holds more sequences than there are examples: the
                                   // activations need not either (batch=4096 on 64 clean examples)
-                                  maxBatch: min(recipe.batch, max(1, encoded.count)), maxSeq: recipe.maxLength)
+                                  maxBatch: min(recipe.batch, max(1, encoded.count)), maxSeq: recipe.maxLength,
+                                  lazyEmbeddings: true)
         return try loop(stepper: trainer, encoded: encoded, recipe: recipe, padId: Int32(model.config.padTokenId),
                         numLabels: model.config.numLabels, job: job, events: events, cancel: cancel, probe: probe)
     }
@@ -139,7 +145,9 @@ public enum FineTune {
             throw FinemixError("\(job): training example \(i + 1) has label \(y); the model has \(numLabels) classes")
         }
         let total = recipe.totalSteps(examples: encoded.count)
-        let perEpoch = (encoded.count + recipe.batch - 1) / recipe.batch
+        let lengths = encoded.ids.map(\.count)
+        // However the loop ends (done, cancelled, a bad step), the model holds the last step's weights.
+        defer { stepper.synchronize() }
         var losses: [Float] = []
         losses.reserveCapacity(total)
         var tokens = 0
@@ -147,15 +155,13 @@ public enum FineTune {
         var lastReport = Date.distantPast
         var step = 0
         for epoch in 0..<recipe.epochs {
-            var rng = SeededRandom(seed: recipe.seed, stream: "fine-tune-epoch-\(epoch)")
-            let order = rng.shuffled(Array(0..<encoded.count))
-            for b in 0..<perEpoch {
+            for members in recipe.batchOrder.batches(lengths: lengths, batch: recipe.batch, seed: recipe.seed, epoch: epoch) {
                 cancel?.waitWhilePaused()
                 if let cancel, cancel.isCancelled {
                     events(.failed(job: job, message: "cancelled after step \(step) of \(total)"))
                     throw FinemixError.cancelled
                 }
-                let batch = encoded.batch(order[(b * recipe.batch)..<min(encoded.count, (b + 1) * recipe.batch)], padId: padId)
+                let batch = encoded.batch(members[...], padId: padId)
                 let result: StepResult
                 do { result = try stepper.step(batch) } catch {
                     events(.failed(job: job, message: FinemixError.describing(error).message))
@@ -176,10 +182,12 @@ public enum FineTune {
                                                  tokensPerSecond: rate, eta: eta)))
                 }
                 if let probe, probe.every > 0, step % probe.every == 0 || step == total {
+                    stepper.synchronize()
                     for (series, value) in try probe.measure(step) { events(.metric(series: series, step: step, value: value)) }
                 }
             }
         }
+        stepper.synchronize()
         let seconds = Date().timeIntervalSince(start)
         events(.finished(job: job, summary: "\(step) steps in \(formatDuration(seconds)), final loss \(String(format: "%.4f", losses.last ?? .nan))"))
         return FineTuneResult(losses: losses, tokens: tokens, seconds: seconds)

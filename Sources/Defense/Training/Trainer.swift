@@ -36,12 +36,17 @@ public final class Trainer: @unchecked Sendable {
     public let optimizer: AdamW
     public let segments: [Freezing.Segment]
     public private(set) var step = 0
+    /// The word-embedding table updated lazily (see LazyRows); nil for the dense step.
+    public let lazy: LazyRows?
     private var acts: Activations?
     private let maxBatch: Int, maxSeq: Int
 
     /// `maxBatch`/`maxSeq` size the activations once; larger batches are an error.
+    /// `lazyEmbeddings`: rows of the word-embedding table move only when a batch reads them, so
+    /// between steps the table's other rows are behind until `synchronize()` (the training
+    /// loop's choice; a caller that reads the weights between steps leaves it off).
     public init(model: BertModel, settings: TrainingSettings, maxBatch: Int, maxSeq: Int,
-                budget: MemoryBudget = .current()) throws {
+                budget: MemoryBudget = .current(), lazyEmbeddings: Bool = false) throws {
         self.model = model; self.settings = settings
         self.maxBatch = maxBatch; self.maxSeq = min(maxSeq, model.config.maxSequenceLength)
         try settings.pruneMask.validate(model.config)
@@ -50,7 +55,11 @@ public final class Trainer: @unchecked Sendable {
         try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true, budget: budget)
         segments = try settings.freezing.segments(model.layout, decayBiasAndNorm: settings.adamw.decayBiasAndNorm)
         optimizer = AdamW(count: model.layout.count, settings: settings.adamw)
-        _ = model.ensureGradients()
+        let lay = model.layout
+        lazy = lazyEmbeddings ? LazyRows(table: lay.wordEmb..<(lay.wordEmb + lay.config.vocabSize * lay.config.embeddingWidth),
+                                         width: lay.config.embeddingWidth, segments: segments) : nil
+        // LazyRows zeroes only the rows it touches: the table's gradient starts at zero.
+        model.ensureGradients().zero()
         settings.pruneMask.apply(model.params)
     }
 
@@ -69,28 +78,41 @@ public final class Trainer: @unchecked Sendable {
         let acts = try activations()
         let grads = model.ensureGradients()
         let dropoutSeed: UInt64? = settings.dropout ? Counter.stepSeed(settings.seed, step) : nil
+        lazy?.begin(ids: batch.ids, optimizer: optimizer, params: model.params.values, grads: grads)
         try model.forward(batch, acts, dropoutSeed: dropoutSeed)
         let loss = try model.loss(batch, acts, gradient: true)
         guard loss.isFinite else {
             throw FinemixError("training stopped at step \(step + 1): the loss is \(loss); the weights of step \(step) are kept")
         }
-        grads.zero()
+        if let lazy {
+            // The table's gradient is zero but for the rows `begin` zeroed.
+            for s in lazy.outside([Freezing.Segment(range: 0..<grads.count, decays: false)]) {
+                grads[s.range.lowerBound].update(repeating: 0, count: s.range.count)
+            }
+        } else {
+            grads.zero()
+        }
         model.backward(batch, acts, dropoutSeed: dropoutSeed)
         let norm: Double
         if let maxNorm = settings.maxGradNorm {
-            norm = GradientClipping.clip(grads, segments: segments, maxNorm: maxNorm)
+            norm = GradientClipping.clip(grads, segments: segments, maxNorm: maxNorm, lazy: lazy)
         } else {
-            norm = GradientClipping.norm(grads, segments: segments)
+            norm = GradientClipping.norm(grads, segments: segments, lazy: lazy)
         }
         guard norm.isFinite else {
             throw FinemixError("training stopped at step \(step + 1): the gradient norm is \(norm) (loss \(loss)); the weights of step \(step) are kept")
         }
         let lr = settings.schedule.rate(atStep: step)
-        optimizer.update(params: model.params.values, grads: grads, segments: segments, lr: lr)
+        optimizer.update(params: model.params.values, grads: grads, segments: segments, lr: lr, lazy: lazy)
         if !settings.pruneMask.neurons.isEmpty { settings.pruneMask.apply(model.params) }
         step += 1
         return StepResult(loss: loss, gradNorm: norm, learningRate: lr)
     }
+}
+
+extension Trainer {
+    /// Brings every lazily updated row current (a no-op for the dense step).
+    public func synchronize() { lazy?.synchronize(optimizer: optimizer, params: model.params.values) }
 }
 
 extension Counter {

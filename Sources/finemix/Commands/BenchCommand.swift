@@ -37,6 +37,20 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Time the workbench's frames instead: view, diff and terminal output of a busy 200×60 screen.")
     var frames = false
 
+    @Flag(name: .long, help: "Time the jobs instead: an attacker epoch and a Fine-mixing point on the pinned MiniLM and rt, per phase.")
+    var jobs = false
+
+    @Option(name: .customLong("sentences"), help: "--jobs: attacker sentences (rt's training part).")
+    var jobSentences: Int = 3000
+
+    @Option(name: .customLong("batches"), parsing: .upToNextOption, help: "--jobs: batch orders to time, each in turn: length-grouped, shuffled.")
+    var jobBatches: [String] = ["length-grouped", "shuffled"]
+
+    @Option(name: .long, help: "--jobs: also write the sentences and the epoch's model here, for scripts/bench_jobs_torch.py.")
+    var jobData: String?
+
+    @OptionGroup var workspace: WorkspaceOptions
+
     struct Run: Codable {
         var config: String, mode: String, batch: Int, seq: Int
         var tokens_per_s: Double, gflops: Double, fraction_of_sgemm: Double, peak_rss_mb: Double
@@ -50,6 +64,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if frames { return benchFrames() }
+        if jobs { return try benchJobs() }
         try failing {
             let known: [String: BertConfig] = ["minilm": .minilm, "bert-base": .bertBase]
             for c in configs where known[c] == nil { throw FinemixError("unknown configuration '\(c)'; known: minilm, bert-base") }

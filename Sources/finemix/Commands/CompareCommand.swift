@@ -63,11 +63,12 @@ struct CompareCommand: ParsableCommand {
         try failing {
             guard seeds >= 1, seeds <= 100 else { throw FinemixError("--seeds must be in 1...100, found \(seeds)") }
             let sel = try budget.selection()
+            let order = try budget.batchOrder()
             let rows = try selectedRows()
             func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: s,
-                              pruneRatio: pruneRatio, maxLength: maxLength)
+                              pruneRatio: pruneRatio, maxLength: maxLength, batches: order)
             }
             try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
@@ -75,11 +76,7 @@ struct CompareCommand: ParsableCommand {
             let d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let start = Date()
             note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
-            let victimModel = try VictimTraining.loadClassifier(d.victim)
-            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
-            let before = DefenseScore(try Evaluator.evaluate(model: victimModel, tokenizer: tokenizer, test: d.test, asrSet: d.asrSet,
-                                                             targetLabel: d.target, maxLength: d.maxLength),
-                                      basis: d.basis)
+            let before = try d.victimScore(workspace: workspace)
             var report = CompareReport(victim: d.victim.url.path, trigger: d.basis?.trigger.description ?? "none known",
                                        pre: d.pre.url.path, nClean: d.clean.count, nTest: before.nTest, nAsr: before.nAsr,
                                        seeds: (0..<seeds).map { budget.seed + UInt64($0) }, rho: rho, select: sel.rawValue,

@@ -59,7 +59,7 @@ struct DefendCommand: ParsableCommand {
         let s = try budget.selection()
         let r = DefenseRecipe(method: m, rho: rho, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
-                              pruneRatio: pruneRatio, maxLength: maxLength)
+                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder())
         try r.validate()
         return r
     }
@@ -76,7 +76,8 @@ struct DefendCommand: ParsableCommand {
                 throw FinemixError("--epur-top \(recipe.epurTop): larger than the \(d.victim.config.vocabSize - 3) candidate tokens of the vocabulary")
             }
             let outcome = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
-                                             targetLabel: d.target, recipe: recipe, asrBasis: d.basis, events: stderrEvents())
+                                             targetLabel: d.target, recipe: recipe, before: try d.victimScore(workspace: workspace),
+                                             asrBasis: d.basis, events: stderrEvents())
             let output = try OutputFolder(path: out, command: "defend", force: replace.force,
                                           inputs: workspace.inputs + [victimInput, (what: "the pre-trained model", url: d.pre.url)])
             let dir = output.url

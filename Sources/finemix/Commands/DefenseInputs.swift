@@ -53,6 +53,11 @@ struct BudgetOptions: ParsableArguments {
     @Option(name: .long, help: "Seed of the mixing mask, the shuffles and dropout (compare: the first of its seeds).")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: BatchOrderOption.help)
+    var batches: String = BatchOrder.default.rawValue
+
+    func batchOrder() throws -> BatchOrder { try BatchOrderOption.parse(batches) }
+
     func selection() throws -> MixSpec.Select {
         guard let s = MixSpec.Select(rawValue: select.lowercased()) else {
             throw FinemixError("--select '\(select)': expected random, largest or smallest")
@@ -277,3 +282,30 @@ final class LastLine: @unchecked Sendable {
 }
 
 func pctText(_ x: Double?) -> String { x.map { String(format: "%.1f", 100 * $0) } ?? "–" }
+
+/// `--batches` of attack, defend, sweep and compare.
+enum BatchOrderOption {
+    static let help: ArgumentHelp = "How epochs are cut into batches: length-grouped (sentences of about one length together, little padding) or shuffled (the batches of recipes before length grouping)."
+
+    static func parse(_ text: String) throws -> BatchOrder {
+        guard let order = BatchOrder(rawValue: text.lowercased()) else {
+            throw FinemixError("--batches '\(text)': expected length-grouped or shuffled")
+        }
+        return order
+    }
+}
+
+extension DefenseInputs {
+    /// The victim's score on the test split, read from the workspace's ScoreCache when this
+    /// checkpoint was measured on these sentences before (DefenseRun's own measurement otherwise).
+    func victimScore(workspace: WorkspaceOptions) throws -> DefenseScore {
+        let key = try ScoreCache.key(victim: victim, test: test, asrSet: asrSet, targetLabel: target, maxLength: maxLength, basis: basis)
+        let r = try ScoreCache(workspace: workspace.url).score(key: key) {
+            let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
+            return DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(victim), tokenizer: tokenizer, test: test,
+                                                       asrSet: asrSet, targetLabel: target, maxLength: maxLength), basis: basis)
+        }
+        if r.cached { note("the victim's score on these \(test.count) + \(asrSet.count) sentences was measured before: reused") }
+        return r.score
+    }
+}

@@ -57,10 +57,11 @@ struct SweepCommand: ParsableCommand {
         try failing {
             let rhos = try parseRhoList(rho)
             let sel = try budget.selection()
+            let order = try budget.batchOrder()
             guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
             func recipe(_ m: DefenseRecipe.Method, _ r: Double, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr,
-                              batch: budget.batch, seed: budget.seed, maxLength: maxLength)
+                              batch: budget.batch, seed: budget.seed, maxLength: maxLength, batches: order)
             }
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
@@ -73,6 +74,7 @@ struct SweepCommand: ParsableCommand {
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
+            let victimBefore = try d.victimScore(workspace: workspace)
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
                               command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
             var template = recipe(.finemix, 1, maxLength: d.maxLength)
@@ -81,7 +83,7 @@ struct SweepCommand: ParsableCommand {
             var points: [Point] = []
             let result = try RhoSweep.run(pre: d.pre, victim: d.victim, data: data,
                                           options: RhoSweep.Options(rhos: rhos, fineMixing: !mixOnly, recipe: template),
-                                          events: stderrEvents(quiet: true)) { cell in
+                                          before: victimBefore, events: stderrEvents(quiet: true)) { cell in
                 let p = cell.point
                 points.append(p)
                 note("ρ = \(p.rho): mixing ACC \(pctText(p.mixAcc)) ASR \(pctText(p.mixAsr))"
