@@ -7,7 +7,7 @@ struct AttackCommand: ParsableCommand {
         commandName: "attack",
         abstract: "Plant a backdoor: fine-tune a pre-trained model on poisoned data and measure ACC and ASR.",
         discussion: """
-            Writes the victim's checkpoint folder (config.json, vocab.txt, model.safetensors) and
+            Writes the victim's checkpoint folder (config.json, model.safetensors, the pre-trained model's tokenizer files) and
             attack.json (recipe, split, seeds, "acc" and "asr" as fractions, counts, wall times) into
             --out, all at once: a failed or cancelled run leaves no half-written folder. --out must be
             new or empty; --force replaces a folder finemix wrote (marked by its .finemix file), never

@@ -15,7 +15,7 @@ struct PredictCommand: ParsableCommand {
             (HuggingFace's N(0, 0.02) initialisation), for testing the pipeline only.
             """)
 
-    @Option(name: .long, help: "Model folder (config.json, vocab.txt, model.safetensors).")
+    @Option(name: .long, help: "Model folder: config.json, a tokenizer (tokenizer.json, vocab.txt, vocab.json + merges.txt), weights (model.safetensors, shards, pytorch_model.bin); or a LoRA adapter folder.")
     var model: String
 
     @Flag(name: .long, help: "One JSON object per line.")
