@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Defense
+import Defense
 
 /// The tiny RoBERTa of Tests/Fixtures/families (hidden 16, 2 layers, positions past the padding
 /// index, one token type, RoBERTa's tensor names, a 3-label head of its own) as the public

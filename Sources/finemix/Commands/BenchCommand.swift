@@ -96,7 +96,7 @@ struct BenchCommand: ParsableCommand {
                                                  steps: steps ?? (quick ? 1 : (size == "minilm" ? 4 : 2)), sgemm: sgemm)
                         runs.append(r)
                         if !json {
-                            note(name.padding(toLength: 10, withPad: " ", startingAt: 0) + mode.padding(toLength: 6, withPad: " ", startingAt: 0)
+                            note(name.padding(toLength: max(10, name.count + 1), withPad: " ", startingAt: 0) + mode.padding(toLength: 6, withPad: " ", startingAt: 0)
                                  + String(format: "batch %2d seq %3d  %8.0f tokens/s  %6.1f GFLOP/s  %.2f of sgemm  peak %5.0f MB",
                                           b, s, r.tokens_per_s, r.gflops, r.fraction_of_sgemm, r.peak_rss_mb))
                         }

@@ -24,7 +24,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Inputs are sentence pairs separated by a tab.")
     var pair = false
 
-    @Option(name: .long, help: "Truncate inputs to this many tokens, [CLS]/[SEP] included.")
+    @Option(name: .long, help: "Truncate inputs to this many tokens, the special tokens ([CLS]/[SEP], <s>/</s>) included.")
     var maxLength = 128
 
     @Option(name: .long, help: "Inputs per batch.")
