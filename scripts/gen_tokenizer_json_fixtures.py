@@ -15,8 +15,19 @@ corpora of the shared cache, one per kind finemix reads:
   metafirst  Unigram with Metaspace prepend_scheme "first", NFC and Lowercase, no post-processor
 Then encodes the held-out texts of Tests/Fixtures/tokenizer (their texts and pairs, with their
 max_length) plus hard cases with each, and writes the ids and type ids the library gives.
+
+`scripts/gen_tokenizer_json_fixtures.py spm` writes only the XLM-R-style fixture (needs the
+`sentencepiece` and `protobuf` packages and transformers):
+  spm.json        a sentencepiece Unigram model trained here with its own small normalization
+                  rules (full-width forms, ligatures, odd spaces, a deleted zero-width space,
+                  two-code-point keys), so its precompiled_charsmap stays a few KB (the nmt_nfkc
+                  one of real XLM-R files is ~300 KB), converted by transformers'
+                  XLMRobertaConverter: Precompiled + Strip + Replace, Metaspace, Unigram,
+                  TemplateProcessing with <s> </s>
+  spm-cases.jsonl the same texts as cases.jsonl plus cases the charsmap rewrites, with the ids of
+                  transformers' fast tokenizer over spm.json
 """
-import json, os, random
+import json, os, random, sys
 
 from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers,
                         processors, trainers)
@@ -156,7 +167,67 @@ def encode(tok, text, pair, max_length):
     return e.ids, e.type_ids
 
 
+# (source code points, replacement) rules for the sentencepiece normalizer builder
+SPM_RULES = ([([c], [c - 0xFEE0]) for c in range(0xFF01, 0xFF5F)]            # full-width ASCII
+             + [([c], [0x20]) for c in (0x3000, 0xA0, 0x2002, 0x2009, 0x202F)]  # odd spaces
+             + [([0x200B], [])]                                                # deleted
+             + [([0xFB01], [0x66, 0x69]), ([0xFB02], [0x66, 0x6C]), ([0x2167], [0x56, 0x49, 0x49, 0x49])]
+             + [([0x65, 0x301], [0xE9]), ([0x61, 0x300], [0xE0])])             # two-code-point keys
+
+SPM_HARD = [
+    "Ｈｅｌｌｏ　Ｗｏｒｌｄ！ ｆｕｌｌｗｉｄｔｈ ＡＢＣ１２３", "ﬁnance ﬂow ﬁﬂ Ⅷ", "odd\u00a0spaces\u2002here\u2009and\u202fthere",
+    "zero\u200bwidth\u200b\u200bgone", "cafe\u0301 voila\u0300 e\u0301\u0301 a\u0300\u0301",
+    "Ａ\u0301 ﬁ\u0301 Ａ\u0301\u0301 Ｈ\u0308\u0301", "e\u0301e\u0301e\u0301 éé", "👨‍👩‍👧 Ｘ👍🏽 🇺🇸Ａ",
+    "line\r\nＡ\r\n", "　leading full-width space and trailing　", "mixed Ｔｅｘｔ　 with  ﬁve   spaces",
+]
+
+
+def spm_tokenizer(lines):
+    import tempfile
+    import sentencepiece as spm
+    from transformers.convert_slow_tokenizer import XLMRobertaConverter
+    tmp = tempfile.mkdtemp()
+    rules = os.path.join(tmp, "rules.tsv")
+    with open(rules, "w") as f:
+        for src, dst in SPM_RULES:
+            f.write(" ".join("%04X" % c for c in src) + "\t" + " ".join("%04X" % c for c in dst) + "\n")
+    prefix = os.path.join(tmp, "spm")
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_prefix=prefix, vocab_size=800,
+                                   model_type="unigram", normalization_rule_tsv=rules, character_coverage=1.0,
+                                   minloglevel=2, num_threads=1)
+
+    class Slow:  # what the converter reads of a slow XLMRobertaTokenizer
+        vocab_file = prefix + ".model"
+        add_prefix_space, legacy, special_tokens = True, True, {}
+        def convert_tokens_to_ids(self, t): return {"<s>": 0, "</s>": 2}[t]
+    return XLMRobertaConverter(Slow()).converted()
+
+
+def spm_main():
+    import transformers as tf
+    from tokenizers import Tokenizer as T
+    import tempfile, shutil
+    tmp = tempfile.mkdtemp()
+    spm_tokenizer(corpus()).save(os.path.join(tmp, "converted.json"), pretty=False)
+    # saved by transformers, as a downloaded XLM-R folder has it: <pad>, <unk>, <mask> among the added tokens
+    tf.XLMRobertaTokenizer(tokenizer_file=os.path.join(tmp, "converted.json")).save_pretrained(tmp)
+    path = os.path.join(OUT, "spm.json")
+    shutil.copy(os.path.join(tmp, "tokenizer.json"), path)
+    fast = tf.XLMRobertaTokenizer(tokenizer_file=path)
+    assert type(fast.backend_tokenizer.normalizer).__name__ == "Sequence"
+    engine = T.from_file(path)
+    with open(os.path.join(OUT, "spm-cases.jsonl"), "w", encoding="utf-8") as f:
+        for text, pair, m in cases() + [(t, None, None) for t in SPM_HARD] + [(a, b, 9) for a, b in zip(SPM_HARD, SPM_HARD[5:])]:
+            kw = dict(truncation="longest_first", max_length=m) if m else {}
+            ids = fast(text, pair, **kw)["input_ids"] if pair is not None else fast(text, **kw)["input_ids"]
+            assert ids == encode(engine, text, pair, m)[0], (text, pair, m)
+            f.write(json.dumps({"text": text, "pair": pair, "max_length": m, "spm": ids}, ensure_ascii=False) + "\n")
+    print("spm", os.path.getsize(path), "bytes;", fast.convert_ids_to_tokens(fast(SPM_HARD[5])["input_ids"]))
+
+
 def main():
+    if sys.argv[1:] == ["spm"]:
+        return spm_main()
     os.makedirs(OUT, exist_ok=True)
     lines = corpus()
     toks = {"wordpiece": wordpiece(lines), "bytebpe": bytebpe(lines), "unigram": unigram(lines),

@@ -17,10 +17,17 @@ into Tests/Fixtures/weightfiles/:
   lora-rs/         rsLoRA adapter (r 2, alpha 4) on every dense layer and the word embeddings,
                    saved as adapter_model.bin, base "finemix-fixtures/tiny-bert" (not a local
                    folder: the base comes from --pre); lora-rs-merged/ is peft's merge
+  lora-roberta/    peft LoRA adapter (r 4, alpha 8, query+value+dense, modules_to_save classifier:
+                   RoBERTa's dense + out_proj head) over Tests/Fixtures/families/roberta (base
+                   "../../families/roberta"); lora-roberta-merged/ is peft's merge_and_unload
+  lora-distilbert/ the same over families/distilbert (q_lin+v_lin+lin1, modules_to_save
+                   pre_classifier + classifier); lora-distilbert-merged/ is peft's merge
 
-Usage: /opt/refpy/bin/python scripts/gen_weightfile_fixtures.py
+Usage: /opt/refpy/bin/python scripts/gen_weightfile_fixtures.py [GROUP ...]
+(GROUP: base, lora, family-lora; all when none is given. torch.save writes a fresh serialization
+id each run, so regenerating a group changes its .bin files' bytes but not their tensors.)
 """
-import io, json, os, shutil, struct, zipfile
+import io, json, os, shutil, struct, sys, zipfile
 os.environ["HF_HUB_OFFLINE"] = "1"
 import torch
 from transformers import BertConfig, BertForSequenceClassification
@@ -80,7 +87,7 @@ def hostile_bin(path):
             z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)  # same bytes every run
 
 
-def lora(base, name, merged_name, adapter_base, safe, **kw):
+def lora(base, name, merged_name, adapter_base, safe, vocab_from=None, **kw):
     from peft import LoraConfig, get_peft_model
     torch.manual_seed(41)
     model = get_peft_model(base, LoraConfig(task_type="SEQ_CLS", init_lora_weights=False, **kw))
@@ -98,16 +105,28 @@ def lora(base, name, merged_name, adapter_base, safe, **kw):
         if f not in ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"):
             os.remove(os.path.join(d, f))
     merged = model.merge_and_unload()
-    m = folder(merged_name)
+    m = folder(merged_name, with_vocab=vocab_from is None)
+    if vocab_from:
+        shutil.copy(os.path.join(vocab_from, "vocab.txt"), m)
     write_config(merged, m)
     save_file({k: v.contiguous() for k, v in merged.state_dict().items()}, os.path.join(m, "model.safetensors"))
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    model = tiny_model()
-    sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
+def family_lora():
+    """Adapters over the families' fixtures, named as each family names its layers."""
+    import transformers as tf
+    fam = os.path.join(ROOT, "Tests", "Fixtures", "families")
+    for name, cls, targets, save in [
+        ("roberta", tf.RobertaForSequenceClassification, ["query", "value", "dense"], ["classifier"]),
+        ("distilbert", tf.DistilBertForSequenceClassification, ["q_lin", "v_lin", "lin1"], ["pre_classifier", "classifier"]),
+    ]:
+        base_dir = os.path.join(fam, name)
+        base = cls.from_pretrained(base_dir).eval()
+        lora(base, f"lora-{name}", f"lora-{name}-merged", f"../../families/{name}", True, vocab_from=base_dir,
+             r=4, lora_alpha=8, target_modules=targets, modules_to_save=save)
 
+
+def base_files(model, sd):
     d = folder("bert"); model.save_pretrained(d, safe_serialization=True)
     # state_dict() itself: an OrderedDict carrying _metadata, as transformers' own .bin files do
     d = folder("bin"); write_config(model, d); torch.save(model.state_dict(), os.path.join(d, "pytorch_model.bin"))
@@ -125,19 +144,28 @@ def main():
     json.dump(index, open(os.path.join(d, "pytorch_model.bin.index.json"), "w"), indent=2, sort_keys=True)
     d = folder("hostile"); write_config(model, d); hostile_bin(os.path.join(d, "pytorch_model.bin"))
 
+
+def main(groups):
+    os.makedirs(OUT, exist_ok=True)
+    if "base" in groups:
+        model = tiny_model()
+        base_files(model, {k: v.detach().clone() for k, v in model.state_dict().items()})
     try:
         import peft  # noqa: F401
     except ImportError:
         print("peft is not installed: the adapter fixtures were not written")
         return
-    lora(tiny_model(), "lora", "lora-merged", "../bert", True,
-         r=4, lora_alpha=8, target_modules=["query", "value"], modules_to_save=["classifier"])
-    lora(tiny_model(), "lora-rs", "lora-rs-merged", "finemix-fixtures/tiny-bert", False,
-         r=2, lora_alpha=4, use_rslora=True, target_modules=["dense", "word_embeddings"], modules_to_save=["classifier"])
+    if "lora" in groups:
+        lora(tiny_model(), "lora", "lora-merged", "../bert", True,
+             r=4, lora_alpha=8, target_modules=["query", "value"], modules_to_save=["classifier"])
+        lora(tiny_model(), "lora-rs", "lora-rs-merged", "finemix-fixtures/tiny-bert", False,
+             r=2, lora_alpha=4, use_rslora=True, target_modules=["dense", "word_embeddings"], modules_to_save=["classifier"])
+    if "family-lora" in groups:
+        family_lora()
 
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
     print(f"{OUT}: {total} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or ["base", "lora", "family-lora"])

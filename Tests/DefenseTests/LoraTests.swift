@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Defense
+import TestSupport
 
 /// peft LoRA adapters over the tiny BERT of Tests/Fixtures/weightfiles, against peft's own
 /// merge_and_unload saved beside them (scripts/gen_weightfile_fixtures.py).
@@ -28,6 +29,30 @@ import Testing
         #expect(adapter.origin == "LoRA r=2, alpha 4 (rsLoRA) over bert")
         let merged = try CheckpointFolder(WeightFixtures.url("lora-rs-merged"))
         #expect(try WeightFixtures.maxDifference(adapter.weights, merged.weights) <= 1e-6)
+    }
+
+    /// Adapters over the tiny RoBERTa and DistilBERT of Tests/Fixtures/families, their tensors
+    /// named as each family names its layers (`roberta.encoder...`, `distilbert.transformer...q_lin`)
+    /// and their heads (RoBERTa's classifier.dense + out_proj, DistilBERT's pre_classifier +
+    /// classifier) saved whole: the merge equals peft's merge_and_unload.
+    @Test(arguments: ["roberta", "distilbert"])
+    func mergeOverANonBertBaseEqualsPeftsMerge(_ family: String) throws {
+        let adapter = try CheckpointFolder(WeightFixtures.url("lora-\(family)"))
+        let merged = try CheckpointFolder(WeightFixtures.url("lora-\(family)-merged"))
+        #expect(adapter.config.family?.rawValue == family && merged.config.family?.rawValue == family)
+        #expect(adapter.origin == "LoRA r=4, alpha 8 over \(family)")
+        #expect(try WeightFixtures.maxDifference(adapter.weights, merged.weights) <= 1e-6)
+        // The adapter moved the adapted layers and both head layers, nothing else.
+        let base = try CheckpointFolder(Fixtures.folder("families").appendingPathComponent(family))
+        let changed = try base.weights.tensorNames.filter {
+            try WeightFixtures.floats(base.weights, $0) != WeightFixtures.floats(adapter.weights, $0)
+        }
+        let adapted = family == "roberta"
+            ? ["attention.self.query", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"]
+            : ["attention.self.query", "attention.self.value", "intermediate.dense"]
+        let expected = ["classifier.bias", "classifier.weight", "pooler.dense.bias", "pooler.dense.weight"]
+            + (0..<2).flatMap { l in adapted.map { "encoder.layer.\(l).\($0).weight" } }
+        #expect(changed.sorted() == expected.sorted())
     }
 
     /// Every file the merged model came from, for the journal's input fingerprints.

@@ -10,8 +10,8 @@ enum TokenizerJSONFixtures {
     static let dir = Fixtures.folder("tokenizer-json")
     static let kinds = ["wordpiece", "bytebpe", "unigram", "odd", "metafirst"]
 
-    static func cases() throws -> [[String: Any]] {
-        let text = try String(contentsOf: dir.appendingPathComponent("cases.jsonl"), encoding: .utf8)
+    static func cases(_ file: String = "cases.jsonl") throws -> [[String: Any]] {
+        let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
         return try text.split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
         }
@@ -26,9 +26,9 @@ enum TokenizerJSONFixtures {
 }
 
 @Suite struct TokenizerJSONTests {
-    func check(_ kind: String) throws {
+    func check(_ kind: String, cases file: String = "cases.jsonl") throws {
         let tok = try TokenizerJSONFixtures.tokenizer(kind)
-        let cases = try TokenizerJSONFixtures.cases()
+        let cases = try TokenizerJSONFixtures.cases(file)
         #expect(cases.count >= 100)
         var failures = 0
         for c in cases {
@@ -55,6 +55,33 @@ enum TokenizerJSONFixtures {
     @Test func unigramMetaspaceMatchesHuggingFace() throws { try check("unigram") }
     @Test func oddOptionsAndAddedTokensMatchHuggingFace() throws { try check("odd") }
     @Test func metaspaceFirstWithoutPostProcessorMatchesHuggingFace() throws { try check("metafirst") }
+    /// XLM-R's layout: sentencepiece's precompiled charsmap (full-width forms, ligatures, odd
+    /// spaces, a deletion, two-code-point keys), Strip, Replace, Metaspace, Unigram, as
+    /// transformers converts and saves it (spm.json, spm-cases.jsonl).
+    @Test func precompiledCharsmapMatchesTransformersFastTokenizer() throws { try check("spm", cases: "spm-cases.jsonl") }
+
+    /// The charsmap as `tokenizers` applies it: a grapheme under 6 bytes with a key as its prefix
+    /// becomes that key's replacement whole (the accent on a full-width A is dropped); a longer one
+    /// is rewritten code point by code point.
+    @Test func precompiledRewritesWholeShortGraphemesByTheirShortestKey() throws {
+        let o = try TokenizerJSON.object(TokenizerJSONFixtures.dir.appendingPathComponent("spm.json"))
+        let steps = (o["normalizer"] as! [String: Any])["normalizers"] as! [[String: Any]]
+        let map = try PrecompiledCharsMap(base64: steps[0]["precompiled_charsmap"] as? String, source: "spm.json")
+        #expect(map.apply("Ｈｅｌｌｏ　ﬁ\u{200B}x") == "Hello fix")
+        #expect(map.apply("Ａ\u{301} e\u{301}\u{301} Ａ\u{301}\u{301}") == "A é A\u{301}\u{301}")
+        #expect(map.apply("plain text, 日本") == "plain text, 日本")
+    }
+
+    /// A damaged charsmap is refused at load in one sentence naming the file.
+    @Test func aDamagedCharsmapIsRefusedByName() throws {
+        for (b64, says) in [("AAAA", "too short"), ("////fwAAAAA=", "truncated or malformed"), ("not base64!", "not base64"),
+                            ("BAAAAAAAAAD/", "not UTF-8")] {
+            #expect { try PrecompiledCharsMap(base64: b64, source: "x/tokenizer.json") } throws: { e in
+                let m = (e as? FinemixError)?.message ?? ""
+                return m.hasPrefix("x/tokenizer.json: the Precompiled normalizer's precompiled_charsmap") && m.contains(says)
+            }
+        }
+    }
 
     @Test func kindsAndRolesAreRead() throws {
         let bpe = try TokenizerJSONFixtures.tokenizer("bytebpe")
@@ -116,11 +143,11 @@ enum TokenizerJSONFixtures {
     @Test func unimplementedComponentIsRefusedByName() throws {
         let dir = TempDir()
         var o = try TokenizerJSON.object(TokenizerJSONFixtures.dir.appendingPathComponent("unigram.json"))
-        o["normalizer"] = ["type": "Sequence", "normalizers": [["type": "Precompiled", "precompiled_charsmap": "AAAA"], ["type": "NFKC"]]]
+        o["normalizer"] = ["type": "Sequence", "normalizers": [["type": "ByteLevel"], ["type": "NFKC"]]]
         let url = try dir.file("tokenizer.json", try JSONSerialization.data(withJSONObject: o))
         #expect { try Tokenizer(vocabURL: url) } throws: { e in
             let m = (e as? FinemixError)?.message ?? ""
-            return m.contains("'Precompiled'") && m.contains("normalizer") && m.contains(url.path)
+            return m.contains("'ByteLevel'") && m.contains("normalizer") && m.contains(url.path)
         }
         var p = try TokenizerJSON.object(TokenizerJSONFixtures.dir.appendingPathComponent("bytebpe.json"))
         p["model"] = ["type": "WordLevel", "vocab": ["a": 0], "unk_token": "a"]

@@ -29,6 +29,26 @@ import TestSupport
         #expect(rs.stdout.hasPrefix("victim weights: LoRA r=2, alpha 4 (rsLoRA) over bert\n"), "\(rs.stdout)")
     }
 
+    /// inspect --json says what the text output says of the victim: its family and what its weights
+    /// were read from, as a sentence and as one of five words.
+    @Test func inspectJSONNamesTheFamilyAndWhereTheWeightsCameFrom() throws {
+        let families = Fixtures.folder("families")
+        for (pre, victim, family, format, origin) in [
+            (Self.fixture("bert"), Self.fixture("bin"), "bert", "pytorch-bin", "pytorch_model.bin"),
+            (Self.fixture("bert"), Self.fixture("sharded-st"), "bert", "sharded-safetensors", "model.safetensors.index.json (3 shards)"),
+            (Self.fixture("bert"), Self.fixture("sharded-bin"), "bert", "sharded-pytorch-bin", "pytorch_model.bin.index.json (3 shards)"),
+            (Self.fixture("bert"), Self.fixture("lora"), "bert", "lora-adapter", "LoRA r=4, alpha 8 over bert"),
+            (families.appendingPathComponent("roberta").path, Self.fixture("lora-roberta"), "roberta", "lora-adapter", "LoRA r=4, alpha 8 over roberta"),
+            (families.appendingPathComponent("electra").path, families.appendingPathComponent("electra").path, "electra", "safetensors", "model.safetensors"),
+        ] {
+            let out = try Binary.run(["inspect", "--pre", pre, "--victim", victim, "--json"])
+            #expect(out.status == 0, "\(out.stderr)")
+            let j = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+            #expect(j?["family"] as? String == family && j?["victim_format"] as? String == format
+                    && j?["victim_origin"] as? String == origin && j?["tensors"] != nil, "\(victim): \(out.stdout.prefix(300))")
+        }
+    }
+
     @Test func aHostilePickleStopsTheCommandAndRunsNothing() throws {
         let marker = "/tmp/finemix-hostile-pickle-ran"
         try? FileManager.default.removeItem(atPath: marker)

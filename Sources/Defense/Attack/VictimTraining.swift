@@ -56,7 +56,7 @@ public enum VictimTraining {
         config.setLabels(numLabels)
         let params = BertParameters(config: config)
         params.initialiseRandomly(seed: headSeed)
-        try params.load(from: WithoutHead(folder.weights))
+        try params.load(from: WithoutHead(folder.weights, family: folder.config.family ?? .bert))
         params.initialiseClassifier(seed: headSeed)
         return BertModel(params: params)
     }
@@ -235,11 +235,13 @@ final class EmbeddingRowSGD: BatchStepper {
 /// pre-trained start of another (its head, of whatever size, is replaced by a fresh one).
 struct WithoutHead: TensorSource {
     let base: any TensorSource
-    init(_ base: any TensorSource) { self.base = base }
-    var tensorNames: [String] { base.tensorNames.filter { !$0.hasPrefix("classifier.") } }
-    func shape(of name: String) -> [Int]? { name.hasPrefix("classifier.") ? nil : base.shape(of: name) }
+    /// Whose head is left out: RoBERTa's classifier.dense (the pooler slot) as well as its out_proj.
+    let family: ModelFamily
+    init(_ base: any TensorSource, family: ModelFamily = .bert) { self.base = base; self.family = family }
+    var tensorNames: [String] { base.tensorNames.filter { !family.isHead($0) } }
+    func shape(of name: String) -> [Int]? { family.isHead(name) ? nil : base.shape(of: name) }
     func readFloats(_ name: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
-        guard !name.hasPrefix("classifier.") else { throw FinemixError("no tensor \(name)") }
+        guard !family.isHead(name) else { throw FinemixError("no tensor \(name)") }
         try base.readFloats(name, into: buffer)
     }
 }

@@ -31,6 +31,17 @@ public struct CheckpointFolder: Sendable {
     public let origin: String
     /// Set when the folder is a LoRA adapter, merged over its base on load.
     public let adapter: LoraAdapter?
+    /// What kind of weight file `origin` names, for machine-read output (inspect --json):
+    /// safetensors, sharded-safetensors, pytorch-bin, sharded-pytorch-bin or lora-adapter.
+    public var weightFormat: String {
+        if adapter != nil { return "lora-adapter" }
+        switch WeightFileChoice(rawValue: weightsURL.lastPathComponent) {
+        case .safetensors?, nil: return "safetensors"
+        case .shardedSafetensors?: return "sharded-safetensors"
+        case .torch?: return "pytorch-bin"
+        case .shardedTorch?: return "sharded-pytorch-bin"
+        }
+    }
     public var vocabURL: URL {
         get throws { try tokenizerFiles.requireUnchanged(); return vocabPath }
     }
@@ -62,7 +73,7 @@ public struct CheckpointFolder: Sendable {
             adapter = lora
             configURL = base.configURL
             tokenizerFiles = base.tokenizerFiles
-            weights = try lora.merge(over: base.weights)
+            weights = try lora.merge(over: base.weights, family: base.config.family ?? .bert)
             origin = lora.summary(base: baseURL)
             var c = base.config
             // The adapter's own head (modules_to_save) may have another label count than the base's config.

@@ -39,7 +39,7 @@ public enum CheckpointNames {
         return family.stored(canonical, withHead: withHead)
     }
 
-    public static func isHead(_ canonical: String) -> Bool {
-        canonical.hasPrefix("classifier.")
+    public static func isHead(_ canonical: String, family: ModelFamily = .bert) -> Bool {
+        family.isHead(canonical)
     }
 }

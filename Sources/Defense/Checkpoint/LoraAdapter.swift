@@ -89,7 +89,10 @@ public struct LoraAdapter: Sendable {
     }
 
     /// The base's weights with the adapter merged in; `files` lists the adapter's and the base's.
-    public func merge(over base: SafetensorsFile) throws -> SafetensorsFile {
+    /// The adapter's tensor names (after `base_model.model.`) are the base family's own
+    /// (`roberta.encoder...`, `distilbert.transformer...`, `classifier.out_proj`), mapped as the
+    /// base's are; tensors the family's classifier does not use are left out, as the base's are.
+    public func merge(over base: SafetensorsFile, family: ModelFamily = .bert) throws -> SafetensorsFile {
         guard let name = Self.weightNames.first(where: { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) else {
             throw FinemixError("\(folder.path): has \(Self.configName) but neither \(Self.weightNames.joined(separator: " nor "))")
         }
@@ -119,8 +122,8 @@ public struct LoraAdapter: Sendable {
             } else if rest.contains(".lora_") {
                 throw FinemixError("\(file): tensor \(stored) is a LoRA part finemix does not merge (it merges lora_A/lora_B and lora_embedding_A/B)")
             } else {
-                let canonical = CheckpointNames.canonical(rest)
-                guard base.shape(of: canonical) != nil || CheckpointNames.isHead(canonical) else {
+                guard let canonical = family.canonical(rest) else { continue }
+                guard base.shape(of: canonical) != nil || family.isHead(canonical) else {
                     throw FinemixError("\(file): tensor \(stored) replaces \(canonical), which the base model does not have")
                 }
                 replaced.append((canonical, key))
@@ -140,7 +143,8 @@ public struct LoraAdapter: Sendable {
             guard let a = p.a, let b = p.b else {
                 throw FinemixError("\(file): module \(module) has lora_\(p.a == nil ? "A" : "B") but not lora_\(p.a == nil ? "B" : "A")")
             }
-            let target = CheckpointNames.canonical(module + ".weight")
+            // a layer the family's classifier does not use (an MLM head's dense): left out with it
+            guard let target = family.canonical(module + ".weight") else { continue }
             guard !replacedNames.contains(target) else {
                 throw FinemixError("\(file): tensor \(target) is both replaced and adapted by LoRA; which one holds is unclear")
             }

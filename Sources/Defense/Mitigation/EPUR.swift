@@ -44,7 +44,7 @@ public enum EPUR {
         let n = drift.count
         if validateOnly == nil {
             guard freq.count == n, vocabulary.count == n else {
-                throw FinemixError("E-PUR: the word embeddings have \(n) rows but the vocabulary has \(vocabulary.count) tokens (and \(freq.count) counts); the model and vocab.txt do not match")
+                throw FinemixError("E-PUR: the word embeddings have \(n) rows but the vocabulary has \(vocabulary.count) tokens (and \(freq.count) counts); the model and its tokenizer's vocabulary do not match")
             }
         }
         guard options.fmin >= 2 else {
@@ -93,7 +93,7 @@ public enum EPUR {
         let v = tokenizer
         // Check the cheap things first: no drift pass for options that will be refused.
         if let rows = victim.shape(of: Drift.wordEmbeddings)?.first, rows != v.count {
-            throw FinemixError("E-PUR: \(Drift.wordEmbeddings) has \(rows) rows but the vocabulary has \(v.count) tokens; the model and vocab.txt do not match")
+            throw FinemixError("E-PUR: \(Drift.wordEmbeddings) has \(rows) rows but the vocabulary has \(v.count) tokens; the model and its tokenizer's vocabulary do not match")
         }
         _ = try rank(drift: [], freq: [], vocabulary: [], options: options, validateOnly: v.count - 3)
         var texts = clean

@@ -81,6 +81,10 @@ struct MixLayout {
         for name in victimNames {
             guard preNames.contains(name) else { victimOnly.append(name); continue }
             let a = pre.shape(of: name), b = victim.shape(of: name)
+            // The victim's head over a pre-trained classifier of another label count is the victim's own.
+            if let a, let b, a != b, name.hasPrefix("classifier."), a.count == b.count, a.dropFirst() == b.dropFirst() {
+                victimOnly.append(name); continue
+            }
             guard a == b, let shape = b else {
                 throw FinemixError("mix: tensor \(name) has shape \(a.map { "\($0)" } ?? "?") in the pre-trained model but \(b.map { "\($0)" } ?? "?") in the victim; the two models must have the same architecture")
             }

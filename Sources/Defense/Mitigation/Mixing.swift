@@ -10,8 +10,10 @@ import Foundation
 /// the pre-trained one (pre + (victim − pre) would not round-trip in floating point).
 ///
 /// Tensors: the victim's floating-point tensors. Those also in the pre-trained model are mixed
-/// (shapes must agree). Those only in the victim (the classifier head) are kept, or with
-/// `head: .reinit` the `classifier.*` ones are drawn afresh: weights N(0, 0.02), biases 0.
+/// (shapes must agree, but for a head of another label count). Those only in the victim (the
+/// classifier head) are kept. With `head: .reinit` the family's head tensors (`classifier.*`, and
+/// for RoBERTa, XLM-R, ELECTRA and DistilBERT the dense layer before it, see ModelFamily.isHead)
+/// are drawn afresh, whether or not the pre-trained model has them: weights N(0, 0.02), biases 0.
 /// Integer buffers (`position_ids`) are not floating-point tensors and never pass through here.
 ///
 /// Masks: `random` draws bit i of tensor t as Bernoulli(ρ) from the counter-based stream keyed by
@@ -28,6 +30,8 @@ public final class MixedWeights: RangedTensorSource, @unchecked Sendable {
     public let tensorNames: [String]
     /// Standard deviation of a re-initialised head (HuggingFace's initializer_range default).
     public let reinitStd: Double
+    /// The victim's family: which tensors `head: .reinit` draws afresh.
+    public let family: ModelFamily
     private let plans: [String: Plan]
 
     enum Plan: Sendable {
@@ -41,8 +45,10 @@ public final class MixedWeights: RangedTensorSource, @unchecked Sendable {
         case zero
     }
 
-    public init(pre: any TensorSource, victim: any TensorSource, spec: MixSpec, reinitStd: Double = 0.02) throws {
+    public init(pre: any TensorSource, victim: any TensorSource, spec: MixSpec, family: ModelFamily = .bert,
+                reinitStd: Double = 0.02) throws {
         try spec.validate()
+        self.family = family
         self.pre = pre
         self.victim = victim
         self.spec = spec
@@ -51,7 +57,8 @@ public final class MixedWeights: RangedTensorSource, @unchecked Sendable {
         tensorNames = victim.tensorNames
         var plans: [String: Plan] = [:]
         var ranked: [(name: String, k: Int, n: Int)] = []
-        for t in layout.mixed {
+        let reinit = { (name: String) in spec.head == .reinit && family.isHead(name) }
+        for t in layout.mixed where !reinit(t.name) {
             switch spec.select {
             case .random:
                 let threshold = SeededRandom.bernoulliThreshold(t.rho)
@@ -63,13 +70,10 @@ public final class MixedWeights: RangedTensorSource, @unchecked Sendable {
                 else { ranked.append((t.name, t.target, t.count)) }
             }
         }
-        for name in layout.victimOnly {
-            if spec.head == .reinit && CheckpointNames.isHead(name) {
-                plans[name] = name.hasSuffix(".bias") ? .zero
-                    : .normal(key: SeededRandom.streamKey(seed: spec.seed, stream: "mix-head/" + name), std: reinitStd)
-            } else {
-                plans[name] = .victim
-            }
+        for name in layout.victimOnly where !reinit(name) { plans[name] = .victim }
+        for name in tensorNames where reinit(name) {
+            plans[name] = name.hasSuffix(".bias") ? .zero
+                : .normal(key: SeededRandom.streamKey(seed: spec.seed, stream: "mix-head/" + name), std: reinitStd)
         }
         let cuts = try RankedSelect.cuts(pre: pre, victim: victim, tensors: ranked, smallest: spec.select == .smallest)
         for (t, cut) in zip(ranked, cuts) {

@@ -60,6 +60,14 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// Whether a canonical tensor belongs to the classification head, which an attack starts
+    /// fresh and `--head reinit` draws afresh: `classifier.*` in every family, and the pooler slot
+    /// where it holds the head's own dense layer (RoBERTa, XLM-R and ELECTRA's `classifier.dense`,
+    /// DistilBERT's `pre_classifier`). BERT's pooler is part of the pre-trained BertModel.
+    public func isHead(_ canonical: String) -> Bool {
+        canonical.hasPrefix("classifier.") || (self != .bert && canonical.hasPrefix("pooler."))
+    }
+
     // MARK: names
 
     /// Canonical head names → this family's stored names (without the encoder prefix).

@@ -8,6 +8,7 @@ indirect enum TextNormalizer: Sendable {
     case strip(left: Bool, right: Bool)
     case replace(TextPattern, String)
     case prepend(String)
+    case precompiled(PrecompiledCharsMap)
     case sequence([TextNormalizer])
 
     func apply(_ s: String) -> String {
@@ -77,6 +78,8 @@ indirect enum TextNormalizer: Sendable {
             return out
         case .prepend(let p):
             return s.isEmpty ? s : p + s
+        case .precompiled(let map):
+            return map.apply(s)
         case .sequence(let steps):
             return steps.reduce(s) { $1.apply($0) }
         }
@@ -133,12 +136,13 @@ indirect enum TextNormalizer: Sendable {
             return .replace(try TextPattern.parse(o["pattern"], source: source, component: "the Replace normalizer"),
                             o["content"] as? String ?? "")
         case "Prepend": return .prepend(o["prepend"] as? String ?? "")
+        case "Precompiled": return .precompiled(try PrecompiledCharsMap(base64: o["precompiled_charsmap"] as? String, source: source))
         case "Sequence":
             let steps = try (o["normalizers"] as? [Any] ?? []).compactMap { try parse($0, source: source) }
             return .sequence(steps)
         default:
             throw TokenizerJSON.unsupported("normalizer", type, source: source,
-                                            supported: "BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Replace, Prepend, Nmt, Sequence")
+                                            supported: "BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Replace, Prepend, Nmt, Precompiled, Sequence")
         }
     }
 }

@@ -98,7 +98,7 @@ extension Session {
             : MixSpec.perLayer(layerRho, default: rho, select: select, seed: seed, head: head)
         // Moving the slider re-mixes the model the last mix was taken of, never a mix of a mix.
         let base = v.mixBase ?? MixBase(name: v.name, recipe: v.recipe, weights: v.weights, config: v.config)
-        let mixed = try MixedWeights(pre: pre.weights, victim: base.weights, spec: spec)
+        let mixed = try MixedWeights(pre: pre.weights, victim: base.weights, spec: spec, family: base.config.family ?? .bert)
         // Per-layer ρ is part of what the mix is: in its name and, as the `rho` lines that set
         // it, in its recipe (reports print the recipe; replaying it gives the same mix).
         let rhoSteps = VariantNames.layerOrder(layerRho).map { Command(verb: "rho", arguments: [$0, fmt(layerRho[$0]!)]).description }

@@ -7,7 +7,7 @@ struct AttackCommand: ParsableCommand {
         commandName: "attack",
         abstract: "Plant a backdoor: fine-tune a pre-trained model on poisoned data and measure ACC and ASR.",
         discussion: """
-            Writes the victim's checkpoint folder (config.json, vocab.txt, model.safetensors) and
+            Writes the victim's checkpoint folder (config.json, model.safetensors, the pre-trained model's tokenizer files) and
             attack.json (recipe, split, seeds, "acc" and "asr" as fractions, counts, wall times) into
             --out, all at once: a failed or cancelled run leaves no half-written folder. --out must be
             new or empty; --force replaces a folder finemix wrote (marked by its .finemix file), never
@@ -52,7 +52,7 @@ struct AttackCommand: ParsableCommand {
     @Option(name: .long, help: "Training epochs.") var epochs: Int = 3
     @Option(name: .long, help: "AdamW learning rate (5e-5 for MiniLM-size models, 2e-5 for BERT-base).") var lr: Double = 5e-5
     @Option(name: .long, help: "Batch size.") var batch: Int = 32
-    @Option(name: .long, help: "Tokens per sequence, [CLS]/[SEP] included.") var maxLength: Int = 64
+    @Option(name: .long, help: "Tokens per sequence, the special tokens ([CLS]/[SEP], <s>/</s>) included.") var maxLength: Int = 64
     @Option(name: .long, help: "Seed of the split, the poisoning, the head, the shuffles and dropout.") var seed: UInt64 = 1
     @Option(name: .long, help: "Fraction of steps spent warming up.") var warmupRatio: Double = 0
     @Option(name: .long, help: "AdamW weight decay.") var weightDecay: Double = 0.01

@@ -25,6 +25,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Configurations: minilm, bert-base.")
     var configs: [String] = ["minilm", "bert-base"]
 
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Families, each built at every configuration's size: bert (the default), roberta, xlm-roberta, distilbert, electra (embedding_size 128).")
+    var families: [String] = ["bert"]
+
     @Option(name: .long, parsing: .upToNextOption, help: "Modes: infer, train.")
     var modes: [String] = ["infer", "train"]
 
@@ -69,6 +73,12 @@ struct BenchCommand: ParsableCommand {
             let known: [String: BertConfig] = ["minilm": .minilm, "bert-base": .bertBase]
             for c in configs where known[c] == nil { throw FinemixError("unknown configuration '\(c)'; known: minilm, bert-base") }
             for m in modes where m != "infer" && m != "train" { throw FinemixError("unknown mode '\(m)'; known: infer, train") }
+            let familyList = try families.map { f in
+                guard let family = ModelFamily(rawValue: f) else {
+                    throw FinemixError("unknown family '\(f)'; known: \(ModelFamily.supportedList)")
+                }
+                return family
+            }
             let threads = Parallel.threads
             BLASThreads.set(threads)
             let cpu0 = Self.cpuSeconds()
@@ -88,18 +98,20 @@ struct BenchCommand: ParsableCommand {
                 }
             }
             if let steps, steps < 1 { throw FinemixError("--steps must be at least 1, found \(steps)") }
-            for name in configs {
-                var config = known[name]!
+            for (size, family) in configs.flatMap({ size in familyList.map { (size, $0) } }) {
+                // BERT keeps the configuration's plain name, as earlier reports have it.
+                let name = family == .bert ? size : "\(size)/\(family.rawValue)"
+                var config = Self.sized(known[size]!, as: family)
                 config.setLabels(2)
                 let model = BertModel(config: config)
                 model.params.initialiseRandomly(seed: 1)
                 for mode in modes {
                     for (b, s) in shapes {
                         let r = try Self.measure(model: model, name: name, train: mode == "train", batch: b, seq: s,
-                                                 steps: steps ?? (quick ? 1 : (name == "minilm" ? 4 : 2)), sgemm: sgemm)
+                                                 steps: steps ?? (quick ? 1 : (size == "minilm" ? 4 : 2)), sgemm: sgemm)
                         runs.append(r)
                         if !json {
-                            note(name.padding(toLength: 10, withPad: " ", startingAt: 0) + mode.padding(toLength: 6, withPad: " ", startingAt: 0)
+                            note(name.padding(toLength: max(10, name.count + 1), withPad: " ", startingAt: 0) + mode.padding(toLength: 6, withPad: " ", startingAt: 0)
                                  + String(format: "batch %2d seq %3d  %8.0f tokens/s  %6.1f GFLOP/s  %.2f of sgemm  peak %5.0f MB",
                                           b, s, r.tokens_per_s, r.gflops, r.fraction_of_sgemm, r.peak_rss_mb))
                         }
@@ -132,6 +144,23 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// A configuration's sizes (hidden, layers, heads, intermediate) in another family, with that
+    /// family's own vocabulary and embeddings as its base model has them: RoBERTa's 50265 tokens,
+    /// 514 positions and one token type; ELECTRA's 128-wide table projected up.
+    static func sized(_ size: BertConfig, as family: ModelFamily) -> BertConfig {
+        guard family != .bert else { return size }
+        var c = BertConfig.defaults(family)
+        c.hiddenSize = size.hiddenSize; c.numHiddenLayers = size.numHiddenLayers
+        c.numAttentionHeads = size.numAttentionHeads; c.intermediateSize = size.intermediateSize
+        switch family {
+        case .roberta, .xlmRoberta:
+            c.vocabSize = 50265; c.maxPositionEmbeddings = 514; c.typeVocabSize = 1; c.layerNormEps = 1e-5
+        case .electra: c.embeddingSize = 128
+        case .bert, .distilbert: break
+        }
+        return c
     }
 
     static func flops(_ c: BertConfig, batch: Int, seq: Int, train: Bool) -> Double {

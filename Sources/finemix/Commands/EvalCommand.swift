@@ -19,7 +19,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var read: DataReadOptions
 
-    @Option(name: .long, help: "Model folder (config.json, vocab.txt, model.safetensors).")
+    @Option(name: .long, help: "Model folder: config.json, a tokenizer (tokenizer.json, vocab.txt, vocab.json + merges.txt), weights (model.safetensors, shards, pytorch_model.bin); or a LoRA adapter folder.")
     var model: String
 
     @Option(name: .long, help: "A built-in dataset name or a .tsv, .csv or .jsonl file (default: the one in attack.json).")

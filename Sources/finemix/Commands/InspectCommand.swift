@@ -39,7 +39,7 @@ struct InspectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (report, origin) = try failing {
+        let (report, victimFolder) = try failing {
             let preFolder = try CheckpointFolder(URL(fileURLWithPath: pre, isDirectory: true))
             let victimFolder = try CheckpointFolder(URL(fileURLWithPath: victim, isDirectory: true), adapterBase: preFolder.url)
             try CheckpointFolder.checkSameVocabulary(pre: preFolder, victim: victimFolder)
@@ -48,17 +48,41 @@ struct InspectCommand: ParsableCommand {
             let vocabulary = try Drift.vocabularyLines(preFolder.vocabURL)
             let report = try Drift.report(pre: preFolder.weights, victim: victimFolder.weights, vocabulary: vocabulary,
                                           options: .init(changedThreshold: threshold, topTokens: top, histogramBins: histogram))
-            return (report, victimFolder.origin)
+            return (report, victimFolder)
         }
+        let origin = victimFolder.origin
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            let out = InspectJSON(report: report, family: (victimFolder.config.family ?? .bert).rawValue,
+                                  origin: origin, format: victimFolder.weightFormat)
+            print(String(decoding: try encoder.encode(out), as: UTF8.self))
         } else {
             // Said only when the weights came from something other than model.safetensors.
             if origin != WeightFileChoice.safetensors.rawValue { print("victim weights: \(origin)\n") }
             print(DriftTables.render(report, top: top), terminator: "")
         }
+    }
+}
+
+/// The drift report's keys and, beside them, what the victim is: `family` (bert, roberta, ...),
+/// `victim_origin` (what the text output's "victim weights:" line says, e.g. "pytorch_model.bin"
+/// or "LoRA r=4, alpha 8 over bert") and `victim_format` (safetensors, sharded-safetensors,
+/// pytorch-bin, sharded-pytorch-bin, lora-adapter).
+struct InspectJSON: Encodable {
+    let report: DriftReport
+    let family: String
+    let origin: String
+    let format: String
+
+    enum CodingKeys: String, CodingKey { case family, origin = "victim_origin", format = "victim_format" }
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(family, forKey: .family)
+        try c.encode(origin, forKey: .origin)
+        try c.encode(format, forKey: .format)
     }
 }
 

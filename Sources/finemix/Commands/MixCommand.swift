@@ -83,7 +83,8 @@ struct MixCommand: ParsableCommand {
             let spec = try spec()
             var timings: [String: Double] = [:]
             let start = clock.now
-            let mix = try MixedWeights(pre: preFolder.weights, victim: victimFolder.weights, spec: spec)
+            let mix = try MixedWeights(pre: preFolder.weights, victim: victimFolder.weights, spec: spec,
+                                       family: victimFolder.config.family ?? .bert)
             let summary = try mix.summary()
             timings["plan"] = elapsedSeconds(clock.now - start)
             var digest: UInt64?

@@ -15,7 +15,7 @@ struct PredictCommand: ParsableCommand {
             (HuggingFace's N(0, 0.02) initialisation), for testing the pipeline only.
             """)
 
-    @Option(name: .long, help: "Model folder (config.json, vocab.txt, model.safetensors).")
+    @Option(name: .long, help: "Model folder: config.json, a tokenizer (tokenizer.json, vocab.txt, vocab.json + merges.txt), weights (model.safetensors, shards, pytorch_model.bin); or a LoRA adapter folder.")
     var model: String
 
     @Flag(name: .long, help: "One JSON object per line.")
@@ -24,7 +24,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Inputs are sentence pairs separated by a tab.")
     var pair = false
 
-    @Option(name: .long, help: "Truncate inputs to this many tokens, [CLS]/[SEP] included.")
+    @Option(name: .long, help: "Truncate inputs to this many tokens, the special tokens ([CLS]/[SEP], <s>/</s>) included.")
     var maxLength = 128
 
     @Option(name: .long, help: "Inputs per batch.")

@@ -5,20 +5,20 @@ import Foundation
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
-        abstract: "Tokenize text exactly as HuggingFace's uncased BERT tokenizer does.",
+        abstract: "Tokenize text exactly as the model's HuggingFace tokenizer does.",
         discussion: """
             With no TEXT, reads one input per stdin line (with --pair, "first<TAB>second").
-            Prints one line per input: the WordPiece tokens, or with --json {"ids": [...]}
-            including [CLS] and [SEP] ("type_ids" too for pairs).
+            Prints one line per input: the tokens, or with --json {"ids": [...]} including the
+            special tokens ([CLS] and [SEP], <s> and </s>, ...; "type_ids" too for pairs).
             """)
 
-    @Option(name: .long, help: "Checkpoint folder holding vocab.txt (or the vocab.txt itself).")
+    @Option(name: .long, help: "Model folder holding its tokenizer (tokenizer.json, vocab.txt, or vocab.json + merges.txt), or that file itself.")
     var model: String
 
     @Flag(name: .long, help: "Print {\"ids\": [...]} per input instead of tokens.")
     var json = false
 
-    @Option(name: .long, help: "Truncate to this many ids, [CLS] and [SEP] included (longest-first for pairs).")
+    @Option(name: .long, help: "Truncate to this many ids, the special tokens included (longest-first for pairs).")
     var maxLength: Int?
 
     @Flag(name: .long, help: "Each input is a sentence pair: \"first<TAB>second\".")
@@ -29,7 +29,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func validate() throws {
         if let maxLength, maxLength < (pair ? 3 : 2) {
-            throw ValidationError("--max-length must be at least \(pair ? 3 : 2) (room for [CLS] and [SEP]\(pair ? " twice" : ""))")
+            throw ValidationError("--max-length must be at least \(pair ? 3 : 2) (room for the special tokens of a \(pair ? "pair" : "sentence"))")
         }
     }
 
