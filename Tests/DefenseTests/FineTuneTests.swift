@@ -80,9 +80,8 @@ import Testing
         let replay = TinySentiment.model()
         let trainer = try Trainer(model: replay, settings: Self.recipe.trainingSettings(totalSteps: 12), maxBatch: 4, maxSeq: 16)
         let enc = EncodedExamples(TinySentiment.examples(22), tokenizer: tok, maxLength: 16)
-        var rng = SeededRandom(seed: 7, stream: "fine-tune-epoch-0")
-        let order = rng.shuffled(Array(0..<22))
-        for b in 0..<3 { try trainer.step(enc.batch(order[(b * 4)..<(b * 4 + 4)], padId: 0)) }
+        let batches = Self.recipe.batchOrder.batches(lengths: enc.ids.map(\.count), batch: 4, seed: 7, epoch: 0)
+        for members in batches.prefix(3) { try trainer.step(enc.batch(members[...], padId: 0)) }
         #expect(Array(replay.params.values.buffer) == Array(m.params.values.buffer))
     }
 

@@ -48,7 +48,9 @@ import TestSupport
         let r = try Self.json(dir.appendingPathComponent("attack.json"))
         let acc = try #require(r["acc"] as? Double), asr = try #require(r["asr"] as? Double)
         print("shared victim: ACC \(acc) ASR \(asr), train \(r["train_seconds"] ?? "?") s")
-        #expect(asr >= 0.90, "ASR \(asr)")
+        // A clean model scores about 0.13 here; this recipe gave 0.90+ on shuffled batches and 0.88
+        // on length-grouped ones (the default since issue 17).
+        #expect(asr >= 0.85, "ASR \(asr)")
         #expect(acc >= 0.75, "ACC \(acc)")
         #expect((0...1).contains(acc) && (0...1).contains(asr))
         #expect(r["n_train"] as? Int == 1500)
@@ -69,6 +71,7 @@ import TestSupport
         }
         #expect(recipe["poison_rate"] as? Double == 0.1)
         #expect(recipe["epochs"] as? Int == 3)
+        #expect(recipe["batches"] as? String == "length-grouped")
         #expect((recipe["trigger"] as? [String: Any])?["words"] as? [String] == ["cf", "mn", "bb", "tq", "mb"])
         let split = try #require(r["split"] as? [String: Any])
         #expect(split["seed"] as? Int == 1 && split["test_size"] as? Int == 400 && split["clean_pool_size"] as? Int == 200)

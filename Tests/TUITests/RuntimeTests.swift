@@ -11,7 +11,10 @@ import TUIPreview
         rt.tickInterval = 1000
         let exit = rt.run(maxIterations: 100)
         #expect(exit == .quit && term.restored)
-        #expect(performed == [.command("undo")])
+        // Focusing the Mixer also asks for its ρ landscape (no command).
+        #expect(performed.filter { !$0.isLandscape } == [.command("undo")])
+        let askedForLandscape = performed.contains { $0.isLandscape }
+        #expect(askedForLandscape)
         #expect(rt.state.focus == .mixer && rt.state.width == 80)
         // Initial frame, Tab, undo (log line), resize; the empty poll and q's quit draw nothing new.
         #expect(rt.redraws == 4 && term.frames.count == 4)

@@ -42,7 +42,7 @@ public enum Verbs {
                     summary: "measure ACC and ASR of the current variant on the test split",
                     options: [], arguments: 0...0),
         CommandSpec(verb: "sweep", usage: "sweep [rho=0:1:0.1] [finetune=on|off] [select=random] [epochs=10] [lr=5e-5] [batch=16] [seed=1]",
-                    summary: "ACC and ASR against rho, for mixing only or for Fine-mixing (mixed from the victim; seed seeds the mask and the fine-tune)",
+                    summary: "ACC and ASR against rho, mixing only and Fine-mixing (finetune=off: mixing only), as `finemix sweep` runs them; the points go into the Mixer's landscape",
                     options: ["rho", "finetune", "select", "epochs", "lr", "batch", "seed"], arguments: 0...0, values: { _ = try SweepArguments($0) }),
         CommandSpec(verb: "variant", usage: "variant NAME",
                     summary: "make a recorded variant current again (victim, pre, or a name from the Variants table)",
