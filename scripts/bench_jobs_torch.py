@@ -21,7 +21,7 @@ does (job, batches, seconds, real tokens/s, phase=seconds...):
 length, batches visited in a shuffled order), with torch's own random numbers.
 """
 import argparse, json, os, sys, time
-from torch_side_by_side import read_tsv, mixed  # also sets 2 threads and offline mode
+from torch_side_by_side import read_tsv, mixed, train_step  # also sets 2 threads and offline mode
 import torch
 from transformers import BertForSequenceClassification, BertTokenizerFast, get_linear_schedule_with_warmup
 
@@ -54,12 +54,7 @@ def train(model, tok, texts, labels, epochs, batch, lr, order_kind, seed):
             enc = tok([texts[j] for j in idx], padding=True, truncation=True, max_length=64, return_tensors="pt")
             y = torch.tensor([labels[j] for j in idx])
             real += int(enc["attention_mask"].sum()); padded += enc["input_ids"].numel()
-            loss = torch.nn.functional.cross_entropy(model(**enc).logits, y)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            train_step(model, opt, sched, enc, y)
     return time.time() - start, real, padded
 
 

@@ -67,6 +67,16 @@ def mixed(victim, pre, rho, seed):
     return victim
 
 
+def train_step(model, opt, sched, enc, y):
+    """One step of finemix's recipe: cross-entropy, clipping at 1.0, AdamW, the schedule."""
+    loss = torch.nn.functional.cross_entropy(model(**enc).logits, y)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+
+
 def torch_point(a, rho, seed, clean, test, asr, target):
     torch.manual_seed(seed)
     tok = BertTokenizerFast.from_pretrained(a.victim)
@@ -85,12 +95,7 @@ def torch_point(a, rho, seed, clean, test, asr, target):
         model.train()
         order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(seed * 1000 + epoch)).tolist()
         for enc, y in batches(tok, texts, labels, a.batch, a.max_length, order):
-            loss = torch.nn.functional.cross_entropy(model(**enc).logits, y)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            train_step(model, opt, sched, enc, y)
     train_s = time.time() - start
     p = predict(model, tok, test[0], a.max_length)
     acc = sum(int(x == y) for x, y in zip(p, test[1])) / len(p)
