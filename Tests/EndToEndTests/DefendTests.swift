@@ -198,4 +198,46 @@ import TestSupport
         let after = try #require(d["after"] as? [String: Any])
         #expect(run["acc"] as? Double == after["acc"] as? Double && run["asr"] as? Double == after["asr"] as? Double, "\(run) vs \(after)")
     }
+
+    /// Issue 19: --split-seeds plants the victim's attack again on the next split seeds (kept in
+    /// the workspace and reused), defends every victim with every seed, and the report's ± spans
+    /// the victims; each victim's run is the run `defend` gives on that victim.
+    @Test func compareSpansSplitSeedsWithReplantedVictims() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let dir = Self.root.appendingPathComponent("compare-splits")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let env = ["FINEMIX_CACHE": ResourceCache().root.path]
+        let ws = dir.appendingPathComponent("ws").path
+        let args = ["compare", "--victim", victim.path, "--only", "finetune", "--seed", "5", "--seeds", "1", "--split-seeds", "2",
+                    "--fixed-clean", "--clean-size", "16", "--epochs", "1", "--batch", "8", "--test-limit", "20", "--workspace", ws]
+        let first = try Binary.run(args + ["--json", dir.appendingPathComponent("first.json").path], environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("victim and split (2 split seeds); held fixed: the attack's recipe (victims of split seeds 3, 4)"), "\(first.stdout)")
+        #expect(first.stdout.contains("| Victims (no defence) |"), "\(first.stdout)")
+        let report = try Self.json(dir.appendingPathComponent("first.json"))
+        let victims = try #require(report["victims"] as? [[String: Any]])
+        #expect(victims.map { $0["split_seed"] as? Int } == [3, 4])
+        let runs = try #require((report["rows"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["split_seed"] as? Int } == [3, 4])
+
+        // the planted victim is the same attack on split seed 4
+        let planted = URL(fileURLWithPath: try #require(victims[1]["path"] as? String))
+        #expect(planted.path.hasPrefix(ws + "/victims/"))
+        let original = try AttackRecord.read(folder: victim), replanted = try AttackRecord.read(folder: planted)
+        #expect(replanted.split.seed == 4 && replanted.recipe.seed == 4)
+        #expect(replanted.recipe.trigger == original.recipe.trigger && replanted.recipe.trainSize == original.recipe.trainSize
+                && replanted.recipe.poisonRate == original.recipe.poisonRate && replanted.split.cleanPoolSize == original.split.cleanPoolSize)
+
+        // its run equals defend on it; a second compare reuses it and gives the same digits
+        let defend = try Binary.run(["defend", "--victim", planted.path, "--method", "finetune", "--seed", "5", "--clean-size", "16",
+                                     "--epochs", "1", "--batch", "8", "--test-limit", "20", "--out", dir.appendingPathComponent("ft").path, "--json"])
+        #expect(defend.status == 0, "\(defend.stderr)")
+        let after = try #require((try JSONSerialization.jsonObject(with: Data(defend.stdout.utf8)) as? [String: Any])?["after"] as? [String: Any])
+        #expect(runs[1]["acc"] as? Double == after["acc"] as? Double && runs[1]["asr"] as? Double == after["asr"] as? Double, "\(runs[1]) vs \(after)")
+        let again = try Binary.run(args + ["--json", dir.appendingPathComponent("again.json").path], environment: env)
+        #expect(again.status == 0 && again.stderr.contains("using the victim planted earlier on split seed 4"), "\(again.stderr)")
+        let runs2 = (try Self.json(dir.appendingPathComponent("again.json"))["rows"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]
+        #expect(runs2?.map { $0["acc"] as? Double } == runs.map { $0["acc"] as? Double })
+    }
 }

@@ -40,6 +40,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Number of seeds.")
     var seeds: Int = 3
 
+    @Option(name: .long, help: "Victims: the victim and its attack planted again on N-1 further split seeds (its recorded seed + 1, …; cached in the workspace), each defended with every seed, so ± includes the victim's and the split's variance. Needs a victim finemix planted.")
+    var splitSeeds: Int = 1
+
 
     @Option(name: .long, help: "Comma list of rows to run, e.g. finetune,finemix+epur (default: all).")
     var only: String?
@@ -62,6 +65,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         try failing {
             guard seeds >= 1, seeds <= 100 else { throw FinemixError("--seeds must be in 1...100, found \(seeds)") }
+            guard splitSeeds >= 1, splitSeeds <= 20 else { throw FinemixError("--split-seeds must be in 1...20, found \(splitSeeds)") }
             let sel = try budget.selection()
             let order = try budget.batchOrder()
             let rows = try selectedRows()
@@ -72,11 +76,16 @@ struct CompareCommand: ParsableCommand {
             }
             try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
-            if planOptions.plan != nil { return try writePlan(rows) }
-            let d = try DefenseInputs(inputs, read: read, workspace: workspace)
+            if planOptions.plan != nil {
+                // A plan's cells name their victim folders, which must exist before it is written.
+                guard splitSeeds == 1 else {
+                    throw FinemixError("--split-seeds with --plan: plant the split victims first (run the compare here once, or `finemix attack --seed S` per split) and plan a compare for each")
+                }
+                return try writePlan(rows)
+            }
+            let victims = try splitVictims(try DefenseInputs(inputs, read: read, workspace: workspace))
+            let d = victims[0].inputs, before = victims[0].before
             let start = Date()
-            note("measuring the victim on \(d.test.count) test sentences (\(d.asrSet.count) triggered)")
-            let before = try d.victimScore(workspace: workspace)
             var report = CompareReport(victim: d.victim.url.path, trigger: d.basis?.trigger.description ?? "none known",
                                        pre: d.pre.url.path, nClean: d.clean.count, nTest: before.nTest, nAsr: before.nAsr,
                                        seeds: (0..<seeds).map { budget.seed + UInt64($0) }, rho: rho, select: sel.rawValue,
@@ -85,26 +94,62 @@ struct CompareCommand: ParsableCommand {
                                        epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin, pruneRatio: pruneRatio,
                                        command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
                                        before: before, rows: [], seconds: 0)
-            report.describeVariance(draw: cleanDraw.draw, nPool: d.pool.count, splitSeed: d.splitSeed)
+            report.describeVariance(draw: cleanDraw.draw, nPool: d.pool.count, splitSeed: d.splitSeed, splitSeeds: victims.count)
+            if victims.count > 1 {
+                report.victims = victims.map { CompareVictim(splitSeed: $0.inputs.splitSeed ?? 0, path: $0.inputs.victim.url.path,
+                                                              acc: $0.before.acc, asr: $0.before.asr) }
+            }
             for (m, epur) in rows {
                 var row = CompareRow(key: Self.key(m, epur), title: recipe(m, epur, budget.seed, maxLength: d.maxLength).title, runs: [])
                 report.rows.append(row)
-                for s in report.seeds {
-                    let r = recipe(m, epur, s, maxLength: d.maxLength)
-                    let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.drawn(cleanDraw.draw, seed: s).clean,
-                                                 test: d.test, asrSet: d.asrSet,
-                                                 targetLabel: d.target, recipe: r, before: before, asrBasis: d.basis,
-                                                 events: stderrEvents(quiet: true))
-                    let res = out.result
-                    row.runs.append(CompareRun(seed: s, acc: res.after.acc, asr: res.after.asr, steps: res.steps, seconds: res.seconds,
-                                               epurTop10: res.epur.map { Array($0.tokens.prefix(10).map(\.token)) }))
-                    report.rows[report.rows.count - 1] = row
-                    report.seconds = Date().timeIntervalSince(start)
-                    note(String(format: "%@ seed %llu: ACC %@ ASR %@ (%.0fs)", r.title, s, pctText(res.after.acc), pctText(res.after.asr), res.seconds))
-                    try write(report)
+                for v in victims {
+                    let d = v.inputs
+                    for s in report.seeds {
+                        let r = recipe(m, epur, s, maxLength: d.maxLength)
+                        let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.drawn(cleanDraw.draw, seed: s).clean,
+                                                     test: d.test, asrSet: d.asrSet,
+                                                     targetLabel: d.target, recipe: r, before: v.before, asrBasis: d.basis,
+                                                     events: stderrEvents(quiet: true))
+                        let res = out.result
+                        row.runs.append(CompareRun(seed: s, splitSeed: victims.count > 1 ? d.splitSeed : nil, acc: res.after.acc,
+                                                   asr: res.after.asr, steps: res.steps, seconds: res.seconds,
+                                                   epurTop10: res.epur.map { Array($0.tokens.prefix(10).map(\.token)) }))
+                        report.rows[report.rows.count - 1] = row
+                        report.seconds = Date().timeIntervalSince(start)
+                        let split = victims.count > 1 ? " split seed \(d.splitSeed ?? 0)" : ""
+                        note(String(format: "%@%@ seed %llu: ACC %@ ASR %@ (%.0fs)", r.title, split, s, pctText(res.after.acc), pctText(res.after.asr), res.seconds))
+                        try write(report)
+                    }
                 }
             }
             try finish(report)
+        }
+    }
+
+    /// The victim, then (--split-seeds) its attack planted on the next split seeds, each measured
+    /// before any defence. The planted victims are kept in the workspace and reused by later runs.
+    func splitVictims(_ first: DefenseInputs) throws -> [(inputs: DefenseInputs, before: DefenseScore)] {
+        var victims = [first]
+        if splitSeeds > 1 {
+            guard let record = first.record, let seed = first.splitSeed else {
+                throw FinemixError("--split-seeds \(splitSeeds): \(first.victim.url.path) has no attack.json, so its attack cannot be planted on other splits; give victims finemix planted")
+            }
+            for k in 1..<UInt64(splitSeeds) {
+                let request = try SplitVictims.request(like: record, pretrained: first.pre.url, splitSeed: seed + k, cache: workspace.cache)
+                note("planting the victim's attack on split seed \(seed + k)")
+                let line = ProgressLine()
+                let planted = try SplitVictims.plant(request, workspace: workspace.url, events: line.sink)
+                line.finish()
+                note((planted.reused ? "using the victim planted earlier on split seed \(seed + k): " : "planted: ") + planted.folder.path)
+                var o = inputs
+                o.victim = planted.folder.path
+                o.pre = first.pre.url.path
+                victims.append(try DefenseInputs(o, read: read, workspace: workspace))
+            }
+        }
+        return try victims.map { v in
+            note("measuring the victim\(victims.count > 1 ? " of split seed \(v.splitSeed ?? 0)" : "") on \(v.test.count) test sentences (\(v.asrSet.count) triggered)")
+            return (v, try v.victimScore(workspace: workspace))
         }
     }
 
@@ -136,12 +181,23 @@ struct CompareCommand: ParsableCommand {
 
 struct CompareRun: Codable {
     var seed: UInt64
+    /// The victim's split seed, when the comparison spans several (--split-seeds).
+    var splitSeed: UInt64?
     var acc: Double
     var asr: Double?
     var steps: Int
     var seconds: Double
     var epurTop10: [String]?
-    enum CodingKeys: String, CodingKey { case seed, acc, asr, steps, seconds, epurTop10 = "epur_top10" }
+    enum CodingKeys: String, CodingKey { case seed, acc, asr, steps, seconds, epurTop10 = "epur_top10", splitSeed = "split_seed" }
+}
+
+/// One victim of a comparison over split seeds, before any defence.
+struct CompareVictim: Codable {
+    var splitSeed: UInt64
+    var path: String
+    var acc: Double
+    var asr: Double?
+    enum CodingKeys: String, CodingKey { case path, acc, asr, splitSeed = "split_seed" }
 }
 
 struct CompareRow: Codable {
@@ -215,14 +271,17 @@ struct CompareReport: Codable {
     /// What the ± over seeds includes.
     var variance: [String]?
 
-    mutating func describeVariance(draw: CleanDraw, nPool: Int, splitSeed: UInt64?) {
+    /// Every victim's score before defence, when the comparison spans several split seeds.
+    var victims: [CompareVictim]?
+
+    mutating func describeVariance(draw: CleanDraw, nPool: Int, splitSeed: UInt64?, splitSeeds: Int = 1) {
         cleanDraw = draw; self.nPool = nPool; self.splitSeed = splitSeed
-        variance = draw.varianceSources(splitSeeds: 1)
+        variance = draw.varianceSources(splitSeeds: splitSeeds)
     }
 
     enum CodingKeys: String, CodingKey {
         case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds, variance
-        case cleanDraw = "clean_draw", nPool = "n_pool", splitSeed = "split_seed"
+        case cleanDraw = "clean_draw", nPool = "n_pool", splitSeed = "split_seed", victims
         case nClean = "n_clean", nTest = "n_test", nAsr = "n_asr", epurTop = "epur_top", epurFmin = "epur_fmin", pruneRatio = "prune_ratio"
     }
 
@@ -233,16 +292,25 @@ struct CompareReport: Codable {
         s += "Seeds \(seeds.map(String.init).joined(separator: ", ")): mean ± std.\n\n"
         if let variance {
             var fixed = [splitSeed.map { "one victim (split seed \($0))" } ?? "one victim"]
-            if cleanDraw == .fixed { fixed.append("one clean set (the pool's first \(nClean))") }
+            if let victims { fixed = ["the attack's recipe (victims of split seeds \(victims.map { String($0.splitSeed) }.joined(separator: ", ")))"] }
+            if cleanDraw == .fixed { fixed.append(victims == nil ? "one clean set (the pool's first \(nClean))" : "one clean set per victim (its pool's first \(nClean))") }
             s += "Sources of variance in ±: " + variance.joined(separator: ", ")
             if cleanDraw == .perSeed, let nPool { s += " (\(nClean) of the pool's \(nPool) sentences per seed)" }
             s += "; held fixed: " + fixed.joined(separator: ", ") + ".\n\n"
         }
         s += "| Method | ACC | \(before.asrBasis?.label ?? "ASR") | runs |\n|---|---:|---:|---:|\n"
-        s += "| Victim (no defence) | \(pctText(before.acc)) | \(pctText(before.asr)) | – |\n"
+        if let victims {
+            s += "| Victims (no defence) | \(MeanStd(victims.map(\.acc)).text) | \(MeanStd(victims.compactMap(\.asr)).text) | \(victims.count) |\n"
+        } else {
+            s += "| Victim (no defence) | \(pctText(before.acc)) | \(pctText(before.asr)) | – |\n"
+        }
         for r in rows { s += "| \(r.title) | \(r.acc.text) | \(r.asr.text) | \(r.runs.count) |\n" }
         if let top = rows.first(where: { $0.runs.first?.epurTop10 != nil })?.runs.first?.epurTop10 {
             s += "\nE-PUR top 10 (seed \(seeds[0])): " + top.map { "`\($0)`" }.joined(separator: " ") + "\n"
+        }
+        if let victims {
+            s += "\nVictims: " + victims.map { "split seed \($0.splitSeed) `\($0.path)` (ACC \(pctText($0.acc)), ASR \(pctText($0.asr)))" }
+                .joined(separator: "; ") + ".\n"
         }
         s += "\nCommand: `\(command)`\n"
         return s
