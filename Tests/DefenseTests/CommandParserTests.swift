@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Defense
 
 @Suite struct CommandParserTests {
@@ -107,5 +108,43 @@ import Testing
             let row = "| `\(spec.usage.replacingOccurrences(of: "|", with: "\\|"))` | \(spec.summary) |"
             #expect(text.contains(row), "README.md lacks the row: \(row)")
         }
+    }
+
+    /// Every verb of the table runs through its own file: on an empty session each line reaches
+    /// its verb (a refusal of that verb, or success), never "unknown command"; the table has
+    /// each verb once.
+    @Test func everyVerbOfTheTableDispatchesToItsOwnRun() throws {
+        let folder = TempFolder("verbs")
+        defer { folder.remove() }
+        let session = try Session(workspace: folder.url, journal: nil)
+        let lines = ["load pre \(folder.path)/none", "data \(folder.path)/none.csv", "attack", "trigger word:cf", "inspect",
+                     "mix 0.3", "rho pooler 0.5", "epur", "hunt", "probe \"good film\"", "finetune", "prune", "eval", "sweep",
+                     "variant x", "undo", "save \(folder.path)/out", "report \(folder.path)/r", "caption hello"]
+        let verbs = Verbs.all.map(\.verb)
+        #expect(Set(verbs).count == verbs.count)
+        #expect(lines.map { String($0.prefix { $0 != " " }) } == verbs)
+        for line in lines {
+            do { _ = try session.execute(line) } catch let e as FinemixError {
+                #expect(!e.message.contains("unknown command"), "\(line): \(e.message)")
+            }
+        }
+        #expect(session.captions == ["hello"])
+        #expect(session.poison?.trigger == .words(["cf"]))
+    }
+
+    /// `finetune` and `sweep` read their budget with one set of defaults, which their usage
+    /// shows and the landscape and `finemix defend/sweep/compare` start from.
+    @Test func theFineTuneDefaultsAreOneValue() throws {
+        let d = FineTuneBudget.defaults
+        #expect(try FineTuneVerb(Command(verb: "finetune")).budget == d)
+        #expect(try SweepVerb(Command(verb: "sweep")).budget == d)
+        for verb in ["finetune", "sweep"] {
+            let usage = try #require(Verbs.spec(verb)).usage
+            for word in ["[epochs=\(d.epochs)]", "[lr=5e-5]", "[batch=\(d.batch)]", "[seed=\(d.seed)]"] {
+                #expect(usage.contains(word), "\(verb): \(usage) lacks \(word)")
+            }
+        }
+        #expect(d.lr == 5e-5)
+        #expect(LandscapeBudget.defaults == LandscapeBudget(epochs: d.epochs, lr: d.lr, batch: d.batch))
     }
 }

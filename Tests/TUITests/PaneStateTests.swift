@@ -178,6 +178,16 @@ import TUIPreview
         #expect(lines(run(s, [.key(.enter)]).1) == ["mix 0.30 select=random seed=1"])
     }
 
+    /// docs/screen.txt showed seed 7 in the Mixer beside seed 1 in the log's mix: every seed the
+    /// capture shows is the Mixer's starting seed.
+    @Test func theScreenCaptureShowsOneSeed() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/screen.txt")
+        let text = try String(contentsOf: url.standardizedFileURL, encoding: .utf8)
+        let seeds = text.matches(of: /seed (\d+)/).map { Int($0.1)! }
+        #expect(seeds.count >= 2)
+        #expect(seeds.allSatisfy { $0 == sampleState(120, 40, focus: .mixer).mixer.knobs.seed }, "\(seeds)")
+    }
+
     // MARK: smaller
 
     @Test func theProbeHintNamesTheTokenTInserts() {

@@ -1,20 +1,34 @@
-/// What each verb of the command language takes. The TUI's help and palette completion read this
-/// table, and every command is checked against it before it runs, so an unknown option or a bad
-/// value is an error rather than silently ignored or found after earlier lines ran.
+/// What each verb of the command language takes, and how it runs (a verb's file under Verbs/
+/// makes its spec). The TUI's help and palette completion read `Verbs.all`, and every command
+/// is checked against it before it runs, so an unknown option or a bad value is an error rather
+/// than silently ignored or found after earlier lines ran.
 public struct CommandSpec: Sendable {
     public let verb: String
     public let usage: String
     public let summary: String
     public let options: [String]
     public let arguments: ClosedRange<Int>
-    /// Reads every value of a command as the verb's handler does (VerbArguments.swift), throwing
-    /// on the first bad one.
+    /// Reads every value of a command as the verb's run does (its `Verb.init`), throwing on the
+    /// first bad one.
     let values: @Sendable (Command) throws -> Void
+    /// Runs a checked command on the session (`Session.execute` journals it).
+    let run: @Sendable (Session, Command, EventSink, CancellationFlag) throws -> Session.Outcome
+    /// Follows a checked command's effect on the variants' names without running it (`ScriptCheck`);
+    /// a message when it names a variant no earlier line makes.
+    let plan: @Sendable (Command, inout ScriptCheck.NameTracker) -> String?
 
-    public init(verb: String, usage: String, summary: String, options: [String], arguments: ClosedRange<Int>,
-                values: @escaping @Sendable (Command) throws -> Void = { _ in }) {
+    /// A spec that checks only options and word count and runs nothing (tests of the checks).
+    public init(verb: String, usage: String, summary: String, options: [String], arguments: ClosedRange<Int>) {
+        self.init(verb: verb, usage: usage, summary: summary, options: options, arguments: arguments, values: { _ in },
+                  run: { _, c, _, _ in throw FinemixError("unknown command '\(c.verb)'") }, plan: { _, _ in nil })
+    }
+
+    init(verb: String, usage: String, summary: String, options: [String], arguments: ClosedRange<Int>,
+         values: @escaping @Sendable (Command) throws -> Void,
+         run: @escaping @Sendable (Session, Command, EventSink, CancellationFlag) throws -> Session.Outcome,
+         plan: @escaping @Sendable (Command, inout ScriptCheck.NameTracker) -> String?) {
         self.verb = verb; self.usage = usage; self.summary = summary; self.options = options
-        self.arguments = arguments; self.values = values
+        self.arguments = arguments; self.values = values; self.run = run; self.plan = plan
     }
 
     /// The word of a command a problem is in.

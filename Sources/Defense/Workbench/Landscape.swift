@@ -9,7 +9,8 @@ public struct LandscapeBudget: Hashable, Sendable {
     public init(epochs: Int, lr: Double, batch: Int) { self.epochs = epochs; self.lr = lr; self.batch = batch }
     public init(_ r: DefenseRecipe) { self.init(epochs: r.epochs, lr: r.lr, batch: r.batch) }
     /// `finetune`'s defaults: what the Mixer's fine-tune key and the background points use.
-    public static let defaults = LandscapeBudget(epochs: 10, lr: 5e-5, batch: 16)
+    public static let defaults = LandscapeBudget(epochs: FineTuneBudget.defaults.epochs, lr: FineTuneBudget.defaults.lr,
+                                                 batch: FineTuneBudget.defaults.batch)
 }
 
 /// What one point of the ρ landscape is computed with: ρ, the mask's selection and seed, the

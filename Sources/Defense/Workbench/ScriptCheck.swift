@@ -61,7 +61,7 @@ public enum ScriptCheck {
                     }
                 }
                 for (column, message) in placed.sorted(by: { $0.0 < $1.0 }) { problem(column, message) }
-                if found.isEmpty, let message = names.apply(c) {
+                if found.isEmpty, let message = spec.plan(c, &names) {
                     problem(located.argumentColumns.first ?? located.verbColumn, message)
                 }
                 steps.append(Step(source: source.name, line: i + 1, command: c))
@@ -91,47 +91,16 @@ public enum ScriptCheck {
 
         mutating func unique(_ base: String) -> String { names.unique(base) }
 
-        /// Follows one checked command; a message when it names a variant no earlier line makes.
-        mutating func apply(_ c: Command) -> String? {
-            switch c.verb {
-            case "load" where c.arguments.first == "victim", "attack":
-                variants.removeAll(); names.removeAll(); undo.removeAll()
-                adopt(Entry(name: "victim"))
-                victimLoaded = true
-            case "mix":
-                guard let cur = current, let a = try? MixArguments(c) else { break }
-                let base = cur.mixBase ?? cur.name
-                adopt(Entry(name: unique(VariantNames.mix(of: base, rho: a.rho, layers: layerRho)), mixBase: base))
-            case "rho":
-                if let a = try? RhoArguments(c) { layerRho[a.layer] = a.value }
-            case "epur":
-                if let cur = current { adopt(Entry(name: unique(VariantNames.epur(of: cur.name)))) }
-            case "finetune":
-                if let cur = current { adopt(Entry(name: unique(VariantNames.finetune(of: cur.name)))) }
-            case "prune":
-                if let cur = current, let a = try? PruneArguments(c) {
-                    adopt(Entry(name: unique(VariantNames.prune(of: cur.name, ratio: a.ratio))))
-                }
-            case "undo":
-                if let previous = undo.popLast() { current = previous }
-            case "variant":
-                let name = c.arguments[0]
-                if name == "pre" {
-                    guard victimLoaded else { return "variant pre: no earlier line loads a victim (its head is needed)" }
-                    adopt(Entry(name: "pre"))
-                } else if let e = variants.first(where: { $0.name == name }) {
-                    adopt(e, record: false)
-                } else {
-                    var names = variants.map(\.name)
-                    if victimLoaded && !names.contains("pre") { names.append("pre") }
-                    let known = names.map { "'\($0)'" }
-                    return "variant: no earlier line makes a variant named '\(name)'"
-                        + (known.isEmpty ? " (none is made before this line)" : "; variants at this line: \(known.joined(separator: ", "))")
-                }
-            default:
-                break
-            }
-            return nil
+        /// A new victim (`load victim`, `attack`): the variants start afresh.
+        mutating func newVictim() {
+            variants.removeAll(); names.removeAll(); undo.removeAll()
+            adopt(Entry(name: "victim"))
+            victimLoaded = true
+        }
+
+        /// A verb that makes a variant of the current one (`epur`, `finetune`, `prune`).
+        mutating func derive(_ name: (String) -> String) {
+            if let cur = current { adopt(Entry(name: unique(name(cur.name)))) }
         }
     }
 }

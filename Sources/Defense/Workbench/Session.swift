@@ -117,32 +117,10 @@ public final class Session: @unchecked Sendable {
         }
     }
 
+    /// Runs a checked command through its verb's file (Verbs/).
     func run(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
-        switch c.verb {
-        case "load": return try load(c, events: events)
-        case "data": return try useData(c, events: events)
-        case "trigger": return try setTrigger(c)
-        case "attack": return try attack(c, events: events, cancel: cancel)
-        case "inspect": return try inspect(c, events: events)
-        case "mix": return try mix(c, events: events)
-        case "rho": return try setLayerRho(c)
-        case "epur": return try purify(c, events: events)
-        case "hunt": return try runHunt(c, events: events, cancel: cancel)
-        case "finetune": return try finetune(c, events: events, cancel: cancel)
-        case "prune": return try prune(c, events: events)
-        case "eval": return try evaluate(c, events: events, cancel: cancel)
-        case "sweep": return try runSweep(c, events: events, cancel: cancel)
-        case "variant": return try select(c)
-        case "undo": return try undo()
-        case "save": return try save(c, events: events)
-        case "report": return try report(c)
-        case "probe": return try probe(c, events: events)
-        case "caption":
-            captions.append(c.arguments[0])
-            return Outcome(message: c.arguments[0])
-        default:
-            throw FinemixError("unknown command '\(c.verb)'")
-        }
+        guard let spec = Verbs.spec(c.verb) else { throw FinemixError("unknown command '\(c.verb)'") }
+        return try spec.run(self, c, events, cancel)
     }
 
     // MARK: shared checks

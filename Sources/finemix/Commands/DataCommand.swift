@@ -117,26 +117,7 @@ struct DataCommand: ParsableCommand {
         try failing {
             let inputs = workspace.inputs + (victim.map { [(what: "the victim", url: URL(fileURLWithPath: $0, isDirectory: true))] } ?? [])
             let output = try export.map { try OutputFolder(path: $0, command: "data --export", force: replace.force, inputs: inputs) }
-            let d: Dataset
-            var split: DataSplit?
-            var prepared: AttackData?
-            var record: AttackRecord?
-            if let victim {
-                let r = try AttackRecord.read(folder: URL(fileURLWithPath: victim, isDirectory: true))
-                let a = try r.recordedData(cache: workspace.cache, progress: note)
-                (record, prepared, split, d) = (r, a, a.split, a.dataset)
-            } else {
-                d = try read.load(data!, cache: workspace.cache)
-                if testSize > 0 || cleanSize > 0 || trainSize != nil || trigger != nil {
-                    var spec = SplitSpec.fillingTrain(d, seed: seed, cleanPoolSize: cleanSize, testSize: testSize)
-                    if let trainSize { spec.trainSize = trainSize }
-                    split = try spec.apply(to: d)
-                    if let trigger {
-                        let config = PoisonConfig(trigger: try Trigger.parse(trigger), rate: poisonRate, targetLabel: target, seed: seed)
-                        prepared = try AttackData.prepare(dataset: d, split: spec, poison: config)
-                    }
-                }
-            }
+            let (d, split, prepared, record) = try loadData()
             var summary: [String: Any] = [
                 "dataset": d.name, "examples": d.examples.count, "labelNames": d.labelNames,
                 "classCounts": d.classCounts, "pairs": d.isPair, "fingerprint": d.fingerprint,
@@ -165,20 +146,7 @@ struct DataCommand: ParsableCommand {
                 shown = prepared.poisonedTrain.poisonedIndices.prefix(show).map { prepared.poisonedTrain.examples[$0] }
             }
             if let output {
-                let parts = exportParts(d, split: split, prepared: prepared)
-                var about: [String: Any] = ["dataset": d.name, "fingerprint": d.fingerprint, "label_names": d.labelNames]
-                if let split {
-                    about["split"] = ["seed": split.spec.seed, "train_size": split.spec.trainSize,
-                                      "clean_pool_size": split.spec.cleanPoolSize, "test_size": split.spec.testSize]
-                }
-                if let p = prepared?.poison {
-                    about["poison"] = ["trigger": p.trigger.description, "target": p.targetLabel, "rate": p.rate, "seed": p.seed]
-                }
-                if let victim { about["victim"] = URL(fileURLWithPath: victim).standardizedFileURL.path }
-                if let record { about["read_options_recorded"] = record.readOptions != nil }
-                let format = DataFormat(rawValue: exportFormat)!
-                try output.write { tmp in try SplitExport.write(parts, format: format, description: about, to: tmp) }
-                lines.append("wrote \(output.url.path): " + parts.map { "\($0.name).\(exportFormat) (\($0.examples.count))" }.joined(separator: ", ") + ", split.json")
+                lines.append(try write(output, d, split: split, prepared: prepared, record: record))
                 summary["exported"] = output.url.path
             }
             if json {
@@ -192,6 +160,43 @@ struct DataCommand: ParsableCommand {
                 print("  [\(e.label)] \(text.count > 160 ? String(text.prefix(160)) + "…" : text)")
             }
         }
+    }
+
+    /// The dataset, and the split and poisoning asked for: the ones a victim's attack.json
+    /// records (--victim), else --data with the split and trigger options (none without them).
+    private func loadData() throws -> (Dataset, DataSplit?, AttackData?, AttackRecord?) {
+        if let victim {
+            let r = try AttackRecord.read(folder: URL(fileURLWithPath: victim, isDirectory: true))
+            let a = try r.recordedData(cache: workspace.cache, progress: note)
+            return (a.dataset, a.split, a, r)
+        }
+        let d = try read.load(data!, cache: workspace.cache)
+        guard testSize > 0 || cleanSize > 0 || trainSize != nil || trigger != nil else { return (d, nil, nil, nil) }
+        var spec = SplitSpec.fillingTrain(d, seed: seed, cleanPoolSize: cleanSize, testSize: testSize)
+        if let trainSize { spec.trainSize = trainSize }
+        let split = try spec.apply(to: d)
+        guard let trigger else { return (d, split, nil, nil) }
+        let config = PoisonConfig(trigger: try Trigger.parse(trigger), rate: poisonRate, targetLabel: target, seed: seed)
+        return (d, split, try AttackData.prepare(dataset: d, split: spec, poison: config), nil)
+    }
+
+    /// Writes the --export folder (its parts and split.json); the line that says what it wrote.
+    private func write(_ output: OutputFolder, _ d: Dataset, split: DataSplit?, prepared: AttackData?,
+                       record: AttackRecord?) throws -> String {
+        let parts = exportParts(d, split: split, prepared: prepared)
+        var about: [String: Any] = ["dataset": d.name, "fingerprint": d.fingerprint, "label_names": d.labelNames]
+        if let split {
+            about["split"] = ["seed": split.spec.seed, "train_size": split.spec.trainSize,
+                              "clean_pool_size": split.spec.cleanPoolSize, "test_size": split.spec.testSize]
+        }
+        if let p = prepared?.poison {
+            about["poison"] = ["trigger": p.trigger.description, "target": p.targetLabel, "rate": p.rate, "seed": p.seed]
+        }
+        if let victim { about["victim"] = URL(fileURLWithPath: victim).standardizedFileURL.path }
+        if let record { about["read_options_recorded"] = record.readOptions != nil }
+        let format = DataFormat(rawValue: exportFormat)!
+        try output.write { tmp in try SplitExport.write(parts, format: format, description: about, to: tmp) }
+        return "wrote \(output.url.path): " + parts.map { "\($0.name).\(exportFormat) (\($0.examples.count))" }.joined(separator: ", ") + ", split.json"
     }
 
     /// What `--export` writes: the whole dataset when no split is asked for.

@@ -42,16 +42,16 @@ struct BudgetOptions: ParsableArguments {
     var select: String = "random"
 
     @Option(name: .long, help: "Fine-tuning epochs over the clean set.")
-    var epochs: Int = 10
+    var epochs: Int = FineTuneBudget.defaults.epochs
 
     @Option(name: .long, help: "Learning rate (AdamW, linear decay).")
-    var lr: Double = 5e-5
+    var lr: Double = FineTuneBudget.defaults.lr
 
     @Option(name: .long, help: "Batch size.")
-    var batch: Int = 16
+    var batch: Int = FineTuneBudget.defaults.batch
 
     @Option(name: .long, help: "Seed of the mixing mask, the shuffles and dropout (compare: the first of its seeds).")
-    var seed: UInt64 = 1
+    var seed: UInt64 = FineTuneBudget.defaults.seed
 
     @Option(name: .long, help: BatchOrderOption.help)
     var batches: String = BatchOrder.default.rawValue

@@ -53,49 +53,16 @@ struct EvalCommand: ParsableCommand {
             let folder = try CheckpointFolder(dir)
             let record: AttackRecord? = FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path)
                 ? try AttackRecord.read(folder: dir) : nil
-            guard let dataName = data ?? record?.dataset else {
-                throw FinemixError("\(dir.path) has no attack.json: give the data with --data NAME|PATH")
-            }
-            // A recorded file is read the way the attack read it, unless the user names the data.
-            let dataset: Dataset
-            if data == nil, let options = record?.readOptions {
-                dataset = try Datasets.load(dataName, options: options, cache: workspace.cache, progress: note)
-            } else {
-                dataset = try read.load(dataName, cache: workspace.cache)
-            }
+            let dataset = try loadDataset(dir: dir, record: record)
             let bert = try VictimTraining.loadClassifier(folder)
             guard bert.config.numLabels == dataset.numLabels else {
                 throw FinemixError("\(dir.path) has \(bert.config.numLabels) classes but \(dataset.name) has \(dataset.numLabels)")
             }
-
-            let spec: SplitSpec
-            if let recorded = record?.split, recorded.dataset == dataset.name, testSize == nil, seed == nil {
-                spec = recorded.spec
-            } else {
-                let s = seed ?? record?.recipe.seed ?? 1
-                spec = SplitSpec(dataset: dataset.name, seed: s, trainSize: 0, cleanPoolSize: 0,
-                                 testSize: testSize ?? dataset.examples.count, fingerprint: dataset.fingerprint)
-            }
-            let parts = try spec.apply(to: dataset)
-            let examples: [Example]
-            switch split.lowercased() {
-            case "test": examples = parts.test
-            case "clean", "clean-pool", "pool": examples = parts.cleanPool
-            case "train": examples = parts.train
-            default: throw FinemixError("--split '\(split)': expected test, clean or train")
-            }
-            guard !examples.isEmpty else { throw FinemixError("\(dataset.name): the \(split) part of the split is empty") }
-
-            let trig: Trigger?
-            if let trigger {
-                trig = trigger.lowercased() == "none" ? nil : try Trigger.parse(trigger)
-            } else {
-                trig = record?.recipe.trigger
-            }
-            let tgt = target ?? record?.recipe.target ?? 1
-            let poisonSeed = record?.recipe.seed ?? spec.seed
+            let (spec, examples) = try measuredPart(of: dataset, record: record)
+            let (trig, tgt) = try asrTrigger(record: record)
             var asrSet: [Example] = []
             if let trig {
+                let poisonSeed = record?.recipe.seed ?? spec.seed
                 asrSet = try Poisoner.asrTestSet(examples, config: PoisonConfig(trigger: trig, rate: 0, targetLabel: tgt, seed: poisonSeed),
                                                  numLabels: dataset.numLabels)
             }
@@ -106,20 +73,7 @@ struct EvalCommand: ParsableCommand {
                                                 targetLabel: trig == nil ? nil : tgt, maxLength: maxLen)
             let seconds = Date().timeIntervalSince(start)
             if json {
-                var obj: [String: Any] = [
-                    "model": dir.standardizedFileURL.path, "dataset": dataset.name, "split": split, "acc": result.acc,
-                    "n_test": result.nTest, "n_correct": result.nCorrect, "seconds": seconds,
-                    "split_spec": ["seed": spec.seed, "train_size": spec.trainSize, "clean_pool_size": spec.cleanPoolSize, "test_size": spec.testSize],
-                ]
-                if let trig, let asr = result.asr {
-                    obj["asr"] = asr
-                    obj["n_asr"] = result.nPoisonedTest
-                    obj["n_asr_to_target"] = result.nPoisonedToTarget
-                    obj["target"] = tgt
-                    obj["trigger"] = trig.description
-                }
-                let out = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                print(String(decoding: out, as: UTF8.self))
+                try printJSON(result, dir: dir, dataset: dataset, spec: spec, trigger: trig, target: tgt, seconds: seconds)
             } else {
                 print(String(format: "ACC %.4f (%d/%d)", result.acc, result.nCorrect, result.nTest))
                 if let trig, let asr = result.asr {
@@ -128,5 +82,69 @@ struct EvalCommand: ParsableCommand {
                 note(String(format: "%@ %@ split, %.1fs", dataset.name, split, seconds))
             }
         }
+    }
+
+    /// --data, else the dataset attack.json names; a recorded file is read the way the attack
+    /// read it, unless the user names the data.
+    private func loadDataset(dir: URL, record: AttackRecord?) throws -> Dataset {
+        guard let dataName = data ?? record?.dataset else {
+            throw FinemixError("\(dir.path) has no attack.json: give the data with --data NAME|PATH")
+        }
+        if data == nil, let options = record?.readOptions {
+            return try Datasets.load(dataName, options: options, cache: workspace.cache, progress: note)
+        }
+        return try read.load(dataName, cache: workspace.cache)
+    }
+
+    /// The recorded split (unless --test-size or --seed change it), else one over the whole
+    /// dataset; and the --split part of it.
+    private func measuredPart(of dataset: Dataset, record: AttackRecord?) throws -> (SplitSpec, [Example]) {
+        let spec: SplitSpec
+        if let recorded = record?.split, recorded.dataset == dataset.name, testSize == nil, seed == nil {
+            spec = recorded.spec
+        } else {
+            let s = seed ?? record?.recipe.seed ?? 1
+            spec = SplitSpec(dataset: dataset.name, seed: s, trainSize: 0, cleanPoolSize: 0,
+                             testSize: testSize ?? dataset.examples.count, fingerprint: dataset.fingerprint)
+        }
+        let parts = try spec.apply(to: dataset)
+        let examples: [Example]
+        switch split.lowercased() {
+        case "test": examples = parts.test
+        case "clean", "clean-pool", "pool": examples = parts.cleanPool
+        case "train": examples = parts.train
+        default: throw FinemixError("--split '\(split)': expected test, clean or train")
+        }
+        guard !examples.isEmpty else { throw FinemixError("\(dataset.name): the \(split) part of the split is empty") }
+        return (spec, examples)
+    }
+
+    /// The trigger ASR is measured with (--trigger none: no ASR) and its target label.
+    private func asrTrigger(record: AttackRecord?) throws -> (Trigger?, Int) {
+        let trig: Trigger?
+        if let trigger {
+            trig = trigger.lowercased() == "none" ? nil : try Trigger.parse(trigger)
+        } else {
+            trig = record?.recipe.trigger
+        }
+        return (trig, target ?? record?.recipe.target ?? 1)
+    }
+
+    private func printJSON(_ result: EvaluationResult, dir: URL, dataset: Dataset, spec: SplitSpec, trigger trig: Trigger?,
+                           target tgt: Int, seconds: Double) throws {
+        var obj: [String: Any] = [
+            "model": dir.standardizedFileURL.path, "dataset": dataset.name, "split": split, "acc": result.acc,
+            "n_test": result.nTest, "n_correct": result.nCorrect, "seconds": seconds,
+            "split_spec": ["seed": spec.seed, "train_size": spec.trainSize, "clean_pool_size": spec.cleanPoolSize, "test_size": spec.testSize],
+        ]
+        if let trig, let asr = result.asr {
+            obj["asr"] = asr
+            obj["n_asr"] = result.nPoisonedTest
+            obj["n_asr_to_target"] = result.nPoisonedToTarget
+            obj["target"] = tgt
+            obj["trigger"] = trig.description
+        }
+        let out = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: out, as: UTF8.self))
     }
 }

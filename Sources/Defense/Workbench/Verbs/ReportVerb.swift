@@ -1,54 +1,70 @@
 import Foundation
 
-/// Fine-pruning's pruning step, and reports that export the Variants table.
-extension Session {
-    /// Fine-pruning's pruning step on the current variant; the mask rides with the variant so a
-    /// following `finetune` keeps the pruned neurons at zero.
-    func prune(_ c: Command, events: EventSink) throws -> Outcome {
-        let v = try requireCurrent()
-        let d = try requireData()
-        let ratio = try PruneArguments(c).ratio
-        let model = try materialise(v)
-        let result = try FinePruning.prune(model: model, tokenizer: tokenizer(), clean: d.clean, ratio: ratio, maxLength: d.maxLength)
-        var out = Variant(name: uniqueName(VariantNames.prune(of: v.name, ratio: ratio)), recipe: v.recipe + [c.description],
-                          weights: TensorDictionary(model.params.export()), config: model.config)
-        out.pruneMask = result.mask
-        adopt(out)
-        return Outcome(message: "\(out.name): \(result.perLayer) of \(model.config.intermediateSize) feed-forward neurons pruned per layer",
-                       results: ["ratio": ratio])
-    }
+/// `report PATH`: the session exported (Markdown, JSON and CSV) from the journal.
+struct ReportVerb: Verb {
+    static let verb = "report"
+    static let usage = "report PATH"
+    static let summary = "export the session (Markdown, JSON and CSV) from the journal"
+    static let options: [String] = []
+    static let arguments = 1...1
+
+    var path: String
+
+    init(_ c: Command) { path = c.arguments[0] }
 
     /// Writes PATH.md, PATH.json and PATH.csv: the variants with their recipes and numbers, the
     /// sweep, and the journal's commands. PATH names the files, not a folder: an extension it
     /// carries (`report out/run.md`) is replaced; an empty PATH, `.`, `..`, one ending in `/`, an
     /// existing folder and a device or FIFO are refused. The message names the files written.
-    func report(_ c: Command) throws -> Outcome {
-        let stem = try Self.reportStem(c.arguments[0])
-        let rows = variants.map(\.summary)
+    func run(_ c: Command, on s: Session, events: EventSink, cancel: CancellationFlag) throws -> Session.Outcome {
+        let stem = try Self.stem(path)
+        let rows = s.variants.map(\.summary)
+        let files = [("md", Data(markdown(rows, s).utf8)), ("json", try json(rows, s)), ("csv", Data(csv(rows).utf8))]
+            .map { (stem.appendingPathExtension($0.0), $0.1) }
+        for (url, data) in files { try AtomicFile.write(data, to: url) }
+        return Session.Outcome(message: "report written: " + files.map(\.0.path).joined(separator: ", "))
+    }
+
+    /// ΔACC and ΔASR of a row against the victim's.
+    private func deltas(_ r: VariantSummary, _ rows: [VariantSummary]) -> (acc: Double?, asr: Double?) {
         let victimRow = rows.first { $0.name == "victim" }
+        return (zip2(r.acc, victimRow?.acc).map { $0 - $1 }, zip2(r.asr, victimRow?.asr).map { $0 - $1 })
+    }
+
+    private func markdown(_ rows: [VariantSummary], _ s: Session) -> String {
         var md = "# finemix session report\n\n"
-        md += "Pre-trained: \(preName.isEmpty ? "-" : preName); data: \(data.map { "\($0.dataset.name), clean \($0.clean.count), test \($0.split.test.count)" } ?? "-"); trigger: \(triggerLine)\n\n"
+        md += "Pre-trained: \(s.preName.isEmpty ? "-" : s.preName); data: \(s.data.map { "\($0.dataset.name), clean \($0.clean.count), test \($0.split.test.count)" } ?? "-"); trigger: \(s.triggerLine)\n\n"
         md += "| variant | ACC | ASR | ΔACC | ΔASR | recipe | seconds |\n|---|---|---|---|---|---|---|\n"
-        var csv = "variant,acc,asr,delta_acc,delta_asr,recipe,seconds\n"
         for r in rows {
-            let dAcc = zip2(r.acc, victimRow?.acc).map { $0 - $1 }
-            let dAsr = zip2(r.asr, victimRow?.asr).map { $0 - $1 }
+            let (dAcc, dAsr) = deltas(r, rows)
             md += "| \(r.name) | \(r.acc.map(pct) ?? "-") | \(r.asr.map { asrCell($0, r.asrBasis) } ?? "-") | \(dAcc.map(pct) ?? "-") | \(dAsr.map(pct) ?? "-") | `\(r.recipe)` | \(String(format: "%.1f", r.seconds)) |\n"
-            csv += [r.name, r.acc.map { "\($0)" } ?? "", r.asr.map { "\($0)" } ?? "", dAcc.map { "\($0)" } ?? "",
-                    dAsr.map { "\($0)" } ?? "", r.recipe, "\(r.seconds)"].map(csvField).joined(separator: ",") + "\n"
         }
-        if !sweep.isEmpty {
+        if !s.sweep.isEmpty {
             md += "\n## ρ sweep\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
-            for p in sweep {
+            for p in s.sweep {
                 md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map { asrCell($0, p.asrBasis) } ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
             }
         }
-        if let journal {
+        if let journal = s.journal {
             md += "\n## Commands\n\n```\n" + journal.entries.map { ($0.ok ? "" : "# failed: ") + $0.command }.joined(separator: "\n") + "\n```\n"
         }
-        if let hunt {
-            md += "\n## Trigger hunt\(huntedVariant.map { " (on \($0))" } ?? "")\n\n```\n" + TriggerHunt.table(hunt) + "```\n"
+        if let hunt = s.hunt {
+            md += "\n## Trigger hunt\(s.huntedVariant.map { " (on \($0))" } ?? "")\n\n```\n" + TriggerHunt.table(hunt) + "```\n"
         }
+        return md
+    }
+
+    private func csv(_ rows: [VariantSummary]) -> String {
+        var csv = "variant,acc,asr,delta_acc,delta_asr,recipe,seconds\n"
+        for r in rows {
+            let (dAcc, dAsr) = deltas(r, rows)
+            csv += [r.name, r.acc.map { "\($0)" } ?? "", r.asr.map { "\($0)" } ?? "", dAcc.map { "\($0)" } ?? "",
+                    dAsr.map { "\($0)" } ?? "", r.recipe, "\(r.seconds)"].map(csvField).joined(separator: ",") + "\n"
+        }
+        return csv
+    }
+
+    private func json(_ rows: [VariantSummary], _ s: Session) throws -> Data {
         struct JSONReport: Encodable {
             var variants: [VariantSummary]; var sweep: [SweepPoint]; var trigger: String?; var commands: [JournalEntry]
             var hunt: TriggerHunt.Report?; var asrBasis: ASRBasis?
@@ -57,22 +73,12 @@ extension Session {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.dateEncodingStrategy = .iso8601
-        let json = try enc.encode(JSONReport(variants: rows, sweep: sweep, trigger: poison?.trigger.description,
-                                             commands: journal?.entries ?? [], hunt: hunt, asrBasis: asrBasis))
-        let files = [("md", Data(md.utf8)), ("json", json), ("csv", Data(csv.utf8))].map { (stem.appendingPathExtension($0.0), $0.1) }
-        for (url, data) in files { try AtomicFile.write(data, to: url) }
-        return Outcome(message: "report written: " + files.map(\.0.path).joined(separator: ", "))
-    }
-
-    /// The known trigger, or the hunt's suspect that every estimated figure was measured with.
-    var triggerLine: String {
-        if let poison { return poison.trigger.description }
-        if let b = asrBasis { return "none known; every ASR marked est. is \(b.note)" }
-        return "-"
+        return try enc.encode(JSONReport(variants: rows, sweep: s.sweep, trigger: s.poison?.trigger.description,
+                                         commands: s.journal?.entries ?? [], hunt: s.hunt, asrBasis: s.asrBasis))
     }
 
     /// The path the report's files share (PATH without its extension), or a refusal.
-    static func reportStem(_ path: String) throws -> URL {
+    static func stem(_ path: String) throws -> URL {
         let expanded = (path as NSString).expandingTildeInPath
         let last = (expanded as NSString).lastPathComponent
         let example = "name the report's files, e.g. report out/session (writes out/session.md, .json and .csv)"
@@ -86,6 +92,15 @@ extension Session {
         }
         let base = URL(fileURLWithPath: expanded).standardizedFileURL
         return base.pathExtension.isEmpty ? base : base.deletingPathExtension()
+    }
+}
+
+extension Session {
+    /// The known trigger, or the hunt's suspect that every estimated figure was measured with.
+    var triggerLine: String {
+        if let poison { return poison.trigger.description }
+        if let b = asrBasis { return "none known; every ASR marked est. is \(b.note)" }
+        return "-"
     }
 }
 

@@ -1,0 +1,83 @@
+import Foundation
+
+/// `attack ...`: plants a backdoor on the session's split and loads the result as the victim.
+struct AttackVerb: Verb {
+    static let verb = "attack"
+    static let usage = "attack [trigger=word:cf,mn,bb,tq,mb] [rate=0.1] [target=1] [epochs=3] [lr=5e-5] [batch=32] [fresh=TAG]"
+    static let summary = "plant a backdoor on the data's split (its seed): fine-tune the pre-trained model on poisoned data; cached by recipe (fresh=TAG retrains); the result becomes the victim"
+    static let options = ["trigger", "rate", "target", "epochs", "lr", "batch", "fresh"]
+    static let arguments = 0...0
+
+    var trigger: Trigger
+    var rate: Double
+    /// Checked against the dataset's labels when the attack runs.
+    var target: Int
+    var epochs: Int
+    var lr: Double
+    var batch: Int
+    var fresh: String
+
+    init(_ c: Command) throws {
+        trigger = try Trigger.parse(c.options["trigger"] ?? Trigger.default.description)
+        rate = try c.double("rate", default: 0.1, in: 0...1)
+        target = try c.int("target", default: 1, in: 0...Int.max)
+        epochs = try c.int("epochs", default: 3, in: 1...1000)
+        lr = try c.double("lr", default: 5e-5, in: 1e-8...1)
+        batch = try c.int("batch", default: 32, in: 1...4096)
+        fresh = c.options["fresh"] ?? ""
+    }
+
+    /// Trains the victim on the session's split (its seed is the data's), caching it in the
+    /// workspace by recipe so the demo reaches its first screen in seconds the second time.
+    func run(_ c: Command, on s: Session, events: EventSink, cancel: CancellationFlag) throws -> Session.Outcome {
+        let pre = try s.requirePre()
+        let d = try s.requireData()
+        guard target < d.dataset.numLabels else {
+            throw FinemixError("attack: target=\(target) is outside 0...\(d.dataset.numLabels - 1)")
+        }
+        let folder = try plant(pre: pre, data: d, on: s, events: events, cancel: cancel)
+        let record = try AttackRecord.read(folder: folder)
+        let loaded = try LoadVerb.run(Command(verb: "load", arguments: ["victim", folder.path]), on: s, events: events, cancel: cancel)
+        s.poison = record.recipe.poison
+        if var v = s.current {
+            v.recipe = [c.description]
+            v.metrics = EvaluationResult(acc: record.acc, asr: record.asr, nTest: record.nTest, nCorrect: record.nCorrect,
+                                         nPoisonedTest: record.nAsr, nPoisonedToTarget: record.nAsrToTarget, targetLabel: record.recipe.target)
+            s.replaceCurrent(v)
+        }
+        events(.metric(series: .acc, step: 0, value: record.acc))
+        events(.metric(series: .asr, step: 0, value: record.asr))
+        return Session.Outcome(message: "victim planted (\(trigger)): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
+                               results: ["acc": record.acc, "asr": record.asr], inputs: loaded.inputs)
+    }
+
+    /// The victim's folder under `<workspace>/victims/<recipe key>`: trained and written there
+    /// unless an earlier attack with this recipe left it.
+    private func plant(pre: CheckpointFolder, data d: SessionData, on s: Session, events: EventSink,
+                       cancel: CancellationFlag) throws -> URL {
+        let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: d.maxLength, seed: d.split.spec.seed)
+        let request = AttackRequest(pretrained: pre.url, dataset: d.dataset, trigger: trigger,
+                                    poisonRate: rate, target: target,
+                                    trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
+                                    testSize: d.split.spec.testSize, recipe: recipe)
+        let key = Session.cacheKey([pre.url.standardizedFileURL.path, d.dataset.name, "\(d.split.spec)", "\(request.poisonRate)",
+                                    "\(request.target)", trigger.description, "\(recipe)", fresh])
+        let folder = s.workspace.appendingPathComponent("victims/\(key)", isDirectory: true)
+        if (try? AttackRecord.read(folder: folder)) != nil, (try? CheckpointFolder(folder)) != nil {
+            events(.log(.info, "using the victim planted earlier with this recipe: \(folder.path)"))
+            return folder
+        }
+        let outcome = try VictimTraining.attack(request, events: events, cancel: cancel)
+        try OutputFolder(path: folder.path, command: "attack", force: true, forceFlag: nil,
+                         inputs: [(what: "the pre-trained model", url: pre.url)]).write { tmp in
+            try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: tmp)
+            try AtomicFile.write(outcome.record.encoded(), to: tmp.appendingPathComponent(AttackRecord.fileName))
+        }
+        return folder
+    }
+
+    func plan(_ names: inout ScriptCheck.NameTracker) -> String? {
+        names.newVictim()
+        return nil
+    }
+}
