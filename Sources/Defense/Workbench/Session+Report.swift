@@ -37,8 +37,15 @@ extension Session {
             csv += [r.name, r.acc.map { "\($0)" } ?? "", r.asr.map { "\($0)" } ?? "", dAcc.map { "\($0)" } ?? "",
                     dAsr.map { "\($0)" } ?? "", r.recipe, "\(r.seconds)"].map(csvField).joined(separator: ",") + "\n"
         }
-        if !sweep.isEmpty {
-            md += "\n## ρ sweep\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
+        // A sweep sent out as a plan: the points its cells brought so far, and where they came from.
+        var sweep = self.sweep, sweepSource = ""
+        if sweep.isEmpty, let w = planWatch {
+            w.poll()
+            sweep = w.points
+            sweepSource = " (from the plan \(w.folder.url.path): \(w.progress.done) of \(w.progress.total) cells done)"
+        }
+        if !sweep.isEmpty || !sweepSource.isEmpty {
+            md += "\n## ρ sweep\(sweepSource)\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
             for p in sweep {
                 md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map { asrCell($0, p.asrBasis) } ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
             }

@@ -140,6 +140,9 @@ struct SweepArguments {
     var finetune: Bool
     var budget: FineTuneArguments
     var select: MixSpec.Select
+    /// Write the sweep as a plan folder here instead of running it; submit= hands it to sbatch.
+    var plan: String?
+    var submit: Bool
 
     init(_ c: Command) throws {
         rhos = try parseRange(c.options["rho"] ?? "0:1:0.1", name: "rho")
@@ -149,6 +152,10 @@ struct SweepArguments {
         // The same budget, selection and seed options as `finetune` and `mix`, with their defaults.
         budget = try FineTuneArguments(c)
         select = try mixSelection(c)
+        plan = c.options["plan"]
+        if let plan, plan.isEmpty { throw FinemixError("sweep: plan= needs a folder") }
+        submit = try c.flag("submit", default: false)
+        if submit && plan == nil { throw FinemixError("sweep: submit=on sends a plan to Slurm: add plan=DIR") }
     }
 }
 
