@@ -116,6 +116,7 @@ extension Session {
         guard let victim = victimFolder else { throw FinemixError("sweep: load or plant a victim first") }
         let d = try requireData()
         let a = try SweepArguments(c)
+        if a.submit && a.plan == nil { throw FinemixError("sweep: submit=on sends a plan to Slurm: add plan=DIR") }
         if let plan = a.plan { return try planSweep(a, plan: plan, submit: a.submit) }
         let recipe = DefenseRecipe(method: .finemix, rho: 1, select: a.select, cleanSize: d.clean.count, epochs: a.budget.epochs,
                                    lr: a.budget.lr, batch: a.budget.batch, seed: a.budget.seed, maxLength: d.maxLength)

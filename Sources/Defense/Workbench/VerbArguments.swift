@@ -154,8 +154,8 @@ struct SweepArguments {
         select = try mixSelection(c)
         plan = c.options["plan"]
         if let plan, plan.isEmpty { throw FinemixError("sweep: plan= needs a folder") }
+        // submit= without plan= is refused when the sweep runs: options are also checked one by one.
         submit = try c.flag("submit", default: false)
-        if submit && plan == nil { throw FinemixError("sweep: submit=on sends a plan to Slurm: add plan=DIR") }
     }
 }
 
