@@ -85,6 +85,15 @@ import TestSupport
         #expect(made.status == 0, "\(made.stderr)")
         #expect(made.stdout.contains("plan: 4 cells"), "\(made.stdout)")
 
+        // A hunt over three tiny victims and a workbench sweep (tiny), submitted behind the compare.
+        let tiny = try HuntPlanTests.tiny.get()
+        let huntHere = try Self.folder("hunt-local"), huntThere = try Self.folder("hunt-plan")
+        let huntPlan = huntThere.appendingPathComponent("plan")
+        #expect(try Binary.run(HuntPlanTests.arguments(tiny) + ["--plan", huntPlan.path], directory: huntThere).status == 0)
+        let bench = try WorkbenchPlanTests.session("slurm")
+        setenv("SLURM_CONF", Self.slurmEnv["SLURM_CONF"]!, 1)
+        let benchPlan = Self.root.appendingPathComponent("bench-plan")
+
         // Submit, and cancel the last cell's task at once (queued or just started).
         let first = try Binary.run(["submit", planDir.path], environment: Self.slurmEnv)
         #expect(first.status == 0, "\(first.stderr)")
@@ -121,6 +130,21 @@ import TestSupport
         let collected = try Binary.run(["collect", planDir.path], environment: Self.slurmEnv)
         #expect(collected.status == 0, "\(collected.stderr)")
         #expect(collected.stdout == local.stdout)
+
+        // The hunt under Slurm collects the local hunt's table; the workbench's submitted sweep
+        // brings its two points into the landscape.
+        let hunted = try Binary.run(["submit", huntPlan.path], environment: Self.slurmEnv)
+        #expect(hunted.status == 0, "\(hunted.stderr)")
+        let sent = try bench.execute("sweep rho=0,1 finetune=off plan=\(Command.quote(benchPlan.path)) submit=on")
+        #expect(sent.message.contains("submitted as Slurm job "), "\(sent.message)")
+        let huntLocal = try Binary.run(HuntPlanTests.arguments(tiny), directory: huntHere)
+        try Self.waitFor(job: try #require(Self.jobID(hunted.stdout), "\(hunted.stdout)"))
+        let huntCollected = try Binary.run(["collect", huntPlan.path], environment: Self.slurmEnv)
+        #expect(huntCollected.status == 0 && huntCollected.stdout == huntLocal.stdout, "\(huntCollected.stderr)")
+        let benchJob = try #require(PlanFolder(benchPlan).jobs().last?.id)
+        try Self.waitFor(job: benchJob)
+        #expect(bench.planWatch?.poll() == 2)
+        #expect(bench.landscape.points(select: .random, seed: 1, budget: .defaults, cleanSize: 8).count == 2)
         // The JSON reports agree in every number but the times.
         func runs(_ dir: URL) throws -> [[String: Any]] {
             let j = try DefendTests.json(dir.appendingPathComponent("report.json"))

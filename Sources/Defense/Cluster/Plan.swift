@@ -9,7 +9,7 @@ public struct Plan: Codable, Equatable, Sendable {
     public static let version = 1
 
     public var version: Int
-    /// The command whose grid this is: "compare" or "sweep".
+    /// The command whose grid this is: "compare", "sweep" or "hunt".
     public var kind: String
     /// The user's command without the plan options, starting with the subcommand ("compare", …):
     /// what `collect` reports and reads its --markdown/--json/--csv paths from.
@@ -32,7 +32,7 @@ public struct Plan: Codable, Equatable, Sendable {
     public static func read(folder: URL) throws -> Plan {
         let url = folder.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw FinemixError("\(folder.path) is not a plan folder: it has no \(fileName) (write one with compare or sweep --plan \(folder.path))")
+            throw FinemixError("\(folder.path) is not a plan folder: it has no \(fileName) (write one with compare, sweep or hunt --plan \(folder.path))")
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -49,6 +49,12 @@ public struct Plan: Codable, Equatable, Sendable {
             throw FinemixError("\(url.path): cell \(i) carries index \(c.index); the cells must be numbered 0, 1, 2, … in order")
         }
         return plan
+    }
+
+    /// The running finemix binary: what a plan's script and run-plan start.
+    public static func ownExecutable() -> URL {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
     }
 
     public func encoded() throws -> Data {

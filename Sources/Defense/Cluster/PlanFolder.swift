@@ -33,6 +33,16 @@ public struct PlanFolder: Sendable {
 
     public func read() throws -> Plan { try Plan.read(folder: url) }
 
+    /// Refuses before any work when a file the plan's cells read has changed since the plan was made.
+    public func checkInputs(_ plan: Plan) throws {
+        var seen = Set<String>()
+        for cell in plan.cells { for input in cell.inputs where seen.insert(input.path).inserted {
+            if let c = input.change(since: "the plan was made"), c.refuse {
+                throw FinemixError("\(c.message); make the plan again (--plan \(url.path) --force-plan) to use the new file")
+            }
+        } }
+    }
+
     public func file(_ relative: String) -> URL { url.appendingPathComponent(relative) }
 
     /// The cell's result, nil when there is none yet (or it cannot be read: then it counts as

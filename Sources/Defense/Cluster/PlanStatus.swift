@@ -13,6 +13,9 @@ public struct CellStatus: Equatable, Sendable {
     public var state: State
     /// Why, for anything not done: the failure's sentence, "queued as 12_3", …
     public var detail: String
+
+    /// "  3\tfinetune seed 6\tfailed\tWHY": status's and collect's line for a cell not done.
+    public var line: String { "  \(index)\t\(key)\t\(state.rawValue)\t\(detail)" }
 }
 
 /// What Slurm says about the plan's array tasks, keyed by array index.

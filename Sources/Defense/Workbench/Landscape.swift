@@ -83,10 +83,12 @@ public final class Landscape: @unchecked Sendable {
         entries[key] = entry
     }
 
-    /// A sweep's points (both halves of each), as measured on the whole test set.
+    /// A sweep's points (both halves of each), as measured on the whole test set: the session's
+    /// own, or a plan's cells' arriving later (`inputs`: what they were computed on; points of
+    /// inputs the cache no longer holds are dropped).
     public func record(_ points: [SweepPoint], budget: LandscapeBudget, select: MixSpec.Select, seed: UInt64, cleanSize: Int,
-                       nTest: Int) {
-        let id = inputsID
+                       nTest: Int, inputs: String? = nil) {
+        let id = inputs ?? inputsID
         for p in points {
             if p.mixAcc != nil {
                 store(LandscapeEntry(point: SweepPoint(rho: p.rho, mixAcc: p.mixAcc, mixAsr: p.mixAsr, asrBasis: p.asrBasis), nTest: nTest),

@@ -33,6 +33,10 @@ public final class Session: @unchecked Sendable {
     public internal(set) var hunt: TriggerHunt.Report?
     public internal(set) var huntedVariant: String?
     public internal(set) var sweep: [SweepPoint] = []
+    /// The sweep last sent out as a plan (`sweep … plan=DIR`), whose points arrive as its cells finish.
+    public internal(set) var planWatch: SweepPlanWatch?
+    /// The finemix binary a plan's cells run: this process (the workbench is finemix); tests set it.
+    public var finemixExecutable = Plan.ownExecutable()
     public internal(set) var layerRho: [String: Double] = [:]
     public internal(set) var captions: [String] = []
     public internal(set) var lastProbe: ProbeResult?

@@ -16,6 +16,8 @@ final class LandscapeBackground: @unchecked Sendable {
     private var problem: String?
     private let wake = DispatchSemaphore(value: 0)
     private var started = false
+    private var plan: SweepPlanWatch?
+    private var watching = false
     /// Called (on the landscape's thread) when a point starts or is stored.
     private let changed: @Sendable () -> Void
 
@@ -44,6 +46,31 @@ final class LandscapeBackground: @unchecked Sendable {
         }
         wake.signal()
     }
+
+    /// A sweep sent out as a plan (`sweep … plan=DIR`): a thread of its own looks at the plan
+    /// folder every few seconds (cells finish on other machines, whatever this one computes) and
+    /// redraws when a cell's point arrived in the landscape.
+    func watch(_ w: SweepPlanWatch?) {
+        lock.lock()
+        plan = w
+        let start = w != nil && !watching
+        if start { watching = true }
+        lock.unlock()
+        guard start else { return }
+        let t = Thread { [self] in
+            while true {
+                lock.lock()
+                let p = plan
+                lock.unlock()
+                if let p, p.poll() > 0 { changed() }
+                Thread.sleep(forTimeInterval: Self.planPollSeconds)
+            }
+        }
+        t.name = "finemix.plan-watch"
+        t.start()
+    }
+
+    static let planPollSeconds = 3.0
 
     /// A command was queued (+1) or finished (-1): the landscape waits while any is pending.
     func foreground(_ delta: Int) {

@@ -97,6 +97,8 @@ public final class WorkbenchController: @unchecked Sendable {
         lock.lock()
         let request = landscapeRequest
         lock.unlock()
+        // A sweep sent out as a plan brings its points in whether or not the Mixer asked yet.
+        background.watch(session.planWatch)
         guard landscapeEnabled, let request else { return }
         let work = try? session.landscapeWork(select: request.select, seed: UInt64(max(0, request.seed)))
         background.use(work, near: request.rho)

@@ -5,20 +5,10 @@ import Foundation
 
 /// The plan folder argument every cluster command takes.
 struct PlanFolderArgument: ParsableArguments {
-    @Argument(help: "The plan folder (written by compare or sweep --plan).")
+    @Argument(help: "The plan folder (written by compare, sweep or hunt --plan).")
     var folder: String
 
     var planFolder: PlanFolder { PlanFolder(URL(fileURLWithPath: (folder as NSString).expandingTildeInPath, isDirectory: true)) }
-}
-
-/// Refuses before any work when a file the plan's cells read has changed since the plan was made.
-func checkPlanInputs(_ plan: Plan, folder: PlanFolder) throws {
-    var seen = Set<String>()
-    for cell in plan.cells { for input in cell.inputs where seen.insert(input.path).inserted {
-        if let c = input.change(since: "the plan was made"), c.refuse {
-            throw FinemixError("\(c.message); make the plan again (--plan \(folder.url.path) --force-plan) to use the new file")
-        }
-    } }
 }
 
 /// `finemix run-cell DIR INDEX`: what each Slurm array task runs.
@@ -59,7 +49,7 @@ struct RunPlanCommand: ParsableCommand {
             guard (1...256).contains(jobs) else { throw FinemixError("--jobs must be in 1...256, found \(jobs)") }
             let folder = dir.planFolder
             let plan = try folder.read()
-            try checkPlanInputs(plan, folder: folder)
+            try folder.checkInputs(plan)
             let todo = plan.cells.filter { !folder.isDone($0) }
             note("run-plan: \(todo.count) of \(plan.cells.count) cells to run, \(jobs) at a time")
             let exe = finemixExecutable()
@@ -110,31 +100,13 @@ struct SubmitCommand: ParsableCommand {
     func run() throws {
         try failing {
             let folder = dir.planFolder
-            let plan = try folder.read()
-            try checkPlanInputs(plan, folder: folder)
-            let jobs = folder.jobs().map(\.id)
-            let statuses = PlanStatus.cells(plan, folder: folder, slurm: SlurmView.query(jobs: jobs))
-            // Queued or running cells stay with the job that has them.
-            let todo = statuses.filter { $0.state == .failed || ($0.state == .pending && !$0.detail.hasPrefix("Slurm task")) }.map(\.index)
-            guard !todo.isEmpty else {
-                print("nothing to submit: \(PlanStatus.summary(statuses))")
+            let now = try PlanSnapshot(folder)
+            try folder.checkInputs(now.plan)
+            guard let s = try PlanSubmit.submit(folder, now, announce: { print($0) }) else {
+                print("nothing to submit: \(now.summary)")
                 return
             }
-            let array = SlurmScript.arrayList(todo)
-            let args = ["--parsable", "--array=\(array)", folder.file(SlurmScript.fileName).path]
-            print((["sbatch"] + args).map(shellQuoted).joined(separator: " "))
-            let r: Subprocess.Result
-            do { r = try Subprocess.run("sbatch", args) } catch {
-                throw FinemixError("sbatch cannot be started: submit needs Slurm's commands on this machine (finemix run-plan \(folder.url.path) runs the cells here)")
-            }
-            guard r.status == 0 else {
-                let why = r.status == 127 ? "sbatch is not installed here (finemix run-plan runs the cells without Slurm)" : r.lastLines
-                throw FinemixError("sbatch failed (status \(r.status)): \(why)")
-            }
-            let id = r.output.split(separator: "\n").last.map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) } ?? ""
-            guard !id.isEmpty, id.allSatisfy(\.isNumber) else { throw FinemixError("sbatch printed no job id: \(r.lastLines)") }
-            try folder.recordJob(.init(id: id, array: array, submitted: Date().timeIntervalSince1970))
-            print("submitted job \(id): \(todo.count) of \(plan.cells.count) cells (array \(array)); finemix status \(shellQuoted(folder.url.path)) follows it")
+            print("submitted job \(s.job): \(s.cells) of \(now.plan.cells.count) cells (array \(s.array)); finemix status \(shellQuoted(folder.url.path)) follows it")
         }
     }
 }
@@ -149,17 +121,13 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try failing {
-            let folder = dir.planFolder
-            let plan = try folder.read()
-            let jobs = folder.jobs().map(\.id)
-            let slurm = SlurmView.query(jobs: jobs)
-            let cells = PlanStatus.cells(plan, folder: folder, slurm: slurm)
-            print("\(plan.kind) plan, \(plan.cells.count) cells: \(PlanStatus.summary(cells))")
-            if !jobs.isEmpty {
-                print("Slurm jobs: \(jobs.joined(separator: ", "))" + (slurm.available ? "" : " (squeue does not answer here: from the files only)"))
+            let now = try PlanSnapshot(dir.planFolder)
+            print("\(now.plan.kind) plan, \(now.plan.cells.count) cells: \(now.summary)")
+            if !now.jobs.isEmpty {
+                print("Slurm jobs: \(now.jobs.joined(separator: ", "))" + (now.slurm.available ? "" : " (squeue does not answer here: from the files only)"))
             }
-            for c in cells where c.state != .done {
-                print("  \(c.index)\t\(c.key)\t\(c.state.rawValue)\t\(c.detail)")
+            for c in now.cells where c.state != .done {
+                print(c.line)
             }
         }
     }
@@ -187,10 +155,9 @@ struct CollectCommand: ParsableCommand {
             let plan = try folder.read()
             let done = Set(plan.cells.filter { folder.isDone($0) }.map(\.index))
             if done.count < plan.cells.count {
-                let cells = PlanStatus.cells(plan, folder: folder, slurm: SlurmView.query(jobs: folder.jobs().map(\.id)))
-                let missing = cells.filter { $0.state != .done }
+                let missing = try PlanSnapshot(folder).cells.filter { $0.state != .done }
                 note("collect: \(missing.count) of \(plan.cells.count) cells not done:")
-                for c in missing { note("  \(c.index)\t\(c.key)\t\(c.state.rawValue)\t\(c.detail)") }
+                for c in missing { note(c.line) }
                 guard partial else {
                     throw FinemixError("\(missing.count) of \(plan.cells.count) cells are not done; finemix submit \(folder.url.path) runs them again, or collect --partial reports the rest")
                 }
@@ -206,7 +173,8 @@ struct CollectCommand: ParsableCommand {
             switch command {
             case let c as CompareCommand: try c.collect(plan, folder: folder, done: done)
             case let c as SweepCommand: try c.collect(plan, folder: folder, done: done)
-            default: throw FinemixError("\(folder.file(Plan.fileName).path): collect knows compare and sweep plans, not \(plan.kind)")
+            case let c as HuntCommand: try c.collect(plan, folder: folder, done: done)
+            default: throw FinemixError("\(folder.file(Plan.fileName).path): collect knows compare, sweep and hunt plans, not \(plan.kind)")
             }
         }
     }

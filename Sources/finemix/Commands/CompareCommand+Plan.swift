@@ -14,13 +14,12 @@ extension CompareCommand {
         let local = removingOptions(command, valued: PlanOptions.valued, flags: PlanOptions.flags)
         let base = PlanCell.pinningBatches(["finemix"] + removingOptions(local, valued: Self.cellOwned), to: try budget.batchOrder())
         let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, plan: planOptions)
-        try writePlanFolder(planOptions, kind: "compare", command: local, basis: basis, workspace: workspace) { _ in
+        try writePlanFolder(planOptions, kind: "compare", command: local, basis: basis, workspace: workspace, cells:
             rows.flatMap { (m, epur) in
                 seedList.map { s in
-                    (key: "\(Self.key(m, epur)) seed \(s)", arguments: base + ["--only", Self.key(m, epur), "--seed", "\(s)", "--seeds", "1"])
+                    (key: "\(Self.key(m, epur)) seed \(s)", arguments: base + ["--only", Self.key(m, epur), "--seed", "\(s)", "--seeds", "1"], inputs: nil)
                 }
-            }
-        }
+            })
     }
 
     /// The comparison from a plan's cell reports: the same report, files and table as the local

@@ -20,8 +20,11 @@ struct HuntCommand: ParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var read: DataReadOptions
 
-    @Option(name: .long, help: "The suspicious fine-tuned checkpoint folder.")
-    var victim: String
+    @Option(name: .long, help: "The suspicious fine-tuned checkpoint folder; repeat it to hunt several (one table row each).")
+    var victim: [String] = []
+
+    @Option(name: .long, help: "A folder of victim folders: every sub-folder holding a config.json is hunted, in name order.")
+    var victims: String?
 
     @Option(name: .long, help: "The pre-trained checkpoint folder it was fine-tuned from, or 'minilm' (the default).")
     var pre: String = "minilm"
@@ -50,40 +53,91 @@ struct HuntCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
+    @Option(name: .customLong("json-file"), help: "Also write the JSON report to this file (replaced atomically).")
+    var jsonFile: String?
+
+    @OptionGroup var planOptions: PlanOptions
+
     func run() throws {
         try failing {
             let options = TriggerHunt.Options(top: top, combine: combine, sentences: sentences, threshold: threshold, seed: seed)
             try options.validate()
             guard (8...512).contains(maxLength) else { throw FinemixError("--max-length must be in 8...512, found \(maxLength)") }
-            let dir = URL(fileURLWithPath: victim, isDirectory: true)
-            let victimFolder = try CheckpointFolder(dir)
+            try planOptions.check()
+            let list = try victimList()
+            if planOptions.plan != nil { return try writePlan(list) }
             let preURL = try pre == "minilm" ? workspace.cache.minilm(progress: note) : URL(fileURLWithPath: pre, isDirectory: true)
-            let preFolder = try CheckpointFolder(preURL)
-            let pool: [Example]
-            if let clean {
-                var rng = SeededRandom(seed: seed, stream: "hunt-clean")
-                let d = try read.load(clean, cache: workspace.cache)
-                guard d.numLabels == victimFolder.config.numLabels else {
-                    throw FinemixError("--clean \(clean) has \(d.numLabels) classes but the victim has \(victimFolder.config.numLabels)")
-                }
-                pool = Array(rng.shuffled(d.examples).prefix(sentences))
-            } else {
-                guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path) else {
-                    throw FinemixError("--clean NAME|PATH is needed: \(dir.path) has no attack.json recording its data")
-                }
-                let record = try AttackRecord.read(folder: dir)
-                pool = try VictimData(record: record, victim: dir, clean: nil, test: nil, read: read, workspace: workspace,
-                                      numLabels: victimFolder.config.numLabels).pool
+            var entries: [HuntSummary.Entry] = []
+            for (i, v) in list.enumerated() {
+                if list.count > 1 { note("hunt \(i + 1)/\(list.count): \(v)") }
+                entries.append(HuntSummary.Entry(victim: v, report: try hunt(v, pre: preURL, options: options)))
             }
-            let report = try DefenseInputs.hunt(pre: preFolder, victim: victimFolder, pool: pool, maxLength: maxLength, options: options)
-            if json {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try enc.encode(report), as: UTF8.self))
-            } else {
-                print("trigger hunt on \(dir.path): \(report.candidates.count) candidates, \(String(format: "%.1f", report.seconds)) s")
-                print(TriggerHunt.table(report), terminator: "")
+            try finish(entries)
+        }
+    }
+
+    /// Several victims (repeated --victim, or --victims): the summary table instead of one report.
+    var huntsSeveral: Bool { victims != nil || victim.count > 1 }
+
+    /// The victims, as the command names them: every --victim, then --victims' sub-folders.
+    func victimList() throws -> [String] {
+        var list = victim
+        if let victims {
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: victims).sorted() } catch {
+                throw FinemixError.fileSystem(error, path: victims, action: "list the victims folder")
             }
+            let found = names.filter { !$0.hasPrefix(".") }.map { (victims as NSString).appendingPathComponent($0) }
+                .filter { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("config.json")) }
+            guard !found.isEmpty else { throw FinemixError("--victims \(victims): no sub-folder holds a config.json (a checkpoint folder)") }
+            list += found
+        }
+        guard !list.isEmpty else { throw FinemixError("hunt needs a victim: --victim FOLDER (repeat it for several) or --victims FOLDER_OF_FOLDERS") }
+        return list
+    }
+
+    /// One victim's hunt.
+    func hunt(_ victim: String, pre preURL: URL, options: TriggerHunt.Options) throws -> TriggerHunt.Report {
+        let dir = URL(fileURLWithPath: victim, isDirectory: true)
+        let victimFolder = try CheckpointFolder(dir)
+        let preFolder = try CheckpointFolder(preURL)
+        let pool: [Example]
+        if let clean {
+            var rng = SeededRandom(seed: seed, stream: "hunt-clean")
+            let d = try read.load(clean, cache: workspace.cache)
+            guard d.numLabels == victimFolder.config.numLabels else {
+                throw FinemixError("--clean \(clean) has \(d.numLabels) classes but the victim has \(victimFolder.config.numLabels)")
+            }
+            pool = Array(rng.shuffled(d.examples).prefix(sentences))
+        } else {
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path) else {
+                throw FinemixError("--clean NAME|PATH is needed: \(dir.path) has no attack.json recording its data")
+            }
+            let record = try AttackRecord.read(folder: dir)
+            pool = try VictimData(record: record, victim: dir, clean: nil, test: nil, read: read, workspace: workspace,
+                                  numLabels: victimFolder.config.numLabels).pool
+        }
+        return try DefenseInputs.hunt(pre: preFolder, victim: victimFolder, pool: pool, maxLength: maxLength, options: options)
+    }
+
+    /// The end of a hunt, run here or collected from a plan: --json-file, then the report (one
+    /// victim) or the table of all (several) on stdout.
+    func finish(_ entries: [HuntSummary.Entry]) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let several = HuntSummary(entries)
+        if let jsonFile {
+            let data = try huntsSeveral ? enc.encode(several) : enc.encode(entries[0].report)
+            try AtomicFile.write(data + Data("\n".utf8), to: URL(fileURLWithPath: jsonFile))
+        }
+        if huntsSeveral {
+            print(json ? String(decoding: try enc.encode(several), as: UTF8.self) : several.markdown(), terminator: json ? "\n" : "")
+        } else if json {
+            print(String(decoding: try enc.encode(entries[0].report), as: UTF8.self))
+        } else {
+            let report = entries[0].report
+            print("trigger hunt on \(URL(fileURLWithPath: entries[0].victim, isDirectory: true).path): \(report.candidates.count) candidates, \(String(format: "%.1f", report.seconds)) s")
+            print(TriggerHunt.table(report), terminator: "")
         }
     }
 }

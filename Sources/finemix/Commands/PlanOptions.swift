@@ -52,14 +52,14 @@ func removingOptions(_ args: [String], valued: Set<String>, flags: Set<String> =
     return out
 }
 
-/// What a defence grid reads, fingerprinted for its cells, and the resources of one cell.
+/// What a grid reads, fingerprinted for its cells, and the resources of one cell.
 struct PlanBasis {
     var inputs: [InputFingerprint]
     var resources: PlanResources
 
+    /// A defence grid (compare, sweep): the victim, its pre-trained model, a --clean file.
     init(_ o: DefenseOptions, workspace: WorkspaceOptions, batch: Int, plan: PlanOptions) throws {
         let victimURL = URL(fileURLWithPath: o.victim, isDirectory: true)
-        let victim = try CheckpointFolder(victimURL)
         let record = try AttackRecord.read(folder: victimURL)
         let preURL: URL
         switch o.pre {
@@ -67,48 +67,34 @@ struct PlanBasis {
         case let p?: preURL = URL(fileURLWithPath: p, isDirectory: true)
         case nil: preURL = URL(fileURLWithPath: record.pretrained, isDirectory: true)
         }
-        var files = try Self.files(in: victimURL) + Self.files(in: preURL)
-        if let clean = o.clean, FileManager.default.fileExists(atPath: clean) { files.append(URL(fileURLWithPath: clean)) }
-        inputs = try files.map { try InputFingerprint.of($0) }
-        let parameters = victim.weights.tensorNames.reduce(0) { $0 + (victim.weights.shape(of: $1)?.reduce(1, *) ?? 0) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: victim.weightsURL.path))?[.size] as? Int
-        resources = PlanResources(weightBytes: size ?? parameters * 4, parameters: parameters,
-                                  hidden: victim.config.hiddenSize, layers: victim.config.numHiddenLayers,
-                                  batch: batch, tokens: o.maxLength ?? record.recipe.maxLength,
-                                  partition: plan.partition, gres: plan.gres, time: plan.time)
+        inputs = try Self.fingerprints(victim: victimURL, pre: preURL, clean: o.clean)
+        resources = try Self.resources(victimURL, batch: batch, tokens: o.maxLength ?? record.recipe.maxLength, plan: plan)
     }
 
-    /// The regular files a checkpoint folder holds (not the marker or hidden files).
-    static func files(in dir: URL) throws -> [URL] {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() } catch {
-            throw FinemixError.fileSystem(error, path: dir.path, action: "list the folder to fingerprint its files")
-        }
-        return names.filter { !$0.hasPrefix(".") }.map { dir.appendingPathComponent($0) }.filter {
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDir) && !isDir.boolValue
-        }
+    init(inputs: [InputFingerprint], resources: PlanResources) { self.inputs = inputs; self.resources = resources }
+
+    static func fingerprints(victim: URL, pre: URL, clean: String?) throws -> [InputFingerprint] {
+        try PlanInputs.fingerprints(victim: victim, pre: pre, clean: clean)
+    }
+
+    static func resources(_ victimURL: URL, batch: Int, tokens: Int, plan: PlanOptions) throws -> PlanResources {
+        try PlanInputs.resources(victimURL, batch: batch, tokens: tokens, partition: plan.partition, gres: plan.gres, time: plan.time)
     }
 }
 
 /// The running finemix binary (what the plan's script and run-plan start).
-func finemixExecutable() -> URL {
-    if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: path) }
-    return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-}
+func finemixExecutable() -> URL { Plan.ownExecutable() }
 
-/// Writes a plan of `kind` and says what to do next.
+/// Writes a plan of `kind` and says what to do next. Each cell's command gets `reportOption`
+/// naming its report file; a cell's `inputs` (nil: the basis's) are what run-cell checks.
 func writePlanFolder(_ options: PlanOptions, kind: String, command: [String], basis: PlanBasis, workspace: WorkspaceOptions,
-               cells: (URL) throws -> [(key: String, arguments: [String])]) throws {
-    let (folder, plan) = try PlanFolder.write(to: options.plan!, kind: kind, force: options.force, protecting: workspace.inputs) { url in
-        let made = try cells(url)
-        return Plan(kind: kind, command: command, directory: FileManager.default.currentDirectoryPath,
-                    executable: finemixExecutable().path, resources: basis.resources,
-                    cells: made.enumerated().map { i, c in
-                        PlanCell(index: i, key: c.key, arguments: c.arguments + ["--json", url.appendingPathComponent("cells/\(i)/report.json").path],
-                                 inputs: basis.inputs)
-                    })
-    }
+                     reportOption: String = "--json",
+                     cells: [(key: String, arguments: [String], inputs: [InputFingerprint]?)]) throws {
+    let (folder, plan) = try PlanFolder.write(
+        to: options.plan!, kind: kind, command: command, directory: FileManager.default.currentDirectoryPath,
+        executable: finemixExecutable().path, resources: basis.resources,
+        cells: cells.map { PlanCellSpec(key: $0.key, arguments: $0.arguments, inputs: $0.inputs ?? basis.inputs) },
+        reportOption: reportOption, force: options.force, protecting: workspace.inputs)
     let r = plan.resources
     print("plan: \(plan.cells.count) cells in \(folder.url.path) (\(r.cpus) CPUs and \(r.memoryMB) MB per task)")
     print("  finemix submit \(shellQuoted(folder.url.path))     # Slurm array job")

@@ -11,11 +11,10 @@ extension SweepCommand {
         let local = removingOptions(command, valued: PlanOptions.valued, flags: PlanOptions.flags)
         let base = PlanCell.pinningBatches(["finemix"] + removingOptions(local, valued: Self.cellOwned), to: try budget.batchOrder())
         let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, plan: planOptions)
-        try writePlanFolder(planOptions, kind: "sweep", command: local, basis: basis, workspace: workspace) { _ in
+        try writePlanFolder(planOptions, kind: "sweep", command: local, basis: basis, workspace: workspace, cells:
             // "\(r)" is Swift's shortest text that reads back as the same Double, so a cell
             // sweeps exactly the ρ the local range gives.
-            rhos.map { r in (key: "rho \(fmtRho(r))", arguments: base + ["--rho", "\(r)"]) }
-        }
+            rhos.map { r in (key: "rho \(fmtRho(r))", arguments: base + ["--rho", "\(r)"], inputs: nil) })
     }
 
     func collect(_ plan: Plan, folder: PlanFolder, done: Set<Int>) throws {

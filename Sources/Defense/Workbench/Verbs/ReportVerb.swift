@@ -39,9 +39,16 @@ struct ReportVerb: Verb {
             let (dAcc, dAsr) = deltas(r, rows)
             md += "| \(r.name) | \(r.acc.map(pct) ?? "-") | \(r.asr.map { asrCell($0, r.asrBasis) } ?? "-") | \(dAcc.map(pct) ?? "-") | \(dAsr.map(pct) ?? "-") | `\(r.recipe)` | \(String(format: "%.1f", r.seconds)) |\n"
         }
-        if !s.sweep.isEmpty {
-            md += "\n## ρ sweep\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
-            for p in s.sweep {
+        // A sweep sent out as a plan: the points its cells brought so far, and where they came from.
+        var sweep = s.sweep, sweepSource = ""
+        if sweep.isEmpty, let w = s.planWatch {
+            w.poll()
+            sweep = w.points
+            sweepSource = " (from the plan \(w.folder.url.path): \(w.progress.done) of \(w.progress.total) cells done)"
+        }
+        if !sweep.isEmpty || !sweepSource.isEmpty {
+            md += "\n## ρ sweep\(sweepSource)\n\n| ρ | fine-tuned | ACC | ASR | held-out ACC |\n|---|---|---|---|---|\n"
+            for p in sweep {
                 md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map { asrCell($0, p.asrBasis) } ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
             }
         }
