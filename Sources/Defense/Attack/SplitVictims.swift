@@ -20,23 +20,15 @@ public enum SplitVictims {
                              epEpochs: r.ep?.epochs ?? VictimTraining.defaultEPEpochs, epLR: r.ep?.lr ?? VictimTraining.defaultEPLR)
     }
 
-    /// The victim of `request` in `<workspace>/victims/`, planted the first time and reused after:
-    /// a folder per recipe, named by a hash of everything that shapes the victim.
+    /// The victim of `request` in `<workspace>/victims/split-<key>`, planted the first time and
+    /// reused after: a folder per recipe, named by a hash of everything that shapes the victim.
     public static func plant(_ request: AttackRequest, workspace: URL, events: EventSink = { _ in },
                              cancel: CancellationFlag? = nil) throws -> (folder: URL, reused: Bool) {
         let key = VictimCache.key([request.pretrained.standardizedFileURL.path, request.dataset.name, "\(request.splitSpec)",
                                    "\(request.poisonRate)", "\(request.target)", request.trigger.description, "\(request.recipe)",
                                    "ep \(request.epEpochs) \(request.epLR)"])
         let folder = workspace.appendingPathComponent("victims/split-\(key)", isDirectory: true)
-        if VictimCache.isComplete(folder) { return (folder, true) }
-        let outcome = try VictimTraining.attack(request, events: events, cancel: cancel)
-        let pre = try CheckpointFolder(request.pretrained)
-        try OutputFolder(path: folder.path, command: "attack", force: true, forceFlag: nil,
-                         inputs: [(what: "the pre-trained model", url: request.pretrained)]).write { tmp in
-            try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: tmp)
-            try outcome.record.write(folder: tmp)
-        }
-        return (folder, false)
+        return (folder, try VictimCache.plant(request, into: folder, events: events, cancel: cancel))
     }
 }
 
@@ -52,5 +44,20 @@ public enum VictimCache {
     /// A folder holds a finished victim when its attack record and its checkpoint both read.
     public static func isComplete(_ folder: URL) -> Bool {
         (try? AttackRecord.read(folder: folder)) != nil && (try? CheckpointFolder(folder)) != nil
+    }
+
+    /// Plants `request` into `folder` (the workspace's, replaced through a temporary folder and a
+    /// rename) unless a finished victim is already there; true when it was reused.
+    public static func plant(_ request: AttackRequest, into folder: URL, events: EventSink = { _ in },
+                             cancel: CancellationFlag? = nil) throws -> Bool {
+        if isComplete(folder) { return true }
+        let outcome = try VictimTraining.attack(request, events: events, cancel: cancel)
+        let pre = try CheckpointFolder(request.pretrained)
+        try OutputFolder(path: folder.path, command: "attack", force: true, forceFlag: nil,
+                         inputs: [(what: "the pre-trained model", url: request.pretrained)]).write { tmp in
+            try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: tmp)
+            try outcome.record.write(folder: tmp)
+        }
+        return false
     }
 }

@@ -35,13 +35,6 @@ extension Session {
         current = v
         if let i = variants.firstIndex(where: { $0.name == v.name }) { variants[i] = v }
     }
-
-    static func cacheKey(_ parts: [String]) -> String {
-        // FNV-1a over the recipe text: a stable folder name, not a security measure.
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in parts.joined(separator: "\u{1F}").utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(h, radix: 16)
-    }
 }
 
 func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }

@@ -60,18 +60,11 @@ struct AttackVerb: Verb {
                                     poisonRate: rate, target: target,
                                     trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
                                     testSize: d.split.spec.testSize, recipe: recipe)
-        let key = Session.cacheKey([pre.url.standardizedFileURL.path, d.dataset.name, "\(d.split.spec)", "\(request.poisonRate)",
-                                    "\(request.target)", trigger.description, "\(recipe)", fresh])
+        let key = VictimCache.key([pre.url.standardizedFileURL.path, d.dataset.name, "\(d.split.spec)", "\(request.poisonRate)",
+                                   "\(request.target)", trigger.description, "\(recipe)", fresh])
         let folder = s.workspace.appendingPathComponent("victims/\(key)", isDirectory: true)
-        if (try? AttackRecord.read(folder: folder)) != nil, (try? CheckpointFolder(folder)) != nil {
+        if try VictimCache.plant(request, into: folder, events: events, cancel: cancel) {
             events(.log(.info, "using the victim planted earlier with this recipe: \(folder.path)"))
-            return folder
-        }
-        let outcome = try VictimTraining.attack(request, events: events, cancel: cancel)
-        try OutputFolder(path: folder.path, command: "attack", force: true, forceFlag: nil,
-                         inputs: [(what: "the pre-trained model", url: pre.url)]).write { tmp in
-            try CheckpointFolder.save(config: outcome.model.config, vocab: pre.vocabURL, tensors: outcome.model.params.export(), to: tmp)
-            try AtomicFile.write(outcome.record.encoded(), to: tmp.appendingPathComponent(AttackRecord.fileName))
         }
         return folder
     }
