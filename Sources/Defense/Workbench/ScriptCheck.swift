@@ -99,9 +99,10 @@ public enum ScriptCheck {
                 adopt(Entry(name: "victim"))
                 victimLoaded = true
             case "mix":
-                guard let cur = current, let a = try? MixArguments(c) else { break }
+                // `mix auto`'s ρ (and so its variant's name) is known only when it runs.
+                guard let cur = current, let a = try? MixArguments(c), let rho = a.rho else { break }
                 let base = cur.mixBase ?? cur.name
-                adopt(Entry(name: unique(VariantNames.mix(of: base, rho: a.rho, layers: layerRho)), mixBase: base))
+                adopt(Entry(name: unique(VariantNames.mix(of: base, rho: rho, layers: layerRho)), mixBase: base))
             case "rho":
                 if let a = try? RhoArguments(c) { layerRho[a.layer] = a.value }
             case "epur":

@@ -88,9 +88,10 @@ extension Session {
                        results: ["max_layer_rel_l2": most?.1 ?? 0])
     }
 
-    func mix(_ c: Command, events: EventSink) throws -> Outcome {
+    func mix(_ c: Command, events: EventSink, cancel: CancellationFlag) throws -> Outcome {
         let a = try MixArguments(c)
-        let (rho, select, seed, head) = (a.rho, a.select, a.seed, a.head)
+        guard let rho = a.rho else { return try mixAuto(c, events: events, cancel: cancel) }
+        let (select, seed, head) = (a.select, a.seed, a.head)
         let pre = try requirePre()
         let v = try requireCurrent()
         let spec = layerRho.isEmpty

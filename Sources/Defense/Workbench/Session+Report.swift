@@ -43,6 +43,9 @@ extension Session {
                 md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map { asrCell($0, p.asrBasis) } ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
             }
         }
+        if let autoRho {
+            md += "\n## Automatic ρ (mix auto)\n\n```\n" + autoRho.lines.joined(separator: "\n") + "\n```\n"
+        }
         if let journal {
             md += "\n## Commands\n\n```\n" + journal.entries.map { ($0.ok ? "" : "# failed: ") + $0.command }.joined(separator: "\n") + "\n```\n"
         }
@@ -51,14 +54,14 @@ extension Session {
         }
         struct JSONReport: Encodable {
             var variants: [VariantSummary]; var sweep: [SweepPoint]; var trigger: String?; var commands: [JournalEntry]
-            var hunt: TriggerHunt.Report?; var asrBasis: ASRBasis?
-            enum CodingKeys: String, CodingKey { case variants, sweep, trigger, commands, hunt, asrBasis = "asr_basis" }
+            var hunt: TriggerHunt.Report?; var asrBasis: ASRBasis?; var autoRho: AutoRho?
+            enum CodingKeys: String, CodingKey { case variants, sweep, trigger, commands, hunt, asrBasis = "asr_basis", autoRho = "auto_rho" }
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.dateEncodingStrategy = .iso8601
         let json = try enc.encode(JSONReport(variants: rows, sweep: sweep, trigger: poison?.trigger.description,
-                                             commands: journal?.entries ?? [], hunt: hunt, asrBasis: asrBasis))
+                                             commands: journal?.entries ?? [], hunt: hunt, asrBasis: asrBasis, autoRho: autoRho))
         let files = [("md", Data(md.utf8)), ("json", json), ("csv", Data(csv.utf8))].map { (stem.appendingPathExtension($0.0), $0.1) }
         for (url, data) in files { try AtomicFile.write(data, to: url) }
         return Outcome(message: "report written: " + files.map(\.0.path).joined(separator: ", "))

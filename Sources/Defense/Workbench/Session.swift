@@ -33,6 +33,8 @@ public final class Session: @unchecked Sendable {
     public internal(set) var hunt: TriggerHunt.Report?
     public internal(set) var huntedVariant: String?
     public internal(set) var sweep: [SweepPoint] = []
+    /// The last `mix auto`'s choice: the rule, the candidates and why.
+    public internal(set) var autoRho: AutoRho?
     public internal(set) var layerRho: [String: Double] = [:]
     public internal(set) var captions: [String] = []
     public internal(set) var lastProbe: ProbeResult?
@@ -124,7 +126,7 @@ public final class Session: @unchecked Sendable {
         case "trigger": return try setTrigger(c)
         case "attack": return try attack(c, events: events, cancel: cancel)
         case "inspect": return try inspect(c, events: events)
-        case "mix": return try mix(c, events: events)
+        case "mix": return try mix(c, events: events, cancel: cancel)
         case "rho": return try setLayerRho(c)
         case "epur": return try purify(c, events: events)
         case "hunt": return try runHunt(c, events: events, cancel: cancel)

@@ -92,13 +92,14 @@ struct InspectArguments {
 }
 
 struct MixArguments {
-    var rho: Double
+    /// nil: `mix auto` (the automatic rule chooses ρ).
+    var rho: Double?
     var select: MixSpec.Select
     var seed: UInt64
     var head: MixSpec.Head
 
     init(_ c: Command) throws {
-        rho = try fraction(c.arguments[0], "mix: ρ must be a number in [0, 1]")
+        rho = c.arguments[0].lowercased() == "auto" ? nil : try fraction(c.arguments[0], "mix: ρ must be a number in [0, 1] or auto")
         select = try mixSelection(c)
         seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
         head = try MixSpec.Head(rawValue: c.choice("head", default: "keep", from: MixSpec.Head.allCases.map(\.rawValue)))!
