@@ -26,7 +26,7 @@ import TestSupport
     }
 
     static func defend(_ victim: URL, _ name: String) throws -> [String: Any] {
-        let out = root.appendingPathComponent(name)
+        let out = root.appendingPathComponent("defended-" + name)
         let run = try Binary.run(["defend", "--victim", victim.path, "--method", "finemix", "--rho", "auto", "--blind",
                                   "--auto-grid", "0.5,1", "--clean-size", "24", "--epochs", "1", "--batch", "8", "--test-limit", "20",
                                   "--out", out.path, "--force"])
@@ -66,7 +66,8 @@ import TestSupport
             (["defend", "--victim", victim.path, "--method", "finemix", "--rho", "0.3x", "--out", out], "--rho '0.3x'"),
             (["defend", "--victim", victim.path, "--method", "finemix", "--rho", "auto", "--auto-grid", "0,0.5", "--out", out],
              "the grid must include 1"),
-            (["defend", "--victim", victim.path, "--method", "finemix", "--blind", "--trigger", "word:cf", "--out", out], "drop --trigger"),
+            (["defend", "--victim", victim.path, "--method", "finemix", "--blind", "--trigger", "word:cf", "--clean-size", "24", "--out", out],
+             "drop --trigger"),
             (["defend", "--victim", bare.path, "--method", "finemix", "--blind", "--clean", "rt", "--test", "rt", "--out", out],
              "no recorded trigger to score"),
             (["sweep", "--victim", victim.path, "--rho", "auto", "--mix-only"], "drop --mix-only"),

@@ -19,10 +19,10 @@ struct AutoRhoOptions: ParsableArguments {
     }
 }
 
-/// `--rho`: one value in [0, 1], or `auto`.
+/// `--rho`: a number (the recipe checks it lies in [0, 1]), or `auto` (nil).
 func parseRhoOrAuto(_ text: String) throws -> Double? {
     if text.lowercased() == "auto" { return nil }
-    guard let v = Double(text), (0...1).contains(v) else { throw FinemixError("--rho '\(text)': expected a value in [0, 1] or auto") }
+    guard let v = Double(text) else { throw FinemixError("--rho '\(text)': expected a value in [0, 1] or auto") }
     return v
 }
 
