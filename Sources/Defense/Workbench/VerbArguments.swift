@@ -99,7 +99,7 @@ struct MixArguments {
     var head: MixSpec.Head
 
     init(_ c: Command) throws {
-        rho = c.arguments[0].lowercased() == "auto" ? nil : try fraction(c.arguments[0], "mix: ρ must be a number in [0, 1] or auto")
+        rho = c.arguments[0].lowercased() == "auto" ? nil : try fraction(c.arguments[0], "mix: ρ must be a number in [0, 1]")
         select = try mixSelection(c)
         seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
         head = try MixSpec.Head(rawValue: c.choice("head", default: "keep", from: MixSpec.Head.allCases.map(\.rawValue)))!
