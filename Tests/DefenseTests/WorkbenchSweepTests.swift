@@ -41,6 +41,25 @@ import Testing
         #expect(longer.message.contains("Fine-mixing, 6 steps each"), "\(longer.message)")
     }
 
+    /// `mix auto`: the hunt's suspects (not the trigger in force) estimate ASR on the held-out
+    /// sentences, AutomaticRho chooses among 11 ρ, the mix is made at that ρ and the report says why.
+    @Test func mixAutoMixesAtTheRulesChoiceAndReportsIt() throws {
+        let dir = TempDir()
+        let s = try Self.session(dir)
+        let out = try s.execute("mix auto seed=3")
+        let a = try #require(s.autoRho)
+        let rho = try #require(a.rho)
+        #expect(out.results["auto_rho"] == rho && out.message.contains("automatic ρ = "), "\(out.message)")
+        #expect(a.candidates.map(\.rho).count == 11 && a.nHeldOut == 64)
+        #expect(s.hunt != nil)
+        #expect(s.current?.name == VariantNames.mix(of: "victim", rho: rho))
+        #expect(s.current?.recipe.last == "mix \(fmt(rho)) seed=3", "\(s.current?.recipe ?? [])")
+        let stem = dir.url.appendingPathComponent("report")
+        try s.execute("report \(Command.quote(stem.path))")
+        let md = try String(contentsOf: stem.appendingPathExtension("md"), encoding: .utf8)
+        #expect(md.contains("## Automatic ρ (mix auto)") && md.contains("← chosen"), "\(md)")
+    }
+
     @Test func sweepRefusesAnUnknownSelection() throws {
         let dir = TempDir()
         let s = try Self.session(dir)

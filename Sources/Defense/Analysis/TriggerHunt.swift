@@ -157,6 +157,16 @@ public enum TriggerHunt {
             return (t, target)
         }
 
+        /// The verdict's suspect, then up to `limit - 1` more candidates whose lower bound reaches
+        /// the threshold too (never words the clean sentences already use for their label):
+        /// a backdoor planted with several words may survive a defence through one of them.
+        public func suspects(limit: Int = 3) -> [(trigger: Trigger, target: Int)] {
+            guard let first = suspect else { return [] }
+            let more = candidates.filter { !$0.natural && $0.low >= verdict.threshold && $0.trigger != first.trigger }
+                .sorted { $0.low != $1.low ? $0.low > $1.low : $0.epurRank < $1.epurRank }
+            return [first] + more.prefix(max(0, limit - 1)).map { (trigger: $0.trigger, target: $0.target) }
+        }
+
         /// The candidate with the highest flip rate for this trigger.
         public func candidate(_ trigger: Trigger) -> Candidate? { candidates.first { $0.trigger == trigger } }
     }

@@ -52,7 +52,8 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     public var batches: BatchOrder?
 
     public init(method: Method, rho: Double = 0.3, select: MixSpec.Select = .random, epur: Bool = false, epurTop: Int = 200,
-                epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = 10, lr: Double = 5e-5, batch: Int = 16, seed: UInt64 = 1,
+                epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = FineTuneBudget.defaults.epochs,
+                lr: Double = FineTuneBudget.defaults.lr, batch: Int = FineTuneBudget.defaults.batch, seed: UInt64 = FineTuneBudget.defaults.seed,
                 pruneRatio: Double = 0.3, maxLength: Int = 64, batches: BatchOrder? = .default) {
         self.method = method; self.rho = rho; self.select = select; self.epur = epur; self.epurTop = epurTop
         self.epurFmin = epurFmin; self.cleanSize = cleanSize; self.epochs = epochs; self.lr = lr; self.batch = batch
@@ -129,10 +130,15 @@ public struct DefenseResult: Sendable, Codable {
     /// Wall time of the defence (E-PUR, mixing, pruning, fine-tuning, the after-evaluation).
     public var seconds: Double
     public var trainSeconds: Double
+    /// How ρ was chosen, when `--rho auto` chose it (absent otherwise).
+    public var autoRho: AutoRho? = nil
+    /// The blind run's sentence on what the recorded trigger was used for (absent otherwise).
+    public var blind: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case recipe, before, after, epur, loss, steps, seconds
+        case recipe, before, after, epur, loss, steps, seconds, blind
         case nClean = "n_clean", keptFraction = "kept_fraction", prunedPerLayer = "pruned_per_layer", trainSeconds = "train_seconds"
+        case autoRho = "auto_rho"
     }
 
     public func encoded() throws -> Data {
@@ -151,10 +157,44 @@ public enum DefenseRun {
         public var model: BertModel
     }
 
-    /// `before`: the victim's score if already measured (compare measures it once).
+    /// `before`: the victim's score if already measured (compare measures it once); `tokenizer`:
+    /// the victim's, when the caller already built it (a sweep builds one for all its cells).
     public static func run(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], test: [Example], asrSet: [Example],
                            targetLabel: Int, recipe: DefenseRecipe, before: DefenseScore? = nil, asrBasis: ASRBasis? = nil,
-                           events: EventSink = { _ in }, cancel: CancellationFlag? = nil) throws -> Outcome {
+                           tokenizer: Tokenizer? = nil, events: EventSink = { _ in }, cancel: CancellationFlag? = nil) throws -> Outcome {
+        try check(pre: pre, victim: victim, clean: clean, test: test, recipe: recipe)
+        let tokenizer = try tokenizer ?? Tokenizer(vocabURL: victim.vocabURL)
+        func measure(_ model: BertModel) throws -> DefenseScore {
+            DefenseScore(try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: test, asrSet: asrSet,
+                                                targetLabel: targetLabel, maxLength: recipe.maxLength), basis: asrBasis)
+        }
+        let start = Date()
+        let job = recipe.title
+        let beforeScore: DefenseScore
+        if let before { beforeScore = before } else {
+            events(.progress(job: job, fraction: 0, detail: "evaluating the victim"))
+            beforeScore = try measure(try VictimTraining.loadClassifier(victim))
+        }
+        try cancel?.check()
+        let weights = try defendedWeights(pre: pre, victim: victim, clean: clean, recipe: recipe, events: events)
+        let params = BertParameters(config: victim.config)
+        guard try params.load(from: weights.source).loadedClassifier else {
+            throw FinemixError("\(victim.url.path): the defended weights have no classifier head")
+        }
+        let model = BertModel(params: params)
+        try cancel?.check()
+        let trained = try train(model, victim: victim, tokenizer: tokenizer, clean: clean, recipe: recipe, events: events, cancel: cancel)
+        try cancel?.check()
+        events(.progress(job: job, fraction: 1, detail: "evaluating the defended model"))
+        let after = try measure(model)
+        let result = DefenseResult(recipe: recipe, before: beforeScore, after: after, epur: weights.epur, loss: trained.losses,
+                                   steps: trained.losses.count, nClean: clean.count, keptFraction: weights.kept,
+                                   prunedPerLayer: trained.pruned, seconds: Date().timeIntervalSince(start), trainSeconds: trained.seconds)
+        return Outcome(result: result, model: model)
+    }
+
+    /// Refuses a defence that cannot run, before any work.
+    static func check(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], test: [Example], recipe: DefenseRecipe) throws {
         try recipe.validate()
         guard !clean.isEmpty else { throw FinemixError("the clean set is empty: the defence needs clean labelled sentences") }
         guard !test.isEmpty else { throw FinemixError("the test set is empty: nothing to measure ACC on") }
@@ -173,20 +213,11 @@ public enum DefenseRun {
                 throw FinemixError("E-PUR: top must be between 0 and the \(candidates) candidate tokens of the vocabulary, found \(recipe.epurTop)")
             }
         }
-        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
-        func measure(_ model: BertModel) throws -> DefenseScore {
-            DefenseScore(try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: test, asrSet: asrSet,
-                                                targetLabel: targetLabel, maxLength: recipe.maxLength), basis: asrBasis)
-        }
-        let start = Date()
-        let job = recipe.title
-        let beforeScore: DefenseScore
-        if let before { beforeScore = before } else {
-            events(.progress(job: job, fraction: 0, detail: "evaluating the victim"))
-            beforeScore = try measure(try VictimTraining.loadClassifier(victim))
-        }
-        try cancel?.check()
+    }
 
+    /// The weights the defence starts from: the victim's, after E-PUR (clean data only) and mixing.
+    static func defendedWeights(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], recipe: DefenseRecipe,
+                                events: EventSink) throws -> (source: any TensorSource, epur: EPURReport?, kept: Double?) {
         var source: any TensorSource = victim.weights
         var report: EPURReport?
         if recipe.epur {
@@ -204,13 +235,12 @@ public enum DefenseRun {
             kept = try mixed.summary().fraction
             source = mixed
         }
-        let params = BertParameters(config: victim.config)
-        guard try params.load(from: source).loadedClassifier else {
-            throw FinemixError("\(victim.url.path): the defended weights have no classifier head")
-        }
-        let model = BertModel(params: params)
-        try cancel?.check()
+        return (source, report, kept)
+    }
 
+    /// Fine-pruning's mask (Fine-pruning only), then fine-tuning on the clean set (methods that train).
+    static func train(_ model: BertModel, victim: CheckpointFolder, tokenizer: Tokenizer, clean: [Example], recipe: DefenseRecipe,
+                      events: EventSink, cancel: CancellationFlag?) throws -> (losses: [Double], seconds: Double, pruned: Int?) {
         var mask = PruneMask()
         var pruned: Int?
         if recipe.method == .fineprune {
@@ -220,20 +250,9 @@ public enum DefenseRun {
             pruned = p.perLayer
             events(.log(.info, "fine-pruning zeroed \(p.perLayer) of \(victim.config.intermediateSize) feed-forward neurons per layer"))
         }
-        var losses: [Double] = []
-        var trainSeconds = 0.0
-        if recipe.method.trains {
-            let r = try FineTune.run(model: model, tokenizer: tokenizer, examples: clean, recipe: recipe.fineTune,
-                                     pruneMask: mask, job: job, events: events, cancel: cancel)
-            losses = r.losses.map(Double.init)
-            trainSeconds = r.seconds
-        }
-        try cancel?.check()
-        events(.progress(job: job, fraction: 1, detail: "evaluating the defended model"))
-        let after = try measure(model)
-        let result = DefenseResult(recipe: recipe, before: beforeScore, after: after, epur: report, loss: losses, steps: losses.count,
-                                   nClean: clean.count, keptFraction: kept, prunedPerLayer: pruned,
-                                   seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds)
-        return Outcome(result: result, model: model)
+        guard recipe.method.trains else { return ([], 0, pruned) }
+        let r = try FineTune.run(model: model, tokenizer: tokenizer, examples: clean, recipe: recipe.fineTune,
+                                 pruneMask: mask, job: recipe.title, events: events, cancel: cancel)
+        return (r.losses.map(Double.init), r.seconds, pruned)
     }
 }

@@ -10,20 +10,23 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     public var mixAsr: Double?
     public var fmixAcc: Double?
     public var fmixAsr: Double?
-    /// ACC on the held-out clean data after Fine-mixing (the automatic rule uses only this).
+    /// ACC on the held-out clean data after Fine-mixing (what the automatic rules keep).
     public var heldOutAcc: Double?
+    /// Estimated ASR after Fine-mixing: the highest of the automatic rule's triggers inserted
+    /// into the held-out clean data (nil: no such trigger, or no held-out data).
+    public var heldOutAsr: Double?
     /// The trigger behind the ASR figures; `estimated` when it is the hunt's suspect.
     public var asrBasis: ASRBasis?
 
     public init(rho: Double, mixAcc: Double? = nil, mixAsr: Double? = nil, fmixAcc: Double? = nil, fmixAsr: Double? = nil,
-                heldOutAcc: Double? = nil, asrBasis: ASRBasis? = nil) {
+                heldOutAcc: Double? = nil, heldOutAsr: Double? = nil, asrBasis: ASRBasis? = nil) {
         self.rho = rho; self.mixAcc = mixAcc; self.mixAsr = mixAsr; self.fmixAcc = fmixAcc; self.fmixAsr = fmixAsr
-        self.heldOutAcc = heldOutAcc; self.asrBasis = asrBasis
+        self.heldOutAcc = heldOutAcc; self.heldOutAsr = heldOutAsr; self.asrBasis = asrBasis
     }
 
     enum CodingKeys: String, CodingKey {
         case rho, mixAcc = "mix_acc", mixAsr = "mix_asr", fmixAcc = "finemix_acc", fmixAsr = "finemix_asr"
-        case heldOutAcc = "held_out_acc", asrBasis = "asr_basis"
+        case heldOutAcc = "held_out_acc", heldOutAsr = "held_out_asr", asrBasis = "asr_basis"
     }
 
     /// Whether Fine-mixing ran at this ρ.
@@ -59,9 +62,13 @@ public enum RhoSweep {
         public var test: [Example]
         public var asrSet: [Example]
         public var basis: ASRBasis?
+        /// The automatic rule's triggers on the held-out sentences (empty: no estimated ASR).
+        public var heldOutTriggers: [HeldOutTrigger]
 
-        public init(clean: [Example], heldOut: [Example], test: [Example], asrSet: [Example], basis: ASRBasis?) {
+        public init(clean: [Example], heldOut: [Example], test: [Example], asrSet: [Example], basis: ASRBasis?,
+                    heldOutTriggers: [HeldOutTrigger] = []) {
             self.clean = clean; self.heldOut = heldOut; self.test = test; self.asrSet = asrSet; self.basis = basis
+            self.heldOutTriggers = heldOutTriggers
         }
     }
 
@@ -88,6 +95,8 @@ public enum RhoSweep {
         var before = before
         var points: [SweepPoint] = []
         var steps = 0
+        // One tokenizer for every cell (it reads the vocabulary file).
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
         for (i, rho) in options.rhos.enumerated() {
             cancel?.waitWhilePaused()
             try cancel?.check()
@@ -98,7 +107,7 @@ public enum RhoSweep {
                 recipe.rho = rho
                 let out = try DefenseRun.run(pre: pre, victim: victim, clean: data.clean, test: data.test, asrSet: data.asrSet,
                                              targetLabel: data.basis?.target ?? 0, recipe: recipe, before: before,
-                                             asrBasis: data.basis,
+                                             asrBasis: data.basis, tokenizer: tokenizer,
                                              // the cell's own progress stays inside; the sweep reports by ρ
                                              events: { e in if case .log = e { events(e) } }, cancel: cancel)
                 before = out.result.before
@@ -118,9 +127,13 @@ public enum RhoSweep {
                 p.fmixAsr = out.result.after.asr
                 steps = out.result.steps
                 if !data.heldOut.isEmpty {
-                    let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
-                    p.heldOutAcc = try Evaluator.evaluate(model: out.model, tokenizer: tokenizer, test: data.heldOut, targetLabel: nil,
-                                                          maxLength: options.recipe.maxLength).acc
+                    let evaluator = try Evaluator(model: out.model, tokenizer: tokenizer, maxLength: options.recipe.maxLength)
+                    p.heldOutAcc = try evaluator.evaluate(test: data.heldOut, targetLabel: nil).acc
+                    // The rule guards against the worst suspect: the highest of their ASRs.
+                    for t in data.heldOutTriggers where !t.set.isEmpty {
+                        let hits = try evaluator.predict(t.set).labels.filter { $0 == t.basis.target }.count
+                        p.heldOutAsr = max(p.heldOutAsr ?? 0, Double(hits) / Double(t.set.count))
+                    }
                 }
             }
             if p.asr == nil { p.asrBasis = nil }
@@ -132,8 +145,9 @@ public enum RhoSweep {
         return Result(before: before, points: points, steps: steps)
     }
 
-    /// docs/method.md's automatic ρ: the smallest ρ whose ACC on held-out clean data (after
-    /// Fine-mixing) is within `tolerance` of the victim's (ρ = 1); clean data only.
+    /// The automatic ρ before `AutomaticRho` (kept for `sweep` without `--rho auto` and for
+    /// comparison): the smallest ρ whose ACC on held-out clean data (after Fine-mixing) is
+    /// within a flat `tolerance` of the victim's (ρ = 1); clean data only, ASR ignored.
     public static func automaticRho(_ points: [SweepPoint], tolerance: Double = 0.02) -> Double? {
         guard let reference = points.first(where: { $0.rho == 1 })?.heldOutAcc else { return nil }
         return points.filter { ($0.heldOutAcc ?? -1) >= reference - tolerance }.map(\.rho).min()

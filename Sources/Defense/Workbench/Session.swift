@@ -37,6 +37,8 @@ public final class Session: @unchecked Sendable {
     public internal(set) var planWatch: SweepPlanWatch?
     /// The finemix binary a plan's cells run: this process (the workbench is finemix); tests set it.
     public var finemixExecutable = Plan.ownExecutable()
+    /// The last `mix auto`'s choice: the rule, the candidates and why.
+    public internal(set) var autoRho: AutoRho?
     public internal(set) var layerRho: [String: Double] = [:]
     public internal(set) var captions: [String] = []
     public internal(set) var lastProbe: ProbeResult?

@@ -25,8 +25,10 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var epurOptions: EpurOptions
     @OptionGroup var cleanDraw: CleanDrawOptions
 
-    @Option(name: .long, help: "Fraction of weights kept from the victim by mixing and Fine-mixing.")
-    var rho: Double = 0.3
+    @Option(name: .long, help: "Fraction of weights kept from the victim by mixing and Fine-mixing, or auto (chosen once, on the first seed, by the automatic rule of docs/method.md).")
+    var rho: String = "0.3"
+
+    @OptionGroup var auto: AutoRhoOptions
 
 
 
@@ -69,6 +71,9 @@ struct CompareCommand: ParsableCommand {
             let sel = try budget.selection()
             let order = try budget.batchOrder()
             let rows = try selectedRows()
+            let fixedRho = try parseRhoOrAuto(rho)
+            let grid = fixedRho == nil ? try auto.grid() : nil
+            var rho = fixedRho ?? 1
             func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: s,
@@ -76,6 +81,7 @@ struct CompareCommand: ParsableCommand {
             }
             try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
+            if grid != nil && planOptions.plan != nil { throw FinemixError("--rho auto runs in one process: drop --plan") }
             if planOptions.plan != nil {
                 // A plan's cells name their victim folders, which must exist before it is written.
                 guard splitSeeds == 1 else {
@@ -83,9 +89,22 @@ struct CompareCommand: ParsableCommand {
                 }
                 return try writePlan(rows)
             }
-            let victims = try splitVictims(try DefenseInputs(inputs, read: read, workspace: workspace))
-            let d = victims[0].inputs, before = victims[0].before
+            var victims = try splitVictims(try DefenseInputs(inputs, read: read, workspace: workspace))
+            var d = victims[0].inputs
+            let before = victims[0].before
             let start = Date()
+            var choice: AutoRho?
+            if let grid {
+                // Chosen once, on the first victim and seed; every run then uses it.
+                let drawn = d.drawn(cleanDraw.draw, seed: budget.seed)
+                let a = try d.autoRho(grid: grid, recipe: recipe(.finemix, false, budget.seed, maxLength: d.maxLength), clean: drawn.clean,
+                                      heldOut: Array(drawn.heldOut.prefix(max(0, auto.heldOut))), before: before, keepChosen: false)
+                guard let r = a.choice.rho else { throw FinemixError("--rho auto: " + a.choice.reason) }
+                rho = r
+                choice = a.choice
+                victims[0].inputs = d
+            }
+            let tokenizer = try Tokenizer(vocabURL: d.victim.vocabURL)
             var report = CompareReport(victim: d.victim.url.path, trigger: d.basis?.trigger.description ?? "none known",
                                        pre: d.pre.url.path, nClean: d.clean.count, nTest: before.nTest, nAsr: before.nAsr,
                                        seeds: (0..<seeds).map { budget.seed + UInt64($0) }, rho: rho, select: sel.rawValue,
@@ -93,7 +112,7 @@ struct CompareCommand: ParsableCommand {
                                        steps: recipe(.finetune, false, budget.seed, maxLength: d.maxLength).fineTune.totalSteps(examples: d.clean.count),
                                        epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin, pruneRatio: pruneRatio,
                                        command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                                       before: before, rows: [], seconds: 0)
+                                       before: before, rows: [], seconds: 0, autoRho: choice, blind: d.blindNote)
             report.describeVariance(draw: cleanDraw.draw, nPool: d.pool.count, splitSeed: d.splitSeed, splitSeeds: victims.count)
             if victims.count > 1 {
                 report.victims = victims.map { CompareVictim(splitSeed: $0.inputs.splitSeed ?? 0, path: $0.inputs.victim.url.path,
@@ -109,7 +128,7 @@ struct CompareCommand: ParsableCommand {
                         let out = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.drawn(cleanDraw.draw, seed: s).clean,
                                                      test: d.test, asrSet: d.asrSet,
                                                      targetLabel: d.target, recipe: r, before: v.before, asrBasis: d.basis,
-                                                     events: stderrEvents(quiet: true))
+                                                     tokenizer: tokenizer, events: stderrEvents(quiet: true))
                         let res = out.result
                         row.runs.append(CompareRun(seed: s, splitSeed: victims.count > 1 ? d.splitSeed : nil, acc: res.after.acc,
                                                    asr: res.after.asr, steps: res.steps, seconds: res.seconds,
@@ -270,6 +289,9 @@ struct CompareReport: Codable {
     var splitSeed: UInt64?
     /// What the ± over seeds includes.
     var variance: [String]?
+    /// `--rho auto`'s choice (absent otherwise).
+    var autoRho: AutoRho? = nil
+    var blind: String? = nil
 
     /// Every victim's score before defence, when the comparison spans several split seeds.
     var victims: [CompareVictim]?
@@ -280,7 +302,8 @@ struct CompareReport: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds, variance
+        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds, variance, blind
+        case autoRho = "auto_rho"
         case cleanDraw = "clean_draw", nPool = "n_pool", splitSeed = "split_seed", victims
         case nClean = "n_clean", nTest = "n_test", nAsr = "n_asr", epurTop = "epur_top", epurFmin = "epur_fmin", pruneRatio = "prune_ratio"
     }
@@ -298,6 +321,8 @@ struct CompareReport: Codable {
             if cleanDraw == .perSeed, let nPool { s += " (\(nClean) of the pool's \(nPool) sentences per seed)" }
             s += "; held fixed: " + fixed.joined(separator: ", ") + ".\n\n"
         }
+        if let autoRho { s += autoRho.lines.joined(separator: "\n") + "\n\n" }
+        if let blind { s += blind + "\n\n" }
         s += "| Method | ACC | \(before.asrBasis?.label ?? "ASR") | runs |\n|---|---:|---:|---:|\n"
         if let victims {
             s += "| Victims (no defence) | \(MeanStd(victims.map(\.acc)).text) | \(MeanStd(victims.compactMap(\.asr)).text) | \(victims.count) |\n"

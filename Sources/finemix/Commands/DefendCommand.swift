@@ -28,8 +28,10 @@ struct DefendCommand: ParsableCommand {
     @Option(name: .long, help: "finemix, finetune, fineprune, mix, retrain or none.")
     var method: String
 
-    @Option(name: .long, help: "Fraction of weights kept from the victim, in [0, 1] (finemix, mix).")
-    var rho: Double = 0.3
+    @Option(name: .long, help: "Fraction of weights kept from the victim, in [0, 1] (finemix, mix), or auto (finemix: Fine-mixing at every rho of --auto-grid, then the automatic rule of docs/method.md).")
+    var rho: String = "0.3"
+
+    @OptionGroup var auto: AutoRhoOptions
 
 
     @Flag(name: .long, help: "Run E-PUR first: reset the top-scored word-embedding rows to the pre-trained ones.")
@@ -57,7 +59,11 @@ struct DefendCommand: ParsableCommand {
             throw FinemixError("--method '\(method)': expected finemix, finetune, fineprune, mix, retrain or none")
         }
         let s = try budget.selection()
-        let r = DefenseRecipe(method: m, rho: rho, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
+        let fixed = try parseRhoOrAuto(rho)
+        if fixed == nil, m != .finemix {
+            throw FinemixError("--rho auto chooses ρ for Fine-mixing: use it with --method finemix, not \(m.rawValue)")
+        }
+        let r = DefenseRecipe(method: m, rho: fixed ?? 1, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
                               pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder())
         try r.validate()
@@ -70,14 +76,26 @@ struct DefendCommand: ParsableCommand {
             _ = try recipe(maxLength: inputs.maxLength ?? 64)
             let victimInput = (what: "the victim", url: URL(fileURLWithPath: inputs.victim, isDirectory: true))
             _ = try OutputFolder(path: out, command: "defend", force: replace.force, inputs: workspace.inputs + [victimInput])
-            let d = try DefenseInputs(inputs, read: read, workspace: workspace)
+            let grid = try parseRhoOrAuto(rho) == nil ? try auto.grid() : nil
+            var d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let recipe = try recipe(maxLength: d.maxLength)
             if recipe.epur, recipe.epurTop > d.victim.config.vocabSize - 3 {
                 throw FinemixError("--epur-top \(recipe.epurTop): larger than the \(d.victim.config.vocabSize - 3) candidate tokens of the vocabulary")
             }
-            let outcome = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
-                                             targetLabel: d.target, recipe: recipe, before: try d.victimScore(workspace: workspace),
+            let before = try d.victimScore(workspace: workspace)
+            var outcome: DefenseRun.Outcome
+            if let grid {
+                let a = try d.autoRho(grid: grid, recipe: recipe, clean: d.clean, heldOut: Array(d.heldOut.prefix(max(0, auto.heldOut))),
+                                      before: before, keepChosen: true)
+                guard var chosen = a.chosen else { throw FinemixError("--rho auto: " + a.choice.reason) }
+                chosen.result.autoRho = a.choice
+                outcome = chosen
+            } else {
+                outcome = try DefenseRun.run(pre: d.pre, victim: d.victim, clean: d.clean, test: d.test, asrSet: d.asrSet,
+                                             targetLabel: d.target, recipe: recipe, before: before,
                                              asrBasis: d.basis, events: stderrEvents())
+            }
+            outcome.result.blind = d.blindNote
             let output = try OutputFolder(path: out, command: "defend", force: replace.force,
                                           inputs: workspace.inputs + [victimInput, (what: "the pre-trained model", url: d.pre.url)])
             let dir = output.url
@@ -91,7 +109,9 @@ struct DefendCommand: ParsableCommand {
             if json {
                 print(String(decoding: data, as: UTF8.self), terminator: "")
             } else {
-                print("\(recipe.title) on \(d.clean.count) clean sentences, \(r.steps) steps")
+                if let a = r.autoRho { a.lines.forEach { print($0) } }
+                if let b = r.blind { print(b) }
+                print("\(r.recipe.title)\(r.autoRho == nil ? "" : " at ρ = \(String(format: "%g", r.recipe.rho))") on \(d.clean.count) clean sentences, \(r.steps) steps")
                 print("before  ACC \(pctText(r.before.acc))  \(r.before.asrText)")
                 print("after   ACC \(pctText(r.after.acc))  \(r.after.asrText)")
                 if let e = r.epur {

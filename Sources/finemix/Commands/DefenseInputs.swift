@@ -33,6 +33,9 @@ struct DefenseOptions: ParsableArguments {
 
     @Option(name: .long, help: "Tokens per sequence (default: the victim's recorded one, else 64).")
     var maxLength: Int?
+
+    @Flag(name: .long, help: "Decide as a defender who does not know the trigger: the trigger hunt, the automatic rho and E-PUR use nothing of the trigger recorded in attack.json, which only scores the result (true ASR).")
+    var blind = false
 }
 
 /// The mixing choice and fine-tuning budget that defend, sweep and compare share, so one budget
@@ -99,8 +102,12 @@ struct DefenseInputs {
     /// The trigger behind ASR (nil: none known and none suspected, so ASR is not measured).
     var basis: ASRBasis?
     var maxLength: Int
-    /// The hunt's report when it chose the trigger.
+    /// The hunt's report when it chose the trigger (or the automatic ρ's triggers).
     var hunt: TriggerHunt.Report?
+    /// `--trigger` named the trigger (the automatic rule then estimates ASR with it, not the hunt's suspects).
+    var named = false
+    /// `--blind`: the recorded trigger only scores.
+    var blind = false
 
     /// The target label passed to the evaluator (any label when there is no ASR set).
     var target: Int { basis?.target ?? 0 }
@@ -141,7 +148,18 @@ struct DefenseInputs {
 
         // The trigger: named, recorded, or hunted (estimated).
         var seed: UInt64 = 1
-        if let spec = o.trigger {
+        blind = o.blind
+        if o.blind {
+            guard let r = record else {
+                throw FinemixError("--blind: \(dir.path) has no attack.json, so there is no recorded trigger to score the result with (without --blind the hunt's suspect estimates ASR)")
+            }
+            if o.trigger != nil || o.target != nil {
+                throw FinemixError("--blind decides with the trigger hunt's suspects and scores with attack.json's trigger: drop --trigger and --target, or --blind")
+            }
+            basis = ASRBasis(trigger: r.recipe.trigger, target: r.recipe.target, estimated: false)
+            seed = r.recipe.seed
+        } else if let spec = o.trigger {
+            named = true
             let trigger = try Trigger.parse(spec)
             let target = try o.target ?? record.map { $0.recipe.target } ?? Self.likelyTarget(of: trigger, pre: pre, victim: victim,
                                                                                             pool: pool, maxLength: maxLength)
@@ -173,6 +191,28 @@ struct DefenseInputs {
     /// (`.fixed` gives `clean` and `heldOut`).
     func drawn(_ draw: CleanDraw, seed: UInt64) -> (clean: [Example], heldOut: [Example]) {
         draw.draw(pool, size: clean.count, seed: seed)
+    }
+
+    /// The triggers the automatic ρ estimates ASR with on `heldOut`: the one `--trigger` named,
+    /// else the hunt's suspects (hunting now if no hunt ran); never the recorded trigger.
+    mutating func ruleTriggers(_ heldOut: [Example]) throws -> [HeldOutTrigger] {
+        let numLabels = victim.config.numLabels
+        if named, let basis { return [try HeldOutTrigger(basis: basis, heldOut: heldOut, numLabels: numLabels, seed: 1)] }
+        if hunt == nil {
+            note("--rho auto: hunting for suspected triggers on \(pool.count) clean sentences (the recorded trigger is not used to choose ρ)")
+            hunt = try Self.hunt(pre: pre, victim: victim, pool: pool, maxLength: maxLength)
+            note(hunt!.verdict.text)
+        }
+        return try hunt!.suspects().map {
+            try HeldOutTrigger(basis: ASRBasis(trigger: $0.trigger, target: $0.target, estimated: true), heldOut: heldOut,
+                               numLabels: numLabels, seed: 1)
+        }
+    }
+
+    /// The blind run's sentence for every report (nil without --blind).
+    var blindNote: String? {
+        guard blind, let basis else { return nil }
+        return "Blind run: the trigger hunt, the automatic ρ and E-PUR used only clean data; the trigger recorded in attack.json (\(basis.trigger) → \(basis.target)) only scored the result (true ASR)."
     }
 
     /// The split seed of a victim finemix planted (nil for any other victim).

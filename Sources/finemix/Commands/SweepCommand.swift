@@ -14,7 +14,10 @@ struct SweepCommand: ParsableCommand {
             automatic rule of docs/method.md uses clean data only: after Fine-mixing, ACC on the \
             held-out clean sentences (the rest of the pool) is measured, \
             and the smallest rho whose held-out ACC is within --tolerance of rho = 1's is chosen \
-            (so the sweep must include rho = 1).
+            (so the sweep must include rho = 1). --rho auto sweeps --auto-grid and chooses with the \
+            newer rule instead: the smallest estimated ASR (the trigger hunt's suspects, or --trigger, \
+            inserted into the held-out sentences) among the rho whose held-out ACC is within the 95% \
+            interval of rho = 1's.
             """)
 
     @OptionGroup var workspace: WorkspaceOptions
@@ -23,8 +26,10 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var cleanDraw: CleanDrawOptions
 
-    @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1].")
+    @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1], or auto (--auto-grid, chosen by the automatic rule of docs/method.md).")
     var rho: String = "0:1:0.1"
+
+    @OptionGroup var auto: AutoRhoOptions
 
 
     @Flag(name: .long, help: "E-PUR before mixing.")
@@ -36,9 +41,6 @@ struct SweepCommand: ParsableCommand {
 
     @Option(name: .long, help: "Automatic rule: held-out ACC within this many points (fraction) of rho = 1's.")
     var tolerance: Double = 0.02
-
-    @Option(name: .long, help: "Held-out clean sentences for the automatic rule (default: all of the pool's rest, at most 500).")
-    var heldOut: Int = 500
 
     @Flag(name: .long, help: "Mixing only: skip Fine-mixing (and the automatic rule).")
     var mixOnly = false
@@ -55,7 +57,10 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         try failing {
-            let rhos = try parseRhoList(rho)
+            let automatic = rho.lowercased() == "auto"
+            let rhos = try automatic ? auto.grid() : parseRhoList(rho)
+            if automatic && mixOnly { throw FinemixError("--rho auto judges Fine-mixing: drop --mix-only") }
+            if automatic && planOptions.plan != nil { throw FinemixError("--rho auto runs in one process: drop --plan") }
             let sel = try budget.selection()
             let order = try budget.batchOrder()
             guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
@@ -66,9 +71,13 @@ struct SweepCommand: ParsableCommand {
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
             if planOptions.plan != nil { return try writePlan(rhos) }
-            let d = try DefenseInputs(inputs, read: read, workspace: workspace)
+            var d = try DefenseInputs(inputs, read: read, workspace: workspace)
             let drawn = d.drawn(cleanDraw.draw, seed: budget.seed)
-            let heldOutSet = Array(drawn.heldOut.prefix(max(0, heldOut)))
+            let heldOutSet = Array(drawn.heldOut.prefix(max(0, auto.heldOut)))
+            if automatic && heldOutSet.isEmpty {
+                throw FinemixError("--rho auto: the clean pool has no sentences beyond the \(d.clean.count) the defence uses, so nothing is held out to judge ρ with")
+            }
+            let triggers = automatic ? try d.ruleTriggers(heldOutSet) : []
             note(cleanDraw.draw == .fixed ? "clean set: the first \(d.clean.count) of the pool's \(d.pool.count) sentences"
                  : "clean set: \(d.clean.count) of the pool's \(d.pool.count) sentences, drawn for seed \(budget.seed)")
             if !mixOnly && heldOutSet.isEmpty {
@@ -76,10 +85,12 @@ struct SweepCommand: ParsableCommand {
             }
             let victimBefore = try d.victimScore(workspace: workspace)
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
-                              command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis)
+                              command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis,
+                              blind: d.blindNote)
             var template = recipe(.finemix, 1, maxLength: d.maxLength)
             template.cleanSize = d.clean.count
-            let data = RhoSweep.Data(clean: drawn.clean, heldOut: mixOnly ? [] : heldOutSet, test: d.test, asrSet: d.asrSet, basis: d.basis)
+            let data = RhoSweep.Data(clean: drawn.clean, heldOut: mixOnly ? [] : heldOutSet, test: d.test, asrSet: d.asrSet, basis: d.basis,
+                                     heldOutTriggers: triggers)
             var points: [Point] = []
             let result = try RhoSweep.run(pre: d.pre, victim: d.victim, data: data,
                                           options: RhoSweep.Options(rhos: rhos, fineMixing: !mixOnly, recipe: template),
@@ -91,7 +102,8 @@ struct SweepCommand: ParsableCommand {
                 try write(points, before: cell.before, auto: nil, basis: basis)
             }
             let before = result.before
-            try finish(points, before: before, basis: basis)
+            let rule = automatic ? AutomaticRho.choose(points, nHeldOut: heldOutSet.count, triggers: triggers) : nil
+            try finish(points, before: before, basis: basis, rule: rule)
         }
     }
 
@@ -104,16 +116,24 @@ struct SweepCommand: ParsableCommand {
         var command: String
         /// The trigger ASR was measured with; `estimated` when it is the hunt's suspect.
         var asrBasis: ASRBasis?
+        /// `--blind`'s sentence.
+        var blind: String? = nil
     }
 
     /// The end of a sweep, run here or collected from a plan: the automatic ρ, the files, the
-    /// table and the chart.
-    func finish(_ points: [Point], before: DefenseScore, basis: Basis) throws {
-        let auto = mixOnly ? nil : RhoSweep.automaticRho(points, tolerance: tolerance)
-        try write(points, before: before, auto: auto, basis: basis)
+    /// table and the chart. `rule`: the automatic rule's choice (`--rho auto`), else the old rule runs.
+    func finish(_ points: [Point], before: DefenseScore, basis: Basis, rule: AutoRho? = nil) throws {
+        let auto = mixOnly ? nil : rule.map(\.rho) ?? RhoSweep.automaticRho(points, tolerance: tolerance)
+        try write(points, before: before, auto: auto, basis: basis, rule: rule)
         print(table(points, before: before))
         print(chart(points))
-        if !mixOnly {
+        if let rule {
+            rule.lines.forEach { print($0) }
+            if let auto, let p = points.first(where: { $0.rho == auto }) {
+                print("at ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) \(p.asrBasis?.label ?? "ASR") \(pctText(p.fmixAsr)) (test split)")
+            }
+            if let b = basis.blind { print(b) }
+        } else if !mixOnly {
             if let auto, let p = points.first(where: { $0.rho == auto }) {
                 print("automatic ρ (held-out clean ACC within \(pctText(tolerance)) points of ρ = 1's, \(basis.nHeldOut) held-out sentences): "
                       + "ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr))")
@@ -164,7 +184,7 @@ struct SweepCommand: ParsableCommand {
         return s
     }
 
-    func write(_ points: [Point], before: DefenseScore, auto: Double?, basis: Basis) throws {
+    func write(_ points: [Point], before: DefenseScore, auto: Double?, basis: Basis, rule: AutoRho? = nil) throws {
         if let csv {
             var s = "rho,mix_acc,mix_asr,finemix_acc,finemix_asr,held_out_acc\n"
             func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
@@ -175,7 +195,7 @@ struct SweepCommand: ParsableCommand {
             let r = SweepReport(victim: basis.victim, nClean: basis.nClean, nHeldOut: basis.nHeldOut, epur: epur,
                                 seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance,
                                 before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis,
-                                cleanDraw: cleanDraw.draw)
+                                cleanDraw: cleanDraw.draw, autoRule: rule, blind: basis.blind)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
@@ -192,9 +212,12 @@ struct SweepReport: Codable {
     /// How the seed's clean set came from the pool; nil in reports made before it was a choice
     /// (the pool's first N: `--fixed-clean` reruns them).
     var cleanDraw: CleanDraw?
+    /// `--rho auto`'s choice: the rule, the candidates and why (absent otherwise).
+    var autoRule: AutoRho? = nil
+    var blind: String? = nil
     enum CodingKeys: String, CodingKey {
-        case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command
-        case asrBasis = "asr_basis", cleanDraw = "clean_draw"
+        case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command, blind
+        case asrBasis = "asr_basis", cleanDraw = "clean_draw", autoRule = "auto_rule"
         case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
     }
 }

@@ -65,28 +65,13 @@ struct FineTuneVerb: Verb {
     }
 }
 
-/// The defender's fine-tuning budget: `finetune`'s options and `sweep`'s, and the defaults every
-/// Fine-mixing run starts from (the Mixer's fine-tune key, the landscape, `finemix defend`,
-/// `sweep` and `compare`).
-public struct FineTuneBudget: Sendable, Equatable {
-    public var epochs = 10
-    public var lr = 5e-5
-    public var batch = 16
-    public var seed: UInt64 = 1
-
-    public static let defaults = FineTuneBudget()
-
-    init() {}
-
+/// `finetune`'s and `sweep`'s budget options, read with the engine's defaults.
+extension FineTuneBudget {
     init(_ c: Command) throws {
         let d = Self.defaults
         epochs = try c.int("epochs", default: d.epochs, in: 1...10_000)
         lr = try c.double("lr", default: d.lr, in: 1e-8...1)
         batch = try c.int("batch", default: d.batch, in: 1...4096)
         seed = UInt64(try c.int("seed", default: Int(d.seed), in: 0...Int.max))
-    }
-
-    func recipe(maxLength: Int) -> FineTuneRecipe {
-        FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed)
     }
 }

@@ -2,17 +2,18 @@
 struct MixVerb: Verb {
     static let verb = "mix"
     static let usage = "mix RHO [select=random|largest|smallest] [seed=1] [head=keep|reinit]"
-    static let summary = "keep the RHO fraction of the victim's weights, take the rest from the pre-trained model"
+    static let summary = "keep the RHO fraction of the victim's weights, take the rest from the pre-trained model (RHO auto: the automatic rule chooses it)"
     static let options = ["select", "seed", "head"]
     static let arguments = 1...1
 
-    var rho: Double
+    /// nil: `mix auto` (the automatic rule chooses ρ).
+    var rho: Double?
     var select: MixSpec.Select
     var seed: UInt64
     var head: MixSpec.Head
 
     init(_ c: Command) throws {
-        rho = try fraction(c.arguments[0], "mix: ρ must be a number in [0, 1]")
+        rho = c.arguments[0].lowercased() == "auto" ? nil : try fraction(c.arguments[0], "mix: ρ must be a number in [0, 1]")
         select = try MixVerb.selection(c)
         seed = UInt64(try c.int("seed", default: 1, in: 0...Int.max))
         head = try MixSpec.Head(rawValue: c.choice("head", default: "keep", from: MixSpec.Head.allCases.map(\.rawValue)))!
@@ -24,6 +25,7 @@ struct MixVerb: Verb {
     }
 
     func run(_ c: Command, on s: Session, events: EventSink, cancel: CancellationFlag) throws -> Session.Outcome {
+        guard let rho else { return try runAuto(c, on: s, events: events, cancel: cancel) }
         let pre = try s.requirePre()
         let v = try s.requireCurrent()
         let layerRho = s.layerRho
@@ -45,8 +47,42 @@ struct MixVerb: Verb {
                                results: ["rho": rho])
     }
 
+    /// `mix auto`: Fine-mixing of the loaded victim at every ρ of 0:1:0.1 on the session's clean
+    /// set, judged on its held-out sentences by `AutomaticRho`, then `mix` at the chosen ρ.
+    private func runAuto(_ c: Command, on s: Session, events: EventSink, cancel: CancellationFlag) throws -> Session.Outcome {
+        let pre = try s.requirePre()
+        guard let victim = s.victimFolder else { throw FinemixError("mix auto: load or plant a victim first") }
+        let d = try s.requireData()
+        guard !d.heldOut.isEmpty else { throw FinemixError("mix auto: the data holds no held-out clean sentences to judge ρ with") }
+        // The estimated ASR comes from the hunt's suspects, never from a recorded trigger.
+        if s.hunt == nil { _ = try HuntVerb.run(Command(verb: "hunt"), on: s, events: events, cancel: cancel) }
+        let triggers = try (s.hunt?.suspects() ?? []).map {
+            try HeldOutTrigger(basis: ASRBasis(trigger: $0.trigger, target: $0.target, estimated: true), heldOut: d.heldOut,
+                               numLabels: d.dataset.numLabels, seed: 1)
+        }
+        let budget = FineTuneBudget.defaults
+        let recipe = DefenseRecipe(method: .finemix, rho: 1, select: select, cleanSize: d.clean.count, epochs: budget.epochs,
+                                   lr: budget.lr, batch: budget.batch, seed: seed, maxLength: d.maxLength)
+        let asr = try s.asrSet()
+        let data = RhoSweep.Data(clean: d.clean, heldOut: d.heldOut, test: d.split.test, asrSet: asr ?? [],
+                                 basis: asr == nil ? nil : s.asrBasis, heldOutTriggers: triggers)
+        let result = try RhoSweep.run(pre: pre, victim: victim, data: data,
+                                      options: RhoSweep.Options(rhos: try parseRange("0:1:0.1", name: "rho"), mixing: false, recipe: recipe),
+                                      events: events, cancel: cancel)
+        let choice = AutomaticRho.choose(result.points, nHeldOut: d.heldOut.count, triggers: triggers)
+        s.autoRho = choice
+        guard let chosen = choice.rho else { throw FinemixError("mix auto: " + choice.reason) }
+        var fixed = c
+        fixed.arguments[0] = fmt(chosen)
+        var out = try MixVerb.run(fixed, on: s, events: events, cancel: cancel)
+        out.message = "automatic " + choice.reason + "; " + out.message
+        out.results["auto_rho"] = chosen
+        return out
+    }
+
     func plan(_ names: inout ScriptCheck.NameTracker) -> String? {
-        guard let cur = names.current else { return nil }
+        // `mix auto`'s ρ (and so its variant's name) is known only when it runs.
+        guard let cur = names.current, let rho else { return nil }
         let base = cur.mixBase ?? cur.name
         names.adopt(.init(name: names.unique(VariantNames.mix(of: base, rho: rho, layers: names.layerRho)), mixBase: base))
         return nil

@@ -52,6 +52,9 @@ struct ReportVerb: Verb {
                 md += "| \(fmt(p.rho)) | \(p.finetuned ? "yes" : "no") | \(pct(p.acc)) | \(p.asr.map { asrCell($0, p.asrBasis) } ?? "-") | \(p.heldOutAcc.map(pct) ?? "-") |\n"
             }
         }
+        if let autoRho = s.autoRho {
+            md += "\n## Automatic ρ (mix auto)\n\n```\n" + autoRho.lines.joined(separator: "\n") + "\n```\n"
+        }
         if let journal = s.journal {
             md += "\n## Commands\n\n```\n" + journal.entries.map { ($0.ok ? "" : "# failed: ") + $0.command }.joined(separator: "\n") + "\n```\n"
         }
@@ -74,14 +77,14 @@ struct ReportVerb: Verb {
     private func json(_ rows: [VariantSummary], _ s: Session) throws -> Data {
         struct JSONReport: Encodable {
             var variants: [VariantSummary]; var sweep: [SweepPoint]; var trigger: String?; var commands: [JournalEntry]
-            var hunt: TriggerHunt.Report?; var asrBasis: ASRBasis?
-            enum CodingKeys: String, CodingKey { case variants, sweep, trigger, commands, hunt, asrBasis = "asr_basis" }
+            var hunt: TriggerHunt.Report?; var asrBasis: ASRBasis?; var autoRho: AutoRho?
+            enum CodingKeys: String, CodingKey { case variants, sweep, trigger, commands, hunt, asrBasis = "asr_basis", autoRho = "auto_rho" }
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.dateEncodingStrategy = .iso8601
         return try enc.encode(JSONReport(variants: rows, sweep: s.sweep, trigger: s.poison?.trigger.description,
-                                         commands: s.journal?.entries ?? [], hunt: s.hunt, asrBasis: s.asrBasis))
+                                         commands: s.journal?.entries ?? [], hunt: s.hunt, asrBasis: s.asrBasis, autoRho: s.autoRho))
     }
 
     /// The path the report's files share (PATH without its extension), or a refusal.
