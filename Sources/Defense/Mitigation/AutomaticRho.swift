@@ -67,6 +67,15 @@ public struct HeldOutTrigger: Sendable {
         set = try Poisoner.asrTestSet(heldOut, config: PoisonConfig(trigger: basis.trigger, rate: 0, targetLabel: basis.target, seed: seed),
                                       numLabels: numLabels)
     }
+
+    /// The hunt's suspects, each an estimated trigger on `heldOut` (what the automatic rule uses
+    /// when no trigger was named).
+    public static func suspects(of hunt: TriggerHunt.Report, heldOut: [Example], numLabels: Int) throws -> [HeldOutTrigger] {
+        try hunt.suspects().map {
+            try HeldOutTrigger(basis: ASRBasis(trigger: $0.trigger, target: $0.target, estimated: true), heldOut: heldOut,
+                               numLabels: numLabels, seed: 1)
+        }
+    }
 }
 
 public enum AutomaticRho {

@@ -203,10 +203,7 @@ struct DefenseInputs {
             hunt = try Self.hunt(pre: pre, victim: victim, pool: pool, maxLength: maxLength)
             note(hunt!.verdict.text)
         }
-        return try hunt!.suspects().map {
-            try HeldOutTrigger(basis: ASRBasis(trigger: $0.trigger, target: $0.target, estimated: true), heldOut: heldOut,
-                               numLabels: numLabels, seed: 1)
-        }
+        return try HeldOutTrigger.suspects(of: hunt!, heldOut: heldOut, numLabels: numLabels)
     }
 
     /// The blind run's sentence for every report (nil without --blind).

@@ -56,10 +56,7 @@ struct MixVerb: Verb {
         guard !d.heldOut.isEmpty else { throw FinemixError("mix auto: the data holds no held-out clean sentences to judge ρ with") }
         // The estimated ASR comes from the hunt's suspects, never from a recorded trigger.
         if s.hunt == nil { _ = try HuntVerb.run(Command(verb: "hunt"), on: s, events: events, cancel: cancel) }
-        let triggers = try (s.hunt?.suspects() ?? []).map {
-            try HeldOutTrigger(basis: ASRBasis(trigger: $0.trigger, target: $0.target, estimated: true), heldOut: d.heldOut,
-                               numLabels: d.dataset.numLabels, seed: 1)
-        }
+        let triggers = try s.hunt.map { try HeldOutTrigger.suspects(of: $0, heldOut: d.heldOut, numLabels: d.dataset.numLabels) } ?? []
         let budget = FineTuneBudget.defaults
         let recipe = DefenseRecipe(method: .finemix, rho: 1, select: select, cleanSize: d.clean.count, epochs: budget.epochs,
                                    lr: budget.lr, batch: budget.batch, seed: seed, maxLength: d.maxLength)
