@@ -107,7 +107,7 @@ def finemix_point(a, rho, seed):
     method = ["--method", "finetune"] if rho >= 1 else ["--method", "finemix", "--rho", str(rho)]
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [a.finemix, "defend", "--victim", a.victim, "--pre", a.pre, "--clean-size", str(a.clean),
-               "--epochs", str(a.epochs), "--seed", str(seed), "--json", "--out", os.path.join(tmp, "defended")] + method
+               "--epochs", str(a.epochs), "--seed", str(seed), "--batches", "shuffled", "--json", "--out", os.path.join(tmp, "defended")] + method
         start = time.time()
         out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:

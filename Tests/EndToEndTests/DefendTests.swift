@@ -239,5 +239,11 @@ import TestSupport
         #expect(again.status == 0 && again.stderr.contains("using the victim planted earlier on split seed 4"), "\(again.stderr)")
         let runs2 = (try Self.json(dir.appendingPathComponent("again.json"))["rows"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]
         #expect(runs2?.map { $0["acc"] as? Double } == runs.map { $0["acc"] as? Double })
+
+        // with each seed's own clean set, the pool's size is named next to "clean set"
+        let drawn = try Binary.run(args.filter { $0 != "--fixed-clean" }, environment: env)
+        #expect(drawn.status == 0, "\(drawn.stderr)")
+        #expect(drawn.stdout.contains("dropout, clean set (16 of the pool's "), "\(drawn.stdout)")
+        #expect(drawn.stdout.contains(" sentences per seed), victim and split (2 split seeds); held fixed: the attack's recipe"), "\(drawn.stdout)")
     }
 }

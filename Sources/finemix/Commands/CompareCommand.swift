@@ -317,8 +317,9 @@ struct CompareReport: Codable {
             var fixed = [splitSeed.map { "one victim (split seed \($0))" } ?? "one victim"]
             if let victims { fixed = ["the attack's recipe (victims of split seeds \(victims.map { String($0.splitSeed) }.joined(separator: ", ")))"] }
             if cleanDraw == .fixed { fixed.append(victims == nil ? "one clean set (the pool's first \(nClean))" : "one clean set per victim (its pool's first \(nClean))") }
-            s += "Sources of variance in ±: " + variance.joined(separator: ", ")
-            if cleanDraw == .perSeed, let nPool { s += " (\(nClean) of the pool's \(nPool) sentences per seed)" }
+            // The pool's size belongs next to "clean set", wherever the list puts it.
+            let named = variance.map { $0 == "clean set" && cleanDraw == .perSeed ? $0 + (nPool.map { " (\(nClean) of the pool's \($0) sentences per seed)" } ?? "") : $0 }
+            s += "Sources of variance in ±: " + named.joined(separator: ", ")
             s += "; held fixed: " + fixed.joined(separator: ", ") + ".\n\n"
         }
         if let autoRho { s += autoRho.lines.joined(separator: "\n") + "\n\n" }
