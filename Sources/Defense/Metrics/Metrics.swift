@@ -25,6 +25,12 @@ public struct EvaluationResult: Sendable, Hashable, Codable {
 }
 
 public enum Metrics {
+    /// value − reference when both are known (a variant's ΔACC or ΔASR against the victim's).
+    public static func change(_ value: Double?, from reference: Double?) -> Double? {
+        guard let value, let reference else { return nil }
+        return value - reference
+    }
+
     /// `predict` maps examples to class indices, one per example, in order.
     public typealias Predict = ([Example]) throws -> [Int]
 

@@ -16,7 +16,8 @@ extension Session {
         }
     }
 
-    var probeSize: Int { 200 }
+    /// The test and triggered sentences `finetune` scores every few steps (the Monitor's live curves).
+    public static let probeSize = 200
 
     func tokenizer() throws -> Tokenizer {
         try Tokenizer(vocabURL: requirePre().vocabURL)

@@ -124,8 +124,8 @@ public enum SessionSnapshot {
             let seed = recipe.reversed().lazy.compactMap(seed(of:)).first ?? 0
             let acc = v.metrics?.acc, asr = v.metrics?.asr
             var row = VariantRow(name: v.name, method: method, acc: acc, asr: asr,
-                              deltaAcc: v.name == s.victim?.name ? nil : zip2(acc, ref?.acc).map { $0 - $1 },
-                              deltaAsr: v.name == s.victim?.name ? nil : zip2(asr, ref?.asr).map { $0 - $1 },
+                              deltaAcc: v.name == s.victim?.name ? nil : Metrics.change(acc, from: ref?.acc),
+                              deltaAsr: v.name == s.victim?.name ? nil : Metrics.change(asr, from: ref?.asr),
                               rho: v.mix.map { $0.rho }, epur: v.epur != nil || steps.contains("epur"),
                               cleanSize: hasFT ? (s.data?.clean.count ?? 0) : 0, steps: v.lossCurve.count, seed: seed,
                               seconds: v.seconds, current: v.name == s.current?.name)
@@ -145,10 +145,5 @@ public enum SessionSnapshot {
     /// The victim's ACC/ASR: the recorded variant carries them (attack, eval), the loaded copy may not.
     public static func victimMetrics(_ s: Session) -> EvaluationResult? {
         s.variants.first { $0.name == s.victim?.name }?.metrics ?? s.victim?.metrics
-    }
-
-    static func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
-        guard let a, let b else { return nil }
-        return (a, b)
     }
 }

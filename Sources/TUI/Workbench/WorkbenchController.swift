@@ -253,7 +253,7 @@ public final class WorkbenchController: @unchecked Sendable {
         mon.asrBefore = before?.asr
         mon.trigger = session.asrBasis?.trigger.description ?? ""
         mon.asrEstimated = session.asrBasis?.estimated ?? false
-        mon.probeSize = 200
+        mon.probeSize = Session.probeSize
         m.monitor = mon
         m.mixer.landscape = landscapeModel()
         m.load = load

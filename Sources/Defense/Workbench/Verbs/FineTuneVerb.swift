@@ -20,8 +20,8 @@ struct FineTuneVerb: Verb {
         let model = try s.materialise(v)
         let tokenizer = try s.tokenizer()
         // Live ACC/ASR on a fixed probe subset, so the Monitor moves during the run.
-        let probeTest = Array(d.split.test.prefix(s.probeSize))
-        let probeASR = try Array((s.asrSet() ?? []).prefix(s.probeSize))
+        let probeTest = Array(d.split.test.prefix(Session.probeSize))
+        let probeASR = try Array((s.asrSet() ?? []).prefix(Session.probeSize))
         let steps = recipe.totalSteps(examples: d.clean.count)
         let probe = FineTuneProbe(every: max(1, steps / 10)) { [asrConfig = s.asrConfig] _ in
             let r = try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: probeTest, asrSet: probeASR,

@@ -28,7 +28,7 @@ struct ReportVerb: Verb {
     /// ΔACC and ΔASR of a row against the victim's.
     private func deltas(_ r: VariantSummary, _ rows: [VariantSummary]) -> (acc: Double?, asr: Double?) {
         let victimRow = rows.first { $0.name == "victim" }
-        return (zip2(r.acc, victimRow?.acc).map { $0 - $1 }, zip2(r.asr, victimRow?.asr).map { $0 - $1 })
+        return (Metrics.change(r.acc, from: victimRow?.acc), Metrics.change(r.asr, from: victimRow?.asr))
     }
 
     private func markdown(_ rows: [VariantSummary], _ s: Session) -> String {
@@ -117,11 +117,6 @@ extension Session {
 /// "25.3%" or "est. 25.3%" for a figure measured with the hunt's suspect.
 private func asrCell(_ asr: Double, _ basis: ASRBasis?) -> String {
     (basis?.estimated == true ? "est. " : "") + pct(asr)
-}
-
-private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
-    guard let a, let b else { return nil }
-    return (a, b)
 }
 
 private func csvField(_ s: String) -> String {
