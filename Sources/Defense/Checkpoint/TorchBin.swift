@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 
 /// `pytorch_model.bin` as `torch.save` writes it since torch 1.6: a zip archive
 ///
@@ -19,72 +18,20 @@ enum TorchBin {
     static func read(_ url: URL, family: ModelFamily = .bert) throws -> SafetensorsFile {
         let path = url.path
         try checkZipMagic(url)
-        let archive: Archive
-        do { archive = try Archive(url: url, accessMode: .read) } catch {
-            throw FinemixError("\(path): not a readable zip archive, so not a torch.save file (it may be truncated)")
-        }
-        var entries: [String: Entry] = [:]
-        var first: String?
-        for entry in archive {
-            guard entries.count < maxEntries else { throw FinemixError("\(path): holds more than \(maxEntries) zip entries") }
-            if first == nil { first = entry.path }
-            entries[entry.path] = entry
-        }
-        guard let first, let slash = first.firstIndex(of: "/") else {
-            throw FinemixError("\(path): its zip entries are not in a top folder, as torch.save writes them")
-        }
-        let prefix = String(first[...slash])
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-
-        func bytes(_ name: String, expected: Int?, limit: Int) throws -> UnsafeMutableRawBufferPointer {
-            guard let e = entries[prefix + name], e.type == .file else {
-                throw FinemixError("\(path): has no \(prefix + name); a torch.save archive holds it")
-            }
-            let size = e.uncompressedSize
-            if let expected, size != UInt64(expected) {
-                throw FinemixError("\(path): \(prefix + name) holds \(size) bytes, but the pickle says \(expected)")
-            }
-            guard size <= UInt64(limit), !e.isCompressed || size <= e.compressedSize &* maxDeflateRatio &+ 1024,
-                  e.isCompressed || size == e.compressedSize else {
-                throw FinemixError("\(path): \(prefix + name) claims \(size) bytes from \(e.compressedSize) stored, which its zip file of \(fileSize) bytes cannot hold")
-            }
-            let out = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 64)
-            var filled = 0
-            do {
-                let crc = try archive.extract(e, skipCRC32: e.checksum == 0) { chunk in
-                    guard filled + chunk.count <= Int(size) else {
-                        throw FinemixError("\(path): \(prefix + name) holds more bytes than its zip entry declares")
-                    }
-                    chunk.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: out[filled..<(filled + chunk.count)]))
-                    filled += chunk.count
-                }
-                guard filled == Int(size) else {
-                    throw FinemixError("\(path): \(prefix + name) ends after \(filled) of its \(size) bytes (truncated?)")
-                }
-                guard e.checksum == 0 || crc == e.checksum else {
-                    throw FinemixError("\(path): \(prefix + name) fails its CRC-32 check; the file is corrupt")
-                }
-            } catch let error as FinemixError {
-                out.deallocate(); throw error
-            } catch {
-                out.deallocate()
-                throw FinemixError("\(path): cannot read \(prefix + name) from the zip archive (corrupt or truncated)")
-            }
-            return UnsafeMutableRawBufferPointer(rebasing: out[0..<Int(size)])
-        }
-
-        if entries[prefix + "byteorder"] != nil {
-            let b = try bytes("byteorder", expected: nil, limit: 16)
+        let zip = try TorchArchive(url)
+        if zip.has("byteorder") {
+            let b = try zip.bytes("byteorder", expected: nil, limit: 16)
             defer { b.deallocate() }
             guard String(decoding: b, as: UTF8.self) == "little" else {
                 throw FinemixError("\(path): was saved on a big-endian machine (byteorder '\(String(decoding: b, as: UTF8.self))'); finemix reads little-endian storages only")
             }
         }
-        let pickleBytes = try bytes("data.pkl", expected: nil, limit: TorchPickle.maxPickleBytes)
+        let pickleBytes = try zip.bytes("data.pkl", expected: nil, limit: TorchPickle.maxPickleBytes)
         let pickle = [UInt8](pickleBytes)
         pickleBytes.deallocate()
-        let pickleName = "\(path) (\(prefix)data.pkl)"
+        let pickleName = "\(path) (\(zip.prefix)data.pkl)"
         let tensors = try stateDict(try TorchPickle.load(pickle, file: pickleName), file: pickleName)
+        let fileSize = zip.fileSize
 
         // Each storage is read once, however many tensors view it.
         var storages: [String: UnsafeMutableRawBufferPointer] = [:]
@@ -105,7 +52,7 @@ enum TorchBin {
                 guard !overflow, n <= fileSize &* Int(maxDeflateRatio) else {
                     throw FinemixError("\(path): storage \(t.storage.key) of tensor \(name) claims \(t.storage.count) values, more than the file can hold")
                 }
-                storages[t.storage.key] = try bytes("data/" + t.storage.key, expected: n, limit: n)
+                storages[t.storage.key] = try zip.bytes("data/" + t.storage.key, expected: n, limit: n)
             }
             let source = UnsafeRawPointer(storages[t.storage.key]!.baseAddress!)
             converted.append(ConvertedWeights.Tensor(name: name, dtype: dtype, shape: t.size) { out in
