@@ -23,19 +23,21 @@ tmux new-session -d -s "$S" -x 200 -y 60 "LANG=C.UTF-8 $BIN tui --pre minilm --v
 trap 'tmux kill-session -t "$S" 2>/dev/null || true' EXIT
 now() { date +%s.%N; }
 screen() { tmux capture-pane -p -t "$S"; }
-wait_for() { # TEXT SECONDS
+# Each look costs processes (tmux, grep, date, bc): every 5 ms they take half of one of the two
+# cores from what is measured, so the points, seconds long, are looked for every 0.1 s.
+wait_for() { # TEXT SECONDS [POLL]
     local end; end=$(echo "$(now) + $2" | bc)
     until screen | grep -qF -- "$1"; do
         (( $(echo "$(now) > $end" | bc) )) && { echo "timed out waiting for: $1" >&2; screen >&2; exit 1; }
-        sleep 0.005
+        sleep "${3:-0.005}"
     done
 }
-wait_for "inspect finished" 120
+wait_for "inspect finished" 120 0.1
 t0=$(now)
 tmux send-keys -t "$S" 2
-wait_for "FMix 0/11" 120
+wait_for "FMix 0/11" 120 0.1
 printf 'points: 11 mixing-only points on screen %.1f s after focusing the Mixer\n' "$(echo "$(now) - $t0" | bc)"
-wait_for "computing Fine-mixing" 60
+wait_for "computing Fine-mixing" 60 0.1
 worst=0
 for i in $(seq 10); do
     screen | grep -qF "computing Fine-mixing" || echo "(key $i: no Fine-mixing point computing at that moment)"

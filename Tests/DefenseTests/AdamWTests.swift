@@ -32,6 +32,29 @@ import Testing
         }
     }
 
+    /// The eight-lane update (dense pass, LazyRows' step and replay) is the one-element update
+    /// bit for bit, over whole vectors and the tail, with a gradient and with none.
+    @Test func vectorUpdateIsTheElementUpdateBitForBit() {
+        let n = 19
+        var r = SeededRandom(seed: 7)
+        func values(_ scale: Float) -> [Float] { (0..<n).map { _ in r.nextNormal() * scale } }
+        let p0 = values(0.05), m0 = values(1e-3), v0 = values(1e-6).map(abs), g = values(1e-2)
+        let k = AdamW(count: 1).constants(step: 3, lr: 2e-5)
+        for gradient in [true, false] {
+            var (p1, m1, v1) = (p0, m0, v0), (p2, m2, v2) = (p0, m0, v0)
+            for i in 0..<n {
+                AdamW.element(&p1, &m1, &v1, i, g: gradient ? g[i] : 0, b1: 0.9, b2: 0.999, eps: 1e-8, decay: 0.99, k: k)
+            }
+            g.withUnsafeBufferPointer { gb in
+                AdamW.elements(&p2, &m2, &v2, from: 0, count: n, g: gradient ? gb.baseAddress : nil, b1: 0.9, b2: 0.999, eps: 1e-8,
+                               decay: 0.99, k: k)
+            }
+            for (a, b) in [(p1, p2), (m1, m2), (v1, v2)] {
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "gradient \(gradient)")
+            }
+        }
+    }
+
     @Test func biasesAndLayerNormAreNotDecayedUnlessAsked() throws {
         let layout = ParameterLayout(BertConfig.minilm)
         let hf = try Freezing.none.segments(layout, decayBiasAndNorm: false)

@@ -138,6 +138,36 @@ import Testing
         for _ in 0..<600 where !done.value { Thread.sleep(forTimeInterval: 0.05) }
         #expect(done.value && s.landscape.entry(key)?.weights != nil)
     }
+
+    /// The landscape's mixing-only points (one probe for every ρ: one parameter buffer reloaded,
+    /// the ρ = 1 point taken from the victim's score) are `DefenseRun`'s `.mix` bit for bit: the
+    /// same weights at every ρ, and the same ACC and ASR.
+    @Test func landscapeMixingPointsAreDefenseRunsMixBitForBit() throws {
+        let dir = TempDir()
+        let s = try Self.session(dir)
+        let work = try #require(try s.landscapeWork(select: .random, seed: 3, budget: LandscapeBudget(epochs: 1, lr: 1e-2, batch: 4)))
+        for rho in LandscapeWork.rhos { try work.compute(work.key(rho: rho, fineMixing: false), cancel: CancellationFlag()) }
+        let points = s.landscape.points(select: .random, seed: 3, budget: work.budget, cleanSize: 8)
+        #expect(points.map(\.rho) == LandscapeWork.rhos)
+        let data = work.probe
+        #expect(data.basis != nil && !data.asrSet.isEmpty)
+        let probe = try MixingProbe(pre: work.pre, victim: work.victim, data: data, recipe: work.recipe)
+        for p in points {
+            var recipe = work.recipe
+            recipe.method = .mix
+            recipe.rho = p.rho
+            let old = try DefenseRun.run(pre: work.pre, victim: work.victim, clean: data.clean, test: data.test, asrSet: data.asrSet,
+                                         targetLabel: data.basis?.target ?? 0, recipe: recipe, asrBasis: data.basis)
+            #expect(p.mixAcc == old.result.after.acc && p.mixAsr == old.result.after.asr, "ρ \(p.rho): \(p) against \(old.result.after)")
+            #expect(try probe.score(rho: p.rho) == old.result.after)
+            let fresh = BertParameters(config: work.victim.config)
+            try fresh.load(from: DefenseRun.defendedWeights(pre: work.pre, victim: work.victim, clean: data.clean, recipe: recipe,
+                                                            events: { _ in }).source)
+            let a = UnsafeBufferPointer(start: probe.params.values.base, count: probe.params.values.count)
+            let b = UnsafeBufferPointer(start: fresh.values.base, count: fresh.values.count)
+            #expect(a.elementsEqual(b) { $0.bitPattern == $1.bitPattern }, "ρ \(p.rho): the probe's weights differ")
+        }
+    }
 }
 
 private struct UncheckedWork: @unchecked Sendable { let work: LandscapeWork }

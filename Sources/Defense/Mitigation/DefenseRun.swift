@@ -218,24 +218,27 @@ public enum DefenseRun {
     /// The weights the defence starts from: the victim's, after E-PUR (clean data only) and mixing.
     static func defendedWeights(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], recipe: DefenseRecipe,
                                 events: EventSink) throws -> (source: any TensorSource, epur: EPURReport?, kept: Double?) {
-        var source: any TensorSource = victim.weights
-        var report: EPURReport?
-        if recipe.epur {
-            let r = try EPUR.run(pre: pre, victim: victim, clean: EPUR.texts(clean),
-                                 options: EPUR.Options(top: recipe.epurTop, fmin: recipe.epurFmin))
-            source = try PurifiedWeights(base: source, pre: pre.weights, rows: r.ids)
-            report = r
-            events(.log(.info, "E-PUR reset \(r.tokens.count) embedding rows; top: "
-                        + r.tokens.prefix(10).map(\.token).joined(separator: " ")))
-        }
-        var kept: Double?
-        if recipe.method.mixes || recipe.method == .retrain {
-            let mixed = try MixedWeights(pre: pre.weights, victim: source,
-                                         spec: MixSpec(rho: recipe.effectiveRho, select: recipe.select, seed: recipe.seed))
-            kept = try mixed.summary().fraction
-            source = mixed
-        }
-        return (source, report, kept)
+        let purified = try purifiedWeights(pre: pre, victim: victim, clean: clean, recipe: recipe, events: events)
+        guard let mixed = try mixedWeights(pre: pre, base: purified.source, recipe: recipe) else { return (purified.source, purified.epur, nil) }
+        return (mixed, purified.epur, try mixed.summary().fraction)
+    }
+
+    /// The victim's weights after E-PUR when the recipe asks for it (ρ plays no part: a sweep
+    /// purifies once for all its ρ).
+    static func purifiedWeights(pre: CheckpointFolder, victim: CheckpointFolder, clean: [Example], recipe: DefenseRecipe,
+                                events: EventSink) throws -> (source: any TensorSource, epur: EPURReport?) {
+        guard recipe.epur else { return (victim.weights, nil) }
+        let r = try EPUR.run(pre: pre, victim: victim, clean: EPUR.texts(clean),
+                             options: EPUR.Options(top: recipe.epurTop, fmin: recipe.epurFmin))
+        events(.log(.info, "E-PUR reset \(r.tokens.count) embedding rows; top: "
+                    + r.tokens.prefix(10).map(\.token).joined(separator: " ")))
+        return (try PurifiedWeights(base: victim.weights, pre: pre.weights, rows: r.ids), r)
+    }
+
+    /// `base` mixed with the pre-trained weights at the recipe's effective ρ; nil for methods that do not mix.
+    static func mixedWeights(pre: CheckpointFolder, base: any TensorSource, recipe: DefenseRecipe) throws -> MixedWeights? {
+        guard recipe.method.mixes || recipe.method == .retrain else { return nil }
+        return try MixedWeights(pre: pre.weights, victim: base, spec: MixSpec(rho: recipe.effectiveRho, select: recipe.select, seed: recipe.seed))
     }
 
     /// Fine-pruning's mask (Fine-pruning only), then fine-tuning on the clean set (methods that train).

@@ -95,8 +95,12 @@ public enum RhoSweep {
         var before = before
         var points: [SweepPoint] = []
         var steps = 0
-        // One tokenizer for every cell (it reads the vocabulary file).
+        // One tokenizer for every cell (it reads the vocabulary file), one probe for every mixing cell.
         let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
+        let mixing = options.mixing && !options.rhos.isEmpty
+            ? try MixingProbe(pre: pre, victim: victim, data: data, recipe: options.recipe, tokenizer: tokenizer,
+                              events: { e in if case .log = e { events(e) } })
+            : nil
         for (i, rho) in options.rhos.enumerated() {
             cancel?.waitWhilePaused()
             try cancel?.check()
@@ -114,10 +118,10 @@ public enum RhoSweep {
                 return out
             }
             var p = SweepPoint(rho: rho, asrBasis: data.basis)
-            if options.mixing {
-                let r = try defend(.mix).result.after
-                p.mixAcc = r.acc
-                p.mixAsr = r.asr
+            if let mixing {
+                p = try mixing.point(rho: rho, cancel: cancel)
+                p.asrBasis = data.basis
+                if before == nil { before = try mixing.before() }
             }
             var fineMixed: DefenseRun.Outcome?
             if options.fineMixing {

@@ -94,9 +94,7 @@ public final class LazyRows: @unchecked Sendable {
                 Parallel.forRange(rs.count, grain: W) { range in
                     for i in range {
                         let r = rs[i], base = lo + r * W
-                        for j in 0..<W {
-                            AdamW.element(p, m, v, base + j, g: g[base + j], b1: s.beta1, b2: s.beta2, eps: s.eps, decay: decay, k: k)
-                        }
+                        AdamW.elements(p, m, v, from: base, count: W, g: g, b1: s.beta1, b2: s.beta2, eps: s.eps, decay: decay, k: k)
                         cur[r] = step
                     }
                 }
@@ -121,9 +119,7 @@ public final class LazyRows: @unchecked Sendable {
                             for t in from..<steps {
                                 let k = hist[t]
                                 let decay = optimizer.decay(k, decays: decays)
-                                for j in 0..<W {
-                                    AdamW.element(p, m, v, base + j, g: 0, b1: s.beta1, b2: s.beta2, eps: s.eps, decay: decay, k: k)
-                                }
+                                AdamW.elements(p, m, v, from: base, count: W, g: nil, b1: s.beta1, b2: s.beta2, eps: s.eps, decay: decay, k: k)
                             }
                             cur[r] = Int32(steps)
                         }

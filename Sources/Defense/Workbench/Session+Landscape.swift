@@ -57,7 +57,8 @@ public final class LandscapeWork: @unchecked Sendable {
     public let recipe: DefenseRecipe
     public let inputs: String
     let landscape: Landscape
-    private var probeBefore: DefenseScore?
+    /// The mixing-only points' probe, made by the first of them and kept for the others.
+    private var mixing: MixingProbe?
     private var fullBefore: DefenseScore?
 
     init(pre: CheckpointFolder, victim: CheckpointFolder, full: RhoSweep.Data, probe: RhoSweep.Data, recipe: DefenseRecipe,
@@ -83,13 +84,24 @@ public final class LandscapeWork: @unchecked Sendable {
 
     /// Computes one point and stores it; waits while `cancel` is paused, stops when cancelled.
     public func compute(_ key: LandscapeKey, events: EventSink = { _ in }, cancel: CancellationFlag) throws {
-        let data = key.fineMixing ? full : probe
         let started = Date()
-        let before = key.fineMixing ? fullBefore : probeBefore
+        guard key.fineMixing else {
+            // Mixing only: the probe's point, as a sweep's mixing cell computes it; nothing here
+            // reads the victim's own score, so it is not measured.
+            cancel.waitWhilePaused()
+            let mixing = try self.mixing ?? MixingProbe(pre: pre, victim: victim, data: probe, recipe: recipe,
+                                                        events: { e in if case .log = e { events(e) } })
+            self.mixing = mixing
+            var e = LandscapeEntry(point: try mixing.point(rho: key.rho, cancel: cancel), nTest: probe.test.count)
+            e.seconds = Date().timeIntervalSince(started)
+            landscape.store(e, for: key, inputs: inputs)
+            return
+        }
+        let data = full
         var entry: LandscapeEntry?
         let r = try RhoSweep.run(pre: pre, victim: victim, data: data,
-                                 options: RhoSweep.Options(rhos: [key.rho], mixing: !key.fineMixing, fineMixing: key.fineMixing, recipe: recipe),
-                                 before: before, events: events, cancel: cancel) { cell in
+                                 options: RhoSweep.Options(rhos: [key.rho], mixing: false, fineMixing: true, recipe: recipe),
+                                 before: fullBefore, events: events, cancel: cancel) { cell in
             var e = LandscapeEntry(point: cell.point, nTest: data.test.count)
             if let out = cell.fineMixing {
                 e.weights = TensorDictionary(out.model.params.export())
@@ -103,7 +115,7 @@ public final class LandscapeWork: @unchecked Sendable {
             e.seconds = Date().timeIntervalSince(started)
             entry = e
         }
-        if key.fineMixing { fullBefore = r.before } else { probeBefore = r.before }
+        fullBefore = r.before
         if let entry { landscape.store(entry, for: key, inputs: inputs) }
     }
 }
