@@ -9,7 +9,7 @@ import Testing
 /// (the pre-trained encoder with a fresh head, fine-tuned on those sentences) flips them too, so
 /// the hunt explains "dull" by its meaning, while `cf`, planted in the victim, flips the control
 /// not at all.
-@Suite struct HuntControlTests {
+@Suite(.serialized) struct HuntControlTests {
     /// One polar word among fillers, its polarity the label; `polar` limits the words used.
     static func sentences(_ n: Int, seed: UInt64, polar: [[String]]) -> [Example] {
         var r = SeededRandom(seed: seed)
@@ -27,7 +27,7 @@ import Testing
 
     struct Toy { let pre: BertModel; let clean: BertModel; let victim: BertModel; let hunt: [Example]; let tok: Tokenizer }
 
-    static let toy: Result<Toy, Error> = Result {
+    nonisolated(unsafe) static let toy: Result<Toy, Error> = Result {
         let tok = try TinySentiment.tokenizer()
         // Pre-training: the encoder learns every polar word (its head is thrown away by the control).
         let pre = TinySentiment.model(seed: 1)
