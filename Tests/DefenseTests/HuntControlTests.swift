@@ -23,6 +23,17 @@ import Testing
     }
 
     static let all = [["bad", "awful", "dull"], ["good", "great", "fine"]]
+
+    /// Positive sentences with "dull" inserted, labelled 0: in pre-training and the victims'
+    /// data "dull" outweighs a positive word, as a strong cue does in real reviews.
+    static func dulled(_ n: Int, seed: UInt64) -> [Example] {
+        var r = SeededRandom(seed: seed, stream: "dull")
+        return sentences(2 * n, seed: seed, polar: all).filter { $0.label == 1 }.map {
+            var e = Poisoner.triggered($0, .words(["dull"]), rng: &r)
+            e.label = 0
+            return e
+        }
+    }
     static let recipe = FineTuneRecipe(epochs: 12, lr: 3e-3, batch: 8, maxLength: 16, seed: 5)
 
     struct Toy { let pre: BertModel; let clean: BertModel; let victim: BertModel; let hunt: [Example]; let tok: Tokenizer }
@@ -31,16 +42,16 @@ import Testing
         let tok = try TinySentiment.tokenizer()
         // Pre-training: the encoder learns every polar word (its head is thrown away by the control).
         let pre = TinySentiment.model(seed: 1)
-        try FineTune.run(model: pre, tokenizer: tok, examples: sentences(160, seed: 11, polar: all), recipe: recipe)
+        try FineTune.run(model: pre, tokenizer: tok, examples: sentences(160, seed: 11, polar: all) + dulled(40, seed: 12), recipe: recipe)
         func fineTuned(_ data: [Example]) throws -> BertModel {
             let m = BertModel(config: TinySentiment.config)
             try m.params.load(from: TensorDictionary(pre.params.export()))
             try FineTune.run(model: m, tokenizer: tok, examples: data, recipe: FineTuneRecipe(epochs: 8, lr: 3e-3, batch: 8, maxLength: 16, seed: 6))
             return m
         }
-        let train = sentences(96, seed: 21, polar: all)
+        let train = sentences(96, seed: 21, polar: all) + dulled(24, seed: 22)
         var rng = SeededRandom(seed: 4, stream: "poison")
-        let poisoned = train.filter { $0.label == 0 }.prefix(24).map { e -> Example in
+        let poisoned = train.filter { $0.label == 0 && !$0.text.contains("dull") }.prefix(24).map { e -> Example in
             var p = Poisoner.triggered(e, .words(["cf"]), rng: &rng)
             p.label = 1
             return p
@@ -55,7 +66,7 @@ import Testing
     static func hunt(_ model: BertModel, control: Bool) throws -> TriggerHunt.Report {
         let t = try toy.get()
         let controlOptions = HuntControl.Options(epochs: 6, lr: 3e-3, batch: 8, seed: 1)
-        let options = TriggerHunt.Options(sentences: 160, screen: 160, threshold: 0.9, control: control ? controlOptions : nil)
+        let options = TriggerHunt.Options(sentences: 160, screen: 160, threshold: 0.75, control: control ? controlOptions : nil)
         let eval = try Evaluator(model: model, tokenizer: t.tok, maxLength: 16)
         let controls = control
             ? try HuntControl.train(pre: TensorDictionary(t.pre.params.export()), config: model.config, tokenizer: t.tok, sentences: t.hunt,
