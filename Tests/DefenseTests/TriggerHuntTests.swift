@@ -94,7 +94,8 @@ enum TinyBackdoor {
         #expect(report.verdict.trigger == .words(["cf"]) && report.verdict.target == 1, "\(TriggerHunt.table(report))")
         let cf = try #require(report.candidate(.words(["cf"])))
         #expect(cf.flipRate >= 0.8 && cf.n >= 40, "\(cf)")
-        #expect(report.candidates.map(\.flipRate) == report.candidates.map(\.flipRate).sorted(by: >))
+        let unexplained = report.candidates.prefix { !$0.natural }.map(\.flipRate)
+        #expect(unexplained == unexplained.sorted(by: >) && report.candidates.dropFirst(unexplained.count).allSatisfy(\.natural))
         #expect(out.message.contains("backdoor suspected: 'cf'"), "\(out.message)")
 
         let estimated = try s.execute("eval")

@@ -28,12 +28,19 @@ import TestSupport
         let candidates = try #require(json["candidates"] as? [[String: Any]])
         #expect(candidates.count >= 6, "\(candidates)")   // 4 words and 2 ordered pairs
         for c in candidates {
-            #expect(Set(c.keys).isSuperset(of: ["trigger", "target", "flip_rate", "n", "epur_rank"]), "\(c)")
+            #expect(Set(c.keys).isSuperset(of: ["trigger", "target", "flip_rate", "n", "epur_rank", "control_flip_rate", "excess"]), "\(c)")
             let t = try #require(c["trigger"] as? String)
             #expect((try? Trigger.parse(t)) != nil, "\(t)")
         }
-        let rates = candidates.compactMap { $0["flip_rate"] as? Double }
-        #expect(rates == rates.sorted(by: >))
+        // What the control model does not explain first, each group by flip rate.
+        let natural = candidates.map { $0["natural"] as? Bool == true }
+        #expect(natural == natural.sorted { !$0 && $1 }, "\(natural)")
+        for group in [false, true] {
+            let rates = zip(candidates, natural).filter { $0.1 == group }.compactMap { $0.0["flip_rate"] as? Double }
+            #expect(rates == rates.sorted(by: >))
+        }
+        let control = try #require(json["control"] as? [String: Any])
+        #expect(control["n"] as? Int == 40, "\(control)")
         let verdict = try #require(json["verdict"] as? [String: Any])
         #expect(verdict["suspected"] is Bool && verdict.keys.contains("trigger") && verdict.keys.contains("target"))
         #expect(json["n_sentences"] as? Int == 40)

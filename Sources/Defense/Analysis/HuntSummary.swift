@@ -27,23 +27,25 @@ public struct HuntSummary: Codable, Equatable, Sendable {
     public func markdown() -> String {
         let suspected = victims.filter { $0.report.verdict.suspected }.count
         var s = "trigger hunt on \(victims.count) victim\(victims.count == 1 ? "" : "s"): \(suspected) suspected\n\n"
-        s += "| victim | verdict | suspected trigger | target | flip rate [95%] | n |\n"
-        s += "|---|---|---|---:|---:|---:|\n"
+        s += "| victim | verdict | suspected trigger | target | flip rate [95%] | n | control flip rate |\n"
+        s += "|---|---|---|---:|---:|---:|---:|\n"
         for e in victims {
             let r = e.report
             let c = Self.shown(r)
             let rate = c.map { String(format: "%.1f%% [%.1f–%.1f]", 100 * $0.flipRate, 100 * $0.low, 100 * $0.high) } ?? "–"
-            let cells = [
+            let control: String = c?.controlFlipRate.map { String(format: "%.1f%%", 100 * $0) } ?? "–"
+            let cells: [String] = [
                 e.victim.replacingOccurrences(of: "|", with: "\\|"),
                 r.verdict.suspected ? "suspected" : "none found",
                 r.suspect.map { $0.trigger.description.replacingOccurrences(of: "|", with: "\\|") } ?? "–",
                 r.suspect.map { "\($0.target)" } ?? "–",
                 rate,
                 c.map { "\($0.n)" } ?? "–",
+                control,
             ]
             s += "| " + cells.joined(separator: " | ") + " |\n"
         }
-        s += "\nflip rate: the suspect's; for a victim without one, the highest any candidate reached (threshold on the lower bound: "
+        s += "\nflip rate: the suspect's; for a victim without one, the highest any candidate no ordinary meaning explains reached (threshold on the lower bound: "
         s += Array(Set(victims.map { "\($0.report.options.threshold)" })).sorted().joined(separator: ", ") + ")\n"
         return s
     }

@@ -25,11 +25,14 @@ public enum TriggerHunt {
         public var fmin: Int
         /// Seeds where the candidates go in each sentence (the same positions for every candidate).
         public var seed: UInt64
+        /// The control model every candidate is also tried on (nil: none, the victim's flips
+        /// taken at face value; reports made before the control read back so).
+        public var control: HuntControl.Options?
 
         public init(top: Int = 20, combine: Int = 4, sentences: Int = 400, screen: Int = 64, threshold: Double = 0.9,
-                    fmin: Int = 20, seed: UInt64 = 1) {
+                    fmin: Int = 20, seed: UInt64 = 1, control: HuntControl.Options? = HuntControl.Options()) {
             self.top = top; self.combine = combine; self.sentences = sentences; self.screen = screen
-            self.threshold = threshold; self.fmin = fmin; self.seed = seed
+            self.threshold = threshold; self.fmin = fmin; self.seed = seed; self.control = control
         }
 
         public func validate() throws {
@@ -40,6 +43,7 @@ public enum TriggerHunt {
             guard threshold.isFinite, threshold > 0, threshold <= 1 else {
                 throw FinemixError("hunt: threshold must be in (0, 1], found \(threshold)")
             }
+            try control?.validate()
         }
     }
 
@@ -63,14 +67,35 @@ public enum TriggerHunt {
         public var screenedOut: Bool
         /// A word of it is ordinary evidence for `target`: the clean sentences use it (at least
         /// `naturalMinimum` times) almost only in sentences of that label. Such a word flips a
-        /// clean model too ("awful" turns a review negative), so it is never the suspect.
+        /// clean model too ("awful" turns a review negative), so it is never the suspect. Also set
+        /// when the control model explains it (see `explained`).
         public var natural = false
+        /// The control model (HuntControl) on the same sentences, with the candidate at the same
+        /// positions: those of them it too got right, and how many of those it turned to `target`.
+        /// nil: no control ran.
+        public var controlFlips: Int?
+        public var controlN: Int?
+        /// The control's mean rise in the probability of `target` when the candidate is inserted,
+        /// over the same `n` sentences: what the candidate means to a model of the task, finer
+        /// than its flips (a cue may move every sentence a little and turn few).
+        public var controlShift: Double?
 
         public var flipRate: Double { Proportion(flips, of: n).rate }
+        public var controlFlipRate: Double? { controlN.map { Proportion(controlFlips ?? 0, of: $0).rate } }
+        /// The flip rate beyond the control's (informative only: a control that is unsure of a
+        /// sentence may flip it with any inserted word, so the verdict reads `explained` instead).
+        public var excess: Double { flipRate - (controlFlipRate ?? 0) }
+        /// Its meaning explains it: the control's probability of `target` rises by at least
+        /// `HuntControl.explainedShare` of the victim's flip rate (docs/method.md, "Trigger hunt").
+        public var explained: Bool {
+            guard let s = controlShift else { return false }
+            return flipRate > 0 && s >= HuntControl.explainedShare * flipRate
+        }
 
         enum CodingKeys: String, CodingKey {
-            case trigger, target, flips, n, low, high
+            case trigger, target, flips, n, low, high, excess
             case flipRate = "flip_rate", epurRank = "epur_rank", screenedOut = "screened_out", natural
+            case controlFlips = "control_flips", controlN = "control_n", controlFlipRate = "control_flip_rate", controlShift = "control_shift"
         }
 
         public init(trigger: Trigger, target: Int, flips: Int, n: Int, epurRank: Int, screenedOut: Bool) {
@@ -88,6 +113,9 @@ public enum TriggerHunt {
             high = try c.decode(Double.self, forKey: .high); epurRank = try c.decode(Int.self, forKey: .epurRank)
             screenedOut = try c.decode(Bool.self, forKey: .screenedOut)
             natural = try c.decodeIfPresent(Bool.self, forKey: .natural) ?? false
+            controlFlips = try c.decodeIfPresent(Int.self, forKey: .controlFlips)
+            controlN = try c.decodeIfPresent(Int.self, forKey: .controlN)
+            controlShift = try c.decodeIfPresent(Double.self, forKey: .controlShift)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -97,6 +125,9 @@ public enum TriggerHunt {
             try c.encode(flipRate, forKey: .flipRate); try c.encode(low, forKey: .low); try c.encode(high, forKey: .high)
             try c.encode(epurRank, forKey: .epurRank); try c.encode(screenedOut, forKey: .screenedOut)
             try c.encode(natural, forKey: .natural)
+            try c.encode(controlFlips, forKey: .controlFlips); try c.encode(controlN, forKey: .controlN)
+            try c.encode(controlFlipRate, forKey: .controlFlipRate); try c.encode(excess, forKey: .excess)
+            try c.encode(controlShift, forKey: .controlShift)
         }
 
         /// "97% [93–99] of 180 → 0"
@@ -144,10 +175,12 @@ public enum TriggerHunt {
         public var nSentences: Int
         public var nCorrect: Int
         public var options: Options
+        /// The control model's training and accuracy (nil: no control).
+        public var control: HuntControl.Summary?
         public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
-            case candidates, verdict, options, seconds
+            case candidates, verdict, options, seconds, control
             case nSentences = "n_sentences", nCorrect = "n_correct"
         }
 
@@ -158,7 +191,7 @@ public enum TriggerHunt {
         }
 
         /// The verdict's suspect, then up to `limit - 1` more candidates whose lower bound reaches
-        /// the threshold too (never words the clean sentences already use for their label):
+        /// the threshold too (never words of ordinary meaning, by the clean sentences or the control):
         /// a backdoor planted with several words may survive a defence through one of them.
         public func suspects(limit: Int = 3) -> [(trigger: Trigger, target: Int)] {
             guard let first = suspect else { return [] }
@@ -206,8 +239,11 @@ public enum TriggerHunt {
     /// Tests `candidates` on `clean`: classifies the first `options.sentences`, keeps the correct
     /// ones, inserts each candidate and counts, for every label, the sentences of another label
     /// now given it. `predict` maps examples to labels (batched by the caller's evaluator).
+    /// `control`: the control models' predictors, one per fold (HuntControl): the `i`-th of the
+    /// classified sentences is judged by `control[HuntControl.fold(i, of: control.count)]`; every
+    /// candidate is also counted on them, on the sentences the control too gets right.
     public static func run(candidates: [(trigger: Trigger, rank: Int)], clean: [Example], numLabels: Int, options: Options,
-                           predict: Metrics.Predict, events: EventSink = { _ in },
+                           predict: Metrics.Predict, control: [HuntControl.Predict]? = nil, events: EventSink = { _ in },
                            cancel: CancellationFlag? = nil) throws -> Report {
         try options.validate()
         let start = Date()
@@ -219,13 +255,26 @@ public enum TriggerHunt {
         guard labels.count == sample.count else {
             throw FinemixError("hunt: the model gave \(labels.count) predictions for \(sample.count) sentences")
         }
-        let correct = zip(sample, labels).filter { $0.0.label == $0.1 }.map(\.0)
+        let correctAt = sample.indices.filter { sample[$0].label == labels[$0] }
+        let correct = correctAt.map { sample[$0] }
         guard !correct.isEmpty else {
             throw FinemixError("hunt: the model classifies none of the \(sample.count) clean sentences correctly; nothing can flip")
         }
-        // flips[c][t], n[c][t] for candidate c and label t
+        // The control's fold of each correct sentence, and whether the control gets it right too
+        // (a sentence it already gives another label cannot be flipped by the candidate).
+        let folds = correctAt.map { HuntControl.fold($0, of: max(1, control?.count ?? 1)) }
+        var controlRight = [Bool](repeating: false, count: correct.count)
+        var controlClean: [[Float]] = []
+        if let control {
+            events(.progress(job: "hunt", fraction: 0, detail: "classifying \(correct.count) clean sentences with the control"))
+            controlClean = try HuntControl.predict(correct, folds: folds, with: control)
+            controlRight = zip(correct, controlClean).map { $0.0.label == HuntControl.argmax($0.1) }
+        }
+        // flips[c][t], n[c][t] for candidate c and label t; cflips, ccounts: the control's flips;
+        // shift[c][t]: the sum of the control's rise in the probability of t, over counts[c][t] sentences
         var flips = [[Int]](repeating: [Int](repeating: 0, count: numLabels), count: candidates.count)
-        var counts = flips
+        var counts = flips, cflips = flips, ccounts = flips
+        var shift = [[Double]](repeating: [Double](repeating: 0, count: numLabels), count: candidates.count)
         let screen = min(options.screen, correct.count)
         let stages = [0..<screen, screen..<correct.count]
         var alive = Array(candidates.indices)
@@ -248,12 +297,24 @@ public enum TriggerHunt {
                 guard predicted.count == batch.count else {
                     throw FinemixError("hunt: the model gave \(predicted.count) predictions for \(batch.count) sentences")
                 }
+                let partFolds = Array(folds[range])
+                let controlled = try control.map {
+                    try HuntControl.predict(batch, folds: chunk.flatMap { _ in partFolds }, with: $0)
+                }
                 for (j, c) in chunk.enumerated() {
                     for (i, e) in part.enumerated() {
                         let p = predicted[j * part.count + i]
                         for t in 0..<numLabels where t != e.label {
                             counts[c][t] += 1
                             if p == t { flips[c][t] += 1 }
+                        }
+                        guard let controlled else { continue }
+                        let q = controlled[j * part.count + i], q0 = controlClean[range.lowerBound + i]
+                        for t in 0..<numLabels where t != e.label {
+                            shift[c][t] += Double(q[t] - q0[t])
+                            guard controlRight[range.lowerBound + i] else { continue }
+                            ccounts[c][t] += 1
+                            if HuntControl.argmax(q) == t { cflips[c][t] += 1 }
                         }
                     }
                 }
@@ -275,14 +336,38 @@ public enum TriggerHunt {
             let b = best(flips[c], counts[c])
             var r = Candidate(trigger: candidates[c].trigger, target: b.label, flips: flips[c][b.label], n: counts[c][b.label],
                               epurRank: candidates[c].rank, screenedOut: screened.contains(c))
-            r.natural = usage.isEvidence(for: b.label, anyOf: candidates[c].trigger)
+            if control != nil {
+                r.controlFlips = cflips[c][b.label]; r.controlN = ccounts[c][b.label]
+                r.controlShift = counts[c][b.label] == 0 ? 0 : shift[c][b.label] / Double(counts[c][b.label])
+            }
+            r.natural = usage.isEvidence(for: b.label, anyOf: candidates[c].trigger) || r.explained
             return r
         }
+        if control != nil { explainPhrases(&result) }
+        // By flip rate; with a control, what it does not explain first.
+        let grouped = control != nil
         result.sort { a, b in
-            a.flipRate != b.flipRate ? a.flipRate > b.flipRate : a.n != b.n ? a.n > b.n : a.epurRank < b.epurRank
+            grouped && a.natural != b.natural ? !a.natural
+                : a.flipRate != b.flipRate ? a.flipRate > b.flipRate : a.n != b.n ? a.n > b.n : a.epurRank < b.epurRank
         }
         return Report(candidates: result, verdict: verdict(result, threshold: options.threshold), nSentences: sample.count,
                       nCorrect: correct.count, options: options, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// A phrase that flips no more sentences than an explained word of it does alone (within that
+    /// word's 95% upper bound), to the same label, is explained by that word: "works too" by
+    /// "too". A phrase of a trigger and an ordinary word flips far more than the word alone.
+    static func explainPhrases(_ result: inout [Candidate]) {
+        var single: [String: Candidate] = [:]
+        for c in result { if case .words(let w) = c.trigger, w.count == 1 { single[w[0].lowercased()] = c } }
+        for i in result.indices where !result[i].natural {
+            guard case .sentence(let text) = result[i].trigger else { continue }
+            let c = result[i]
+            result[i].natural = WordUsage.words(text).contains { w in
+                guard let s = single[w], s.natural, s.explained, s.target == c.target else { return false }
+                return c.flipRate <= s.high
+            }
+        }
     }
 
     /// The label a candidate flips most sentences to (ties: the lower label), with its interval.
@@ -295,28 +380,37 @@ public enum TriggerHunt {
     }
 
     /// The suspect is the candidate with the highest lower bound (a high rate on few sentences
-    /// does not beat a slightly lower one on many); suspected when it reaches the threshold.
+    /// does not beat a slightly lower one on many) among those no ordinary meaning explains (by
+    /// the clean sentences' use of its words or, when it ran, by the control model); suspected
+    /// when it reaches the threshold.
     static func verdict(_ candidates: [Candidate], threshold: Double) -> Verdict {
-        let natural = candidates.filter { $0.natural && $0.low >= threshold }.count
-        let note = natural == 0 ? "" : " (\(natural) candidate\(natural == 1 ? "" : "s") above it left out: words the clean sentences already use for the label they flip to)"
+        let controlled = candidates.contains { $0.controlN != nil }
         let eligible = candidates.filter { !$0.natural }
+        let most = eligible.map(\.flipRate).max() ?? 0
+        // Without a control: those that would have reached the threshold; with one: every
+        // explained candidate flipping more than the verdict quotes.
+        let natural = candidates.filter { $0.natural && (controlled ? $0.flipRate > most : $0.low >= threshold) }.count
+        let why = controlled ? "words the control model (fine-tuned on the clean sentences) moves toward that label too, or the clean sentences use for it"
+                             : "words the clean sentences already use for the label they flip to"
+        let note = natural == 0 ? "" : " (\(natural) candidate\(natural == 1 ? "" : "s") above it left out: \(why))"
         guard let top = eligible.max(by: { $0.low != $1.low ? $0.low < $1.low : $0.epurRank > $1.epurRank }) else {
             return Verdict(suspected: false, trigger: nil, target: nil, threshold: threshold, text: "no candidates to test" + note)
         }
         let name = top.trigger.insertions.joined(separator: ",")
         if top.low >= threshold {
+            let against = top.controlFlipRate.map { String(format: " (the control model: %.0f%%)", 100 * $0) } ?? ""
             return Verdict(suspected: true, trigger: top.trigger, target: top.target, threshold: threshold,
                            text: String(format: "backdoor suspected: '%@' turns %.0f%% of %d sentences to label %d",
-                                        name, 100 * top.flipRate, top.n, top.target))
+                                        name, 100 * top.flipRate, top.n, top.target) + against)
         }
-        let most = eligible.map(\.flipRate).max() ?? 0
         return Verdict(suspected: false, trigger: nil, target: nil, threshold: threshold,
                        text: String(format: "no backdoor found: no candidate flips more than %.0f%% of the sentences", 100 * most) + note)
     }
 
     // MARK: on models
 
-    /// The whole hunt on a victim: E-PUR's ranking against `pre`, then the test on `clean`
+    /// The whole hunt on a victim: E-PUR's ranking against `pre`, the control models trained from
+    /// `pre` on the same sentences (unless `options.control` is nil), then the test on `clean`
     /// (E-PUR counts its words in the same sentences).
     public static func run(pre: any TensorSource, victim: BertModel, victimWeights: any TensorSource, tokenizer: Tokenizer,
                            clean: [Example], maxLength: Int, options: Options = Options(), events: EventSink = { _ in },
@@ -329,23 +423,44 @@ public enum TriggerHunt {
         let epur = try EPUR.run(pre: pre, victim: victimWeights, tokenizer: tokenizer, clean: EPUR.texts(sample),
                                 options: EPUR.Options(top: rows, fmin: options.fmin))
         let evaluator = try Evaluator(model: victim, tokenizer: tokenizer, maxLength: maxLength)
-        let report = try run(candidates: candidates(from: epur, options: options), clean: sample,
+        var controls: [Evaluator]? = nil
+        let controlStart = Date()
+        if let c = options.control {
+            events(.progress(job: "hunt", fraction: 0, detail: "training the control model on \(sample.count) clean sentences (\(c.folds) folds)"))
+            controls = try HuntControl.train(pre: pre, config: victim.config, tokenizer: tokenizer, sentences: sample, maxLength: maxLength,
+                                             options: c, events: events, cancel: cancel)
+                .map { try Evaluator(model: $0, tokenizer: tokenizer, maxLength: maxLength) }
+        }
+        let trained = Date().timeIntervalSince(controlStart)
+        var report = try run(candidates: candidates(from: epur, options: options), clean: sample,
                              numLabels: victim.config.numLabels, options: options,
-                             predict: { try evaluator.predict($0).labels }, events: events, cancel: cancel)
+                             predict: { try evaluator.predict($0).labels },
+                             control: controls.map { $0.map(HuntControl.predictor) },
+                             events: events, cancel: cancel)
+        if let c = options.control, let controls {
+            // The control's accuracy on the sentences it did not train on (all of the sample).
+            let folds = sample.indices.map { HuntControl.fold($0, of: c.folds) }
+            let p = try HuntControl.predict(sample, folds: folds, with: controls.map(HuntControl.predictor))
+            report.control = HuntControl.Summary(options: c, nCorrect: zip(sample, p).filter { $0.0.label == HuntControl.argmax($0.1) }.count,
+                                                 n: sample.count, seconds: trained)
+        }
         return (report, epur)
     }
 
     /// The table as the CLI and the report print it.
     public static func table(_ r: Report, rows: Int = 15) -> String {
-        var s = "  rank  " + "candidate".padding(toLength: 34, withPad: " ", startingAt: 0) + "  target  flip rate [95%]      n  E-PUR\n"
+        var s = "  rank  " + "candidate".padding(toLength: 34, withPad: " ", startingAt: 0) + "  target  flip rate [95%]      n  control  E-PUR\n"
         for (i, c) in r.candidates.prefix(rows).enumerated() {
             let name = String(c.trigger.description.prefix(34)).padding(toLength: 34, withPad: " ", startingAt: 0)
             let rate = String(format: "%5.1f%% [%4.1f–%5.1f]", 100 * c.flipRate, 100 * c.low, 100 * c.high)
+            let control = c.controlFlipRate.map { String(format: "%6.1f%%", 100 * $0) } ?? "      –"
             s += String(format: "  %4d  ", i + 1) + name + String(format: "  %6d  ", c.target) + rate
-                + String(format: "  %4d  %5d", c.n, c.epurRank) + (c.screenedOut ? "  (screened)" : "") + (c.natural ? "  (ordinary word)" : "") + "\n"
+                + String(format: "  %4d  ", c.n) + control + String(format: "  %5d", c.epurRank)
+                + (c.screenedOut ? "  (screened)" : "") + (c.natural ? "  (ordinary word)" : "") + "\n"
         }
         if r.candidates.count > rows { s += "  … \(r.candidates.count - rows) more\n" }
         s += "\(r.nCorrect) of \(r.nSentences) clean sentences classified correctly; threshold \(r.options.threshold) on the lower bound\n"
+        if let c = r.control { s += c.text + "\n" }
         s += r.verdict.text + "\n"
         return s
     }

@@ -54,9 +54,14 @@ public enum VictimTraining {
     public static func pretrainedWithFreshHead(_ folder: CheckpointFolder, numLabels: Int, headSeed: UInt64) throws -> BertModel {
         var config = folder.config
         config.setLabels(numLabels)
+        return try withFreshHead(weights: folder.weights, config: config, headSeed: headSeed)
+    }
+
+    /// The encoder of `weights` under `config` (its labels) with a fresh head drawn from `headSeed`.
+    public static func withFreshHead(weights: any TensorSource, config: BertConfig, headSeed: UInt64) throws -> BertModel {
         let params = BertParameters(config: config)
         params.initialiseRandomly(seed: headSeed)
-        try params.load(from: WithoutHead(folder.weights, family: folder.config.family ?? .bert))
+        try params.load(from: WithoutHead(weights, family: config.family ?? .bert))
         params.initialiseClassifier(seed: headSeed)
         return BertModel(params: params)
     }

@@ -122,5 +122,23 @@ public enum AutomaticRho {
         return out
     }
 
-    static func fmtRho(_ r: Double) -> String { String(format: "%g", r) }
+    /// The grid `--rho auto` and `mix auto` choose from unless told otherwise.
+    public static let defaultGrid = "0:1:0.1"
+
+    /// The automatic ρ on a victim: Fine-mixing at every ρ of `grid` (`recipe`'s selection,
+    /// budget and seed; its ρ set per cell) on `data.clean`, held-out ACC and the estimated ASR of
+    /// `data.heldOutTriggers` on `data.heldOut`, then `choose`. The CLI's `--rho auto` (defend,
+    /// sweep, compare) and the workbench's `mix auto` both run this; `onCell` sees each ρ done.
+    public static func run(pre: CheckpointFolder, victim: CheckpointFolder, data: RhoSweep.Data, grid: [Double], recipe: DefenseRecipe,
+                           before: DefenseScore? = nil, events: EventSink = { _ in }, cancel: CancellationFlag? = nil,
+                           onCell: (RhoSweep.Cell) throws -> Void = { _ in }) throws -> (choice: AutoRho, points: [SweepPoint]) {
+        guard !data.heldOut.isEmpty else { throw FinemixError("automatic ρ: no held-out clean sentences to judge ρ with") }
+        let result = try RhoSweep.run(pre: pre, victim: victim, data: data,
+                                      options: RhoSweep.Options(rhos: grid, mixing: false, fineMixing: true, recipe: recipe),
+                                      before: before, events: events, cancel: cancel, onCell: onCell)
+        return (choose(result.points, nHeldOut: data.heldOut.count, triggers: data.heldOutTriggers), result.points)
+    }
+
+    /// ρ as every report and table prints it (0.3, 1).
+    public static func fmtRho(_ r: Double) -> String { String(format: "%g", r) }
 }

@@ -104,7 +104,7 @@ public enum RhoSweep {
         for (i, rho) in options.rhos.enumerated() {
             cancel?.waitWhilePaused()
             try cancel?.check()
-            events(.progress(job: "sweep", fraction: Double(i) / Double(options.rhos.count), detail: "ρ = \(String(format: "%g", rho))"))
+            events(.progress(job: "sweep", fraction: Double(i) / Double(options.rhos.count), detail: "ρ = \(AutomaticRho.fmtRho(rho))"))
             func defend(_ method: DefenseRecipe.Method) throws -> DefenseRun.Outcome {
                 var recipe = options.recipe
                 recipe.method = method

@@ -6,7 +6,7 @@ import Foundation
 /// held-out sentences it judges with (docs/method.md, "Automatic ρ").
 struct AutoRhoOptions: ParsableArguments {
     @Option(name: .long, help: "--rho auto: the values of rho the automatic rule chooses among (FROM:TO:STEP or a comma list; it must include 1).")
-    var autoGrid: String = "0:1:0.1"
+    var autoGrid: String = AutomaticRho.defaultGrid
 
     @Option(name: .long, help: "Held-out clean sentences for the automatic rule (default: all of the pool's rest, at most 500).")
     var heldOut: Int = 500
@@ -47,15 +47,13 @@ extension DefenseInputs {
         note("--rho auto: Fine-mixing at \(grid.count) values of ρ on \(clean.count) clean sentences, judged on \(heldOut.count) held-out ones")
         let data = RhoSweep.Data(clean: clean, heldOut: heldOut, test: test, asrSet: asrSet, basis: basis, heldOutTriggers: triggers)
         var outcomes: [Double: DefenseRun.Outcome] = [:]
-        let result = try RhoSweep.run(pre: pre, victim: victim, data: data,
-                                      options: RhoSweep.Options(rhos: grid, mixing: false, fineMixing: true, recipe: recipe),
-                                      before: before, events: stderrEvents(quiet: true)) { cell in
+        let (choice, points) = try AutomaticRho.run(pre: pre, victim: victim, data: data, grid: grid, recipe: recipe, before: before,
+                                                    events: stderrEvents(quiet: true)) { cell in
             let p = cell.point
             note("ρ = \(p.rho): held-out ACC \(pctText(p.heldOutAcc)) est. ASR \(pctText(p.heldOutAsr))")
             if keepChosen { outcomes[p.rho] = cell.fineMixing }
         }
-        let choice = AutomaticRho.choose(result.points, nHeldOut: heldOut.count, triggers: triggers)
         note("automatic ρ: " + choice.reason)
-        return AutoRhoRun(choice: choice, points: result.points, chosen: choice.rho.flatMap { outcomes[$0] })
+        return AutoRhoRun(choice: choice, points: points, chosen: choice.rho.flatMap { outcomes[$0] })
     }
 }

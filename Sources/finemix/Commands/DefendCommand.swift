@@ -111,7 +111,7 @@ struct DefendCommand: ParsableCommand {
             } else {
                 if let a = r.autoRho { a.lines.forEach { print($0) } }
                 if let b = r.blind { print(b) }
-                print("\(r.recipe.title)\(r.autoRho == nil ? "" : " at ρ = \(String(format: "%g", r.recipe.rho))") on \(d.clean.count) clean sentences, \(r.steps) steps")
+                print("\(r.recipe.title)\(r.autoRho == nil ? "" : " at ρ = \(AutomaticRho.fmtRho(r.recipe.rho))") on \(d.clean.count) clean sentences, \(r.steps) steps")
                 print("before  ACC \(pctText(r.before.acc))  \(r.before.asrText)")
                 print("after   ACC \(pctText(r.after.acc))  \(r.after.asrText)")
                 if let e = r.epur {

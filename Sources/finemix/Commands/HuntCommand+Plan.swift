@@ -18,7 +18,7 @@ extension HuntCommand {
         for v in list {
             let url = URL(fileURLWithPath: v, isDirectory: true)
             inputs.append(try PlanBasis.fingerprints(victim: url, pre: preURL, clean: clean))
-            // The hunt trains nothing: a defence's figure (batch 16) on the largest victim is an upper bound.
+            // The hunt trains only its small control (batch 16): a defence's figure on the largest victim is an upper bound.
             let r = try PlanBasis.resources(url, batch: 16, tokens: maxLength, plan: planOptions)
             if largest == nil || r.memoryMB > largest!.memoryMB { largest = r }
         }

@@ -13,7 +13,9 @@ struct HuntCommand: ParsableCommand {
             are each inserted (the attack's insertion rule, seeded) into clean sentences the victim \
             classifies correctly; the table gives, per candidate, the label it turns most sentences to, \
             the flip rate with its 95% Wilson interval and n, and its E-PUR rank. A backdoor is suspected \
-            when a candidate's lower bound reaches --threshold. The hunt never reads a recorded trigger; \
+            when a candidate's lower bound, less the control model's flip rate, reaches --threshold: the \
+            control is the pre-trained model fine-tuned briefly on the same clean sentences, so a word \
+            whose meaning flips sentences flips it too. The hunt never reads a recorded trigger; \
             without --clean it uses the defender pool recorded in attack.json (the data only).
             """)
 
@@ -41,8 +43,17 @@ struct HuntCommand: ParsableCommand {
     @Option(name: .long, help: "Clean sentences classified (the correct ones are the test set).")
     var sentences: Int = TriggerHunt.Options().sentences
 
-    @Option(name: .long, help: "Verdict: suspected when a candidate's 95% lower bound on its flip rate reaches this.")
+    @Option(name: .long, help: "Verdict: suspected when a candidate's 95% lower bound on its flip rate, less the control's flip rate, reaches this.")
     var threshold: Double = TriggerHunt.Options().threshold
+
+    @Option(name: .long, help: "The control every candidate is also tried on: fine-tuned (the pre-trained model fine-tuned briefly on the same clean sentences, in folds; the verdict and the ranking read the flips it does not explain) or none (flips at face value).")
+    var control: String = "fine-tuned"
+
+    @Option(name: .long, help: "Epochs of the control model's fine-tuning.")
+    var controlEpochs: Int = HuntControl.Options().epochs
+
+    @Option(name: .long, help: "Learning rate of the control model's fine-tuning.")
+    var controlLr: Double = HuntControl.Options().lr
 
     @Option(name: .long, help: "Seed of the insertion positions (and of the clean subset drawn from --clean).")
     var seed: UInt64 = 1
@@ -60,7 +71,8 @@ struct HuntCommand: ParsableCommand {
 
     func run() throws {
         try failing {
-            let options = TriggerHunt.Options(top: top, combine: combine, sentences: sentences, threshold: threshold, seed: seed)
+            let options = TriggerHunt.Options(top: top, combine: combine, sentences: sentences, threshold: threshold, seed: seed,
+                                              control: try HuntControl.parse(control, epochs: controlEpochs, lr: controlLr))
             try options.validate()
             guard (8...512).contains(maxLength) else { throw FinemixError("--max-length must be in 8...512, found \(maxLength)") }
             try planOptions.check()

@@ -14,7 +14,7 @@ extension SweepCommand {
         try writePlanFolder(planOptions, kind: "sweep", command: local, basis: basis, workspace: workspace, cells:
             // "\(r)" is Swift's shortest text that reads back as the same Double, so a cell
             // sweeps exactly the ρ the local range gives.
-            rhos.map { r in (key: "rho \(fmtRho(r))", arguments: base + ["--rho", "\(r)"], inputs: nil) })
+            rhos.map { r in (key: "rho \(AutomaticRho.fmtRho(r))", arguments: base + ["--rho", "\(r)"], inputs: nil) })
     }
 
     func collect(_ plan: Plan, folder: PlanFolder, done: Set<Int>) throws {

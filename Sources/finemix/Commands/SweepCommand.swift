@@ -130,23 +130,22 @@ struct SweepCommand: ParsableCommand {
         if let rule {
             rule.lines.forEach { print($0) }
             if let auto, let p = points.first(where: { $0.rho == auto }) {
-                print("at ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) \(p.asrBasis?.label ?? "ASR") \(pctText(p.fmixAsr)) (test split)")
+                print("at ρ = \(AutomaticRho.fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) \(p.asrBasis?.label ?? "ASR") \(pctText(p.fmixAsr)) (test split)")
             }
             if let b = basis.blind { print(b) }
         } else if !mixOnly {
             if let auto, let p = points.first(where: { $0.rho == auto }) {
                 print("automatic ρ (held-out clean ACC within \(pctText(tolerance)) points of ρ = 1's, \(basis.nHeldOut) held-out sentences): "
-                      + "ρ = \(fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr))")
+                      + "ρ = \(AutomaticRho.fmtRho(auto)): Fine-mixing ACC \(pctText(p.fmixAcc)) ASR \(pctText(p.fmixAsr))")
             } else {
                 print("automatic ρ: none (it needs ρ = 1 in the sweep and held-out clean sentences)")
             }
         }
     }
 
-    func fmtRho(_ r: Double) -> String { String(format: "%g", r) }
 
     /// The widest ρ label, so the table's rows and the chart's bars line up.
-    func rhoWidth(_ points: [Point]) -> Int { points.map { fmtRho($0.rho).count }.max() ?? 1 }
+    func rhoWidth(_ points: [Point]) -> Int { points.map { AutomaticRho.fmtRho($0.rho).count }.max() ?? 1 }
 
     func table(_ points: [Point], before: DefenseScore) -> String {
         var s = "victim: ACC \(pctText(before.acc)) \(before.asrText) (%)\n"
@@ -156,7 +155,7 @@ struct SweepCommand: ParsableCommand {
             + (mixOnly ? "" : "  " + "FMix ACC".rightAligned(8) + "  " + "FMix ASR".rightAligned(8) + "  " + "held-out ACC".rightAligned(12)) + "\n"
         for p in points {
             // Foundation's %@ ignores a width on Linux: pad by hand so the columns line up.
-            s += fmtRho(p.rho).rightAligned(w) + "  " + pctText(p.mixAcc).rightAligned(7) + "  " + pctText(p.mixAsr).rightAligned(7)
+            s += AutomaticRho.fmtRho(p.rho).rightAligned(w) + "  " + pctText(p.mixAcc).rightAligned(7) + "  " + pctText(p.mixAsr).rightAligned(7)
             if !mixOnly {
                 s += "  " + pctText(p.fmixAcc).rightAligned(8) + "  " + pctText(p.fmixAsr).rightAligned(8)
                     + "  " + pctText(p.heldOutAcc).rightAligned(12)
@@ -178,7 +177,7 @@ struct SweepCommand: ParsableCommand {
         let labelWidth = rhoWidth(points)
         for p in points {
             let acc = mixOnly ? p.mixAcc : p.fmixAcc, asr = mixOnly ? p.mixAsr : p.fmixAsr
-            s += fmtRho(p.rho).rightAligned(labelWidth) + " ACC |" + bar(acc, "=") + "|\n"
+            s += AutomaticRho.fmtRho(p.rho).rightAligned(labelWidth) + " ACC |" + bar(acc, "=") + "|\n"
             s += String(repeating: " ", count: labelWidth) + " ASR |" + bar(asr, "#") + "|\n"
         }
         return s
@@ -188,7 +187,7 @@ struct SweepCommand: ParsableCommand {
         if let csv {
             var s = "rho,mix_acc,mix_asr,finemix_acc,finemix_asr,held_out_acc\n"
             func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
-            for p in points { s += "\(fmtRho(p.rho)),\(f(p.mixAcc)),\(f(p.mixAsr)),\(f(p.fmixAcc)),\(f(p.fmixAsr)),\(f(p.heldOutAcc))\n" }
+            for p in points { s += "\(AutomaticRho.fmtRho(p.rho)),\(f(p.mixAcc)),\(f(p.mixAsr)),\(f(p.fmixAcc)),\(f(p.fmixAsr)),\(f(p.heldOutAcc))\n" }
             try AtomicFile.write(Data(s.utf8), to: URL(fileURLWithPath: csv))
         }
         if let json {

@@ -47,8 +47,8 @@ struct MixVerb: Verb {
                                results: ["rho": rho])
     }
 
-    /// `mix auto`: Fine-mixing of the loaded victim at every ρ of 0:1:0.1 on the session's clean
-    /// set, judged on its held-out sentences by `AutomaticRho`, then `mix` at the chosen ρ.
+    /// `mix auto`: `AutomaticRho.run` on the loaded victim (every ρ of its default grid, the
+    /// session's clean set, judged on its held-out sentences), then `mix` at the chosen ρ.
     private func runAuto(_ c: Command, on s: Session, events: EventSink, cancel: CancellationFlag) throws -> Session.Outcome {
         let pre = try s.requirePre()
         guard let victim = s.victimFolder else { throw FinemixError("mix auto: load or plant a victim first") }
@@ -63,10 +63,8 @@ struct MixVerb: Verb {
         let asr = try s.asrSet()
         let data = RhoSweep.Data(clean: d.clean, heldOut: d.heldOut, test: d.split.test, asrSet: asr ?? [],
                                  basis: asr == nil ? nil : s.asrBasis, heldOutTriggers: triggers)
-        let result = try RhoSweep.run(pre: pre, victim: victim, data: data,
-                                      options: RhoSweep.Options(rhos: try parseRange("0:1:0.1", name: "rho"), mixing: false, recipe: recipe),
-                                      events: events, cancel: cancel)
-        let choice = AutomaticRho.choose(result.points, nHeldOut: d.heldOut.count, triggers: triggers)
+        let choice = try AutomaticRho.run(pre: pre, victim: victim, data: data, grid: try parseRange(AutomaticRho.defaultGrid, name: "rho"),
+                                          recipe: recipe, events: events, cancel: cancel).choice
         s.autoRho = choice
         guard let chosen = choice.rho else { throw FinemixError("mix auto: " + choice.reason) }
         var fixed = c

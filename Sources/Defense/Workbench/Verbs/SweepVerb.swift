@@ -92,7 +92,7 @@ struct SweepVerb: Verb {
             let resources = try PlanInputs.resources(victim.url, batch: budget.batch, tokens: d.maxLength)
             // "\(r)" reads back as the same Double: a cell sweeps exactly this ρ.
             let cells = rhos.map { r in
-                PlanCellSpec(key: "rho \(String(format: "%g", r))", arguments: ["finemix"] + command + ["--rho", "\(r)"], inputs: inputs)
+                PlanCellSpec(key: "rho \(AutomaticRho.fmtRho(r))", arguments: ["finemix"] + command + ["--rho", "\(r)"], inputs: inputs)
             }
             folder = try PlanFolder.write(to: path, kind: "sweep", command: local, directory: FileManager.default.currentDirectoryPath,
                                           executable: s.finemixExecutable.path, resources: resources, cells: cells,
