@@ -54,10 +54,11 @@ public enum HuntControl {
     /// A candidate whose insertion raises the control's probability of its target, on average
     /// over the same sentences, by at least this share of its flip rate on the victim is
     /// explained by its meaning (never the suspect). Measured on rt with MiniLM (docs/method.md):
-    /// the planted words and their phrases raised it by at most 0.08 while flipping 98–100%
-    /// (a share ≤ 0.08), ordinary cues ("dull", "too", "refreshing") by 0.06–0.13 while
-    /// flipping 33–59% (a share ≥ 0.12). The control is a weaker, less certain model than the
-    /// victim, so a word's meaning moves it less; the share, not the difference, is compared.
+    /// the planted words and their phrases raised it by at most 0.091 while flipping 98–100%
+    /// (a share ≤ 0.092, word2's `z q too`), ordinary cues ("dull", "too", "refreshing") by
+    /// 0.06–0.13 while flipping 33–59% (a share ≥ 0.12): a narrow margin. The control is a
+    /// weaker, less certain model than the victim, so a word's meaning moves it less; the share,
+    /// not the difference, is compared.
     public static let explainedShare = 0.1
 
     /// The fold of the `i`-th hunt sentence (0-based, in the order the hunt classifies them).
