@@ -13,9 +13,10 @@ struct HuntCommand: ParsableCommand {
             are each inserted (the attack's insertion rule, seeded) into clean sentences the victim \
             classifies correctly; the table gives, per candidate, the label it turns most sentences to, \
             the flip rate with its 95% Wilson interval and n, and its E-PUR rank. A backdoor is suspected \
-            when a candidate's lower bound, less the control model's flip rate, reaches --threshold: the \
-            control is the pre-trained model fine-tuned briefly on the same clean sentences, so a word \
-            whose meaning flips sentences flips it too. The hunt never reads a recorded trigger; \
+            when a candidate's lower bound reaches --threshold and its meaning does not explain it: the \
+            control is the pre-trained model fine-tuned briefly on the same clean sentences, and a \
+            candidate that raises the control's probability of its target by at least 0.1 × its flip \
+            rate is explained (never the suspect). The hunt never reads a recorded trigger; \
             without --clean it uses the defender pool recorded in attack.json (the data only).
             """)
 
@@ -43,11 +44,11 @@ struct HuntCommand: ParsableCommand {
     @Option(name: .long, help: "Clean sentences classified (the correct ones are the test set).")
     var sentences: Int = TriggerHunt.Options().sentences
 
-    @Option(name: .long, help: "Verdict: suspected when a candidate's 95% lower bound on its flip rate, less the control's flip rate, reaches this.")
+    @Option(name: .long, help: "Verdict: suspected when the 95% lower bound on the flip rate of a candidate the control does not explain reaches this.")
     var threshold: Double = TriggerHunt.Options().threshold
 
     @Option(name: .long, help: "The control every candidate is also tried on: fine-tuned (the pre-trained model fine-tuned briefly on the same clean sentences, in folds; the verdict and the ranking read the flips it does not explain) or none (flips at face value).")
-    var control: String = "fine-tuned"
+    var control: String = HuntControl.kinds[0]
 
     @Option(name: .long, help: "Epochs of the control model's fine-tuning.")
     var controlEpochs: Int = HuntControl.Options().epochs

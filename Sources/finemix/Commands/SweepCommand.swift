@@ -143,7 +143,6 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
-
     /// The widest ρ label, so the table's rows and the chart's bars line up.
     func rhoWidth(_ points: [Point]) -> Int { points.map { AutomaticRho.fmtRho($0.rho).count }.max() ?? 1 }
 
