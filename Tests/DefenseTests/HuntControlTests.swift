@@ -115,6 +115,32 @@ import Testing
         #expect(try JSONDecoder().decode(TriggerHunt.Report.self, from: data) == report)
     }
 
+    /// The control classifies each sentence of the sample once, in the test itself, and its
+    /// accuracy there counts every sentence of the sample, those the victim gets wrong too (the
+    /// report's control accuracy came from a second pass over the sample before).
+    @Test func theControlClassifiesTheSampleOnceAndCountsItsAccuracyOnAllOfIt() throws {
+        let sample = Self.sentences(40, seed: 5, polar: Self.all)
+        let originals = Set(sample.map(\.text))
+        final class Seen: @unchecked Sendable { var texts: [String: Int] = [:] }
+        let seen = Seen()
+        // the victim misses "fine"; the control misses "great" and is sure of nothing else
+        func says(_ e: Example, _ words: [String]) -> Bool { words.contains { e.text.contains($0) } }
+        let victim: Metrics.Predict = { batch in batch.map { says($0, ["good", "great", "cf"]) ? 1 : 0 } }
+        let control: HuntControl.Predict = { batch in
+            batch.map { e in
+                if originals.contains(e.text) { seen.texts[e.text, default: 0] += 1 }
+                return says(e, ["good", "fine"]) ? [0.1, 0.9] : [0.9, 0.1]
+            }
+        }
+        let options = TriggerHunt.Options(sentences: 40, screen: 40, threshold: 0.75, control: HuntControl.Options(folds: 2))
+        let tested = try TriggerHunt.test(candidates: [(.words(["cf"]), 1)], clean: sample, numLabels: 2, options: options,
+                                          predict: victim, control: [control, control], events: { _ in }, cancel: nil)
+        #expect(seen.texts.count == sample.count && seen.texts.values.allSatisfy { $0 == 1 }, "\(seen.texts.values.sorted())")
+        let right = sample.filter { (says($0, ["good", "fine"]) ? 1 : 0) == $0.label }.count
+        #expect(tested.controlCorrect == right && right < sample.count)
+        #expect(tested.report.nCorrect < sample.count, "the victim misses some: the control's count is not over its correct ones only")
+    }
+
     @Test func controlOptionParses() throws {
         #expect(try HuntControl.parse("none") == nil)
         #expect(try HuntControl.parse("fine-tuned", epochs: 2)?.epochs == 2)

@@ -245,6 +245,15 @@ public enum TriggerHunt {
     public static func run(candidates: [(trigger: Trigger, rank: Int)], clean: [Example], numLabels: Int, options: Options,
                            predict: Metrics.Predict, control: [HuntControl.Predict]? = nil, events: EventSink = { _ in },
                            cancel: CancellationFlag? = nil) throws -> Report {
+        try test(candidates: candidates, clean: clean, numLabels: numLabels, options: options, predict: predict,
+                 control: control, events: events, cancel: cancel).report
+    }
+
+    /// `run`, also giving how many sentences of the sample the control classifies correctly (nil:
+    /// no control): it classifies the whole sample once, for its accuracy and for the test.
+    static func test(candidates: [(trigger: Trigger, rank: Int)], clean: [Example], numLabels: Int, options: Options,
+                     predict: Metrics.Predict, control: [HuntControl.Predict]?, events: EventSink,
+                     cancel: CancellationFlag?) throws -> (report: Report, controlCorrect: Int?) {
         try options.validate()
         let start = Date()
         let sample = Array(clean.prefix(options.sentences))
@@ -262,12 +271,16 @@ public enum TriggerHunt {
         }
         // The control's fold of each correct sentence, and whether the control gets it right too
         // (a sentence it already gives another label cannot be flipped by the candidate).
-        let folds = correctAt.map { HuntControl.fold($0, of: max(1, control?.count ?? 1)) }
+        let sampleFolds = sample.indices.map { HuntControl.fold($0, of: max(1, control?.count ?? 1)) }
+        let folds = correctAt.map { sampleFolds[$0] }
         var controlRight = [Bool](repeating: false, count: correct.count)
         var controlClean: [[Float]] = []
+        var controlCorrect: Int? = nil
         if let control {
-            events(.progress(job: "hunt", fraction: 0, detail: "classifying \(correct.count) clean sentences with the control"))
-            controlClean = try HuntControl.predict(correct, folds: folds, with: control)
+            events(.progress(job: "hunt", fraction: 0, detail: "classifying \(sample.count) clean sentences with the control"))
+            let all = try HuntControl.predict(sample, folds: sampleFolds, with: control)
+            controlCorrect = zip(sample, all).filter { $0.0.label == HuntControl.argmax($0.1) }.count
+            controlClean = correctAt.map { all[$0] }
             controlRight = zip(correct, controlClean).map { $0.0.label == HuntControl.argmax($0.1) }
         }
         // flips[c][t], n[c][t] for candidate c and label t; cflips, ccounts: the control's flips;
@@ -350,8 +363,9 @@ public enum TriggerHunt {
             grouped && a.natural != b.natural ? !a.natural
                 : a.flipRate != b.flipRate ? a.flipRate > b.flipRate : a.n != b.n ? a.n > b.n : a.epurRank < b.epurRank
         }
-        return Report(candidates: result, verdict: verdict(result, threshold: options.threshold), nSentences: sample.count,
-                      nCorrect: correct.count, options: options, seconds: Date().timeIntervalSince(start))
+        let report = Report(candidates: result, verdict: verdict(result, threshold: options.threshold), nSentences: sample.count,
+                            nCorrect: correct.count, options: options, seconds: Date().timeIntervalSince(start))
+        return (report, controlCorrect)
     }
 
     /// A phrase that flips no more sentences than an explained word of it does alone (within that
@@ -432,17 +446,15 @@ public enum TriggerHunt {
                 .map { try Evaluator(model: $0, tokenizer: tokenizer, maxLength: maxLength) }
         }
         let trained = Date().timeIntervalSince(controlStart)
-        var report = try run(candidates: candidates(from: epur, options: options), clean: sample,
-                             numLabels: victim.config.numLabels, options: options,
-                             predict: { try evaluator.predict($0).labels },
-                             control: controls.map { $0.map(HuntControl.predictor) },
-                             events: events, cancel: cancel)
-        if let c = options.control, let controls {
+        let tested = try test(candidates: candidates(from: epur, options: options), clean: sample,
+                              numLabels: victim.config.numLabels, options: options,
+                              predict: { try evaluator.predict($0).labels },
+                              control: controls.map { $0.map(HuntControl.predictor) },
+                              events: events, cancel: cancel)
+        var report = tested.report
+        if let c = options.control, let controlCorrect = tested.controlCorrect {
             // The control's accuracy on the sentences it did not train on (all of the sample).
-            let folds = sample.indices.map { HuntControl.fold($0, of: c.folds) }
-            let p = try HuntControl.predict(sample, folds: folds, with: controls.map(HuntControl.predictor))
-            report.control = HuntControl.Summary(options: c, nCorrect: zip(sample, p).filter { $0.0.label == HuntControl.argmax($0.1) }.count,
-                                                 n: sample.count, seconds: trained)
+            report.control = HuntControl.Summary(options: c, nCorrect: controlCorrect, n: sample.count, seconds: trained)
         }
         return (report, epur)
     }

@@ -203,7 +203,8 @@ final class EmbeddingRowSGD: BatchStepper {
             for j in 0..<H { s += w[r * H + j] * w[r * H + j] }
             return s.squareRoot()
         }
-        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxSequenceLength), training: true)
+        acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxSequenceLength), training: true,
+                                 lastLayer: .first)
         _ = model.ensureGradients()
     }
 

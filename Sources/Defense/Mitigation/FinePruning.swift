@@ -24,7 +24,7 @@ public enum FinePruning {
         let c = model.config, L = c.numHiddenLayers, I = c.intermediateSize
         let maxSeq = min(maxLength, c.maxSequenceLength)
         let enc = EncodedExamples(examples, tokenizer: tokenizer, maxLength: maxSeq)
-        let acts = try Activations(config: c, maxBatch: batch, maxSeq: maxSeq, training: true)
+        let acts = try Activations(config: c, maxBatch: batch, maxSeq: maxSeq, training: true, lastLayer: .all)  // every token
         var sums = [[Double]](repeating: [Double](repeating: 0, count: I), count: L)
         var tokens = 0
         let pad = Int32(c.padTokenId)

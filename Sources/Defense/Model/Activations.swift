@@ -11,6 +11,12 @@ public final class Activations: @unchecked Sendable {
     public let config: BertConfig
     public let maxBatch: Int, maxSeq: Int
     public let training: Bool
+    /// Which tokens the last encoder layer computes. `.all` (the default) keeps the last layer's
+    /// buffers [N, ·] like every other layer's, for readers of every token (Fine-pruning);
+    /// `.first` is the classifier's fast path.
+    public var lastLayer: LastLayerTokens
+    /// What the last `forward` computed; `backward` follows it.
+    var forwardLastLayer: LastLayerTokens = .all
     let storage: FlatBuffer
 
     struct Layer {
@@ -91,8 +97,10 @@ public final class Activations: @unchecked Sendable {
 
     /// Refuses, in one sentence naming what it needs and what there is, a capacity the machine
     /// cannot hold: an allocation that fails aborts the process.
-    public init(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool, budget: MemoryBudget = .current()) throws {
+    public init(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool, lastLayer: LastLayerTokens = .all,
+                budget: MemoryBudget = .current()) throws {
         self.config = c; self.maxBatch = maxBatch; self.maxSeq = maxSeq; self.training = training
+        self.lastLayer = lastLayer
         guard maxBatch >= 1, maxSeq >= 1 else {
             throw FinemixError("a batch needs at least 1 sequence of at least 1 token, found \(maxBatch) × \(maxSeq)")
         }
@@ -129,4 +137,16 @@ public final class Activations: @unchecked Sendable {
     public var bytes: Int { storage.count * 4 }
 
     public func fits(_ b: Batch) -> Bool { b.batch <= maxBatch && b.seq <= maxSeq }
+}
+
+/// The tokens the last encoder layer computes. A sequence classifier reads only each sequence's
+/// first token of the last layer's output, and in that layer only K and V need every token.
+public enum LastLayerTokens: Sendable {
+    /// Every token, as in the other layers: `layer(L-1)` and `x(L)` hold [N, ·].
+    case all
+    /// K and V for every token, the rest (Q, attention, output projection, both LayerNorms, the
+    /// feed-forward) for the first token of each sequence only: `layer(L-1)`'s ctx, res1, pre,
+    /// res2 and `x(L)` hold compact rows [B, ·], row b for sequence b. Logits and gradients are
+    /// those of `.all` up to float rounding, dropout included (row b draws row b·S's masks).
+    case first
 }

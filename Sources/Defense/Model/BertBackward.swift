@@ -38,42 +38,58 @@ extension BertModel {
                         dout: acts.dPre, inp: fam.dropoutBeforeHead ? acts.clsDrop : acts.cls, weight: w[lay.poolerW],
                         rows: B, inF: H, outF: H)
         dropH.apply(acts.dPooled, acts.dPooled, count: B * H)
-        dx.update(repeating: 0, count: N * H)
-        for b in 0..<B { (dx + b * S * H).update(from: acts.dPooled + b * H, count: H) }
+        // ∂(last layer output): the head's gradient on each first token, compact [B, H] when the
+        // last layer ran on first tokens only, else at rows b·S of [N, H] with zeros elsewhere
+        let firstOnly = acts.forwardLastLayer == .first
+        dx.update(from: acts.dPooled, count: B * H)
+        if !firstOnly { Self.spreadFirstRows(dx, batch: B, seq: S, cols: H) }
 
         // encoder layers, last to first; dx holds ∂loss/∂(layer output) on entry, ∂/∂(layer input) on exit
         for l in stride(from: L - 1, through: 0, by: -1) {
             let o = lay.layers[l], a = acts.layer(l), x = acts.x(l)
             let dRes = acts.dB, dTmp = acts.dC
+            // the last layer on first tokens only: R = B compact rows up to the attention (see forward)
+            let compact = firstOnly && l == L - 1
+            let R = compact ? B : N, rs = compact ? S : 1
             // LayerNorm 2 → ∂res2; res2 = dropout(f) + h1
             LayerNorm.backward(dx: dRes, dgamma: g[o.ln2G], dbeta: g[o.ln2B], partial: acts.lnPartial,
-                               dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: N, cols: H)
-            Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l)).apply(dTmp, dRes, count: N * H)
+                               dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: R, cols: H)
+            Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l)).apply(dTmp, dRes, rows: R, cols: H, rowStride: rs)
             // f = act(pre)·W2ᵀ + b2 (activation output recomputed; pre becomes act'(pre))
-            act.recomputeWithDerivative(acts.ffn, a.pre, count: N * I)
+            act.recomputeWithDerivative(acts.ffn, a.pre, count: R * I)
             Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
-                            weight: w[o.outW], rows: N, inF: I, outF: H)
-            GELU.multiply(acts.dffn, by: a.pre, count: N * I)
+                            weight: w[o.outW], rows: R, inF: I, outF: H)
+            GELU.multiply(acts.dffn, by: a.pre, count: R * I)
             // pre = h1·W1ᵀ + b1; ∂h1 = ∂res2 (residual) + ∂pre·W1. h1 is recomputed into dx, which
             // is free between the two LayerNorm backwards.
             let h1 = dx
-            LayerNorm.recompute(h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B], rows: N, cols: H)
+            LayerNorm.recompute(h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B], rows: R, cols: H)
             Linear.backward(dinp: dRes, accumulateInput: true, dweight: g[o.interW], dbias: g[o.interB],
-                            dout: acts.dffn, inp: h1, weight: w[o.interW], rows: N, inF: H, outF: I)
+                            dout: acts.dffn, inp: h1, weight: w[o.interW], rows: R, inF: H, outF: I)
             // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
             LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
-                               dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: N, cols: H)
+                               dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: R, cols: H)
             Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l))
-                .apply(dTmp, dx, count: N * H)
+                .apply(dTmp, dx, rows: R, cols: H, rowStride: rs)
             // a = ctx·Woᵀ + bo
             Linear.backward(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
-                            weight: w[o.attnOutW], rows: N, inF: H, outF: H)
+                            weight: w[o.attnOutW], rows: R, inF: H, outF: H)
             Attention.backward(dqkv: acts.dqkv, dctx: dRes, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
                                dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: $0)) },
-                               shape)
+                               shape, firstOnly: compact)
             // qkv = x·Wqkvᵀ + b; ∂x = ∂res1 (residual, already in dx) + ∂qkv·Wqkv
-            Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
-                            inp: x, weight: w[o.qkvW], rows: N, inF: H, outF: 3 * H)
+            if compact {
+                // ∂res1 reaches x only at the first tokens; ∂Q exists only in rows b·S
+                Self.spreadFirstRows(dx, batch: B, seq: S, cols: H)
+                Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW] + H * H, dbias: g[o.qkvB] + H,
+                                dout: acts.dqkv + H, inp: x, weight: w[o.qkvW] + H * H, rows: N, inF: H, outF: 2 * H,
+                                doutStride: 3 * H)
+                Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
+                                inp: x, weight: w[o.qkvW], rows: B, inF: H, outF: H, doutStride: S * 3 * H, inStride: S * H)
+            } else {
+                Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
+                                inp: x, weight: w[o.qkvW], rows: N, inF: H, outF: 3 * H)
+            }
         }
 
         // embeddings: x0 = dropout(LN(word + pos (+ type))) (ELECTRA: x0 = that·Wpᵀ + bp)
@@ -89,5 +105,13 @@ extension BertModel {
                            dout: dLN, x: acts.embSum, mean: acts.embMean, rstd: acts.embRstd, gamma: w[lay.embLNG],
                            rows: N, cols: E)
         Embeddings.backward(dSum, batch: batch, layout: lay, grads: g)
+    }
+
+    /// Moves the compact rows [B, cols] at the start of `p` to rows b·S of [B·S, cols], zeroing the
+    /// other rows, in place (last row first: row b goes to b·S ≥ b, past every row still to move).
+    static func spreadFirstRows(_ p: UnsafeMutablePointer<Float>, batch B: Int, seq S: Int, cols: Int) {
+        guard S > 1 else { return }
+        for b in stride(from: B - 1, through: 1, by: -1) { (p + b * S * cols).update(from: p + b * cols, count: cols) }
+        for b in 0..<B { (p + (b * S + 1) * cols).update(repeating: 0, count: (S - 1) * cols) }
     }
 }

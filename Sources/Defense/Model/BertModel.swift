@@ -67,61 +67,79 @@ public final class BertModel: @unchecked Sendable {
         }
         try stage("embeddings", x0, N * H)
 
-        for l in 0..<c.numHiddenLayers {
+        let L = c.numHiddenLayers, firstOnly = acts.lastLayer == .first && L > 0
+        acts.forwardLastLayer = firstOnly ? .first : .all
+        for l in 0..<L {
             let o = lay.layers[l], a = acts.layer(l), x = acts.x(l), y = acts.x(l + 1)
+            // On the last layer with `.first`, everything after K and V runs on R = B compact rows,
+            // row b standing for token 0 of sequence b (row b·S, whose dropout masks it draws).
+            let compact = firstOnly && l == L - 1
+            let R = compact ? B : N, rs = compact ? S : 1
             // Sublayers end in bias + residual: without dropout both go into the sgemm's C first
             // (beta 1), saving the zeroing and the separate sum pass. Dropout needs them apart.
             Linear.prefill(a.qkv, bias: w[o.qkvB], residual: nil, rows: N, cols: 3 * H)
-            Linear.accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
+            if compact {
+                // K, V for every token; Q only in rows b·S, read from x and written in place
+                Linear.accumulate(a.qkv + H, x, w[o.qkvW] + H * H, rows: N, inF: H, outF: 2 * H, outStride: 3 * H)
+                Linear.accumulate(a.qkv, x, w[o.qkvW], rows: B, inF: H, outF: H, inStride: S * H, outStride: S * 3 * H)
+            } else {
+                Linear.accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
+            }
             Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
                               dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: $0)) },
-                              shape)
-            try stage("encoder.layer.\(l).attention.self", a.ctx, N * H)
+                              shape, firstOnly: compact)
+            try stage("encoder.layer.\(l).attention.self", a.ctx, R * H)
+            // the residual: compact, the first tokens of x gathered into y (free until LayerNorm 2)
+            var res: UnsafePointer<Float> = UnsafePointer(x)
+            if compact {
+                for b in 0..<B { (y + b * H).update(from: x + b * S * H, count: H) }
+                res = UnsafePointer(y)
+            }
             let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l))
             if dropA.active {
-                Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: N, inF: H, outF: H)
-                dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
+                Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: R, inF: H, outF: H)
+                dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H, rowStride: rs)
             } else {
-                Linear.prefill(a.res1, bias: w[o.attnOutB], residual: x, rows: N, cols: H)
-                Linear.accumulate(a.res1, a.ctx, w[o.attnOutW], rows: N, inF: H, outF: H)
+                Linear.prefill(a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H)
+                Linear.accumulate(a.res1, a.ctx, w[o.attnOutW], rows: R, inF: H, outF: H)
             }
             LayerNorm.forward(a.h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B],
-                              rows: N, cols: H, eps: eps)
-            try stage("encoder.layer.\(l).attention.output", a.h1, N * H)
-            Linear.prefill(a.pre, bias: w[o.interB], residual: nil, rows: N, cols: I)
-            Linear.accumulate(a.pre, a.h1, w[o.interW], rows: N, inF: H, outF: I)
+                              rows: R, cols: H, eps: eps)
+            try stage("encoder.layer.\(l).attention.output", a.h1, R * H)
+            Linear.prefill(a.pre, bias: w[o.interB], residual: nil, rows: R, cols: I)
+            Linear.accumulate(a.pre, a.h1, w[o.interW], rows: R, inF: H, outF: I)
             // backward and Fine-pruning read the pre-activation; inference overwrites it in place
             let ffn = acts.training ? acts.ffn : a.pre
-            act.forward(ffn, a.pre, count: N * I)
-            try stage("encoder.layer.\(l).intermediate", ffn, N * I)
+            act.forward(ffn, a.pre, count: R * I)
+            try stage("encoder.layer.\(l).intermediate", ffn, R * I)
             let dropF = Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l))
             if dropF.active {
-                Linear.forward(a.res2, ffn, w[o.outW], nil, rows: N, inF: I, outF: H)
-                dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
+                Linear.forward(a.res2, ffn, w[o.outW], nil, rows: R, inF: I, outF: H)
+                dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H, rowStride: rs)
             } else {
-                Linear.prefill(a.res2, bias: w[o.outB], residual: a.h1, rows: N, cols: H)
-                Linear.accumulate(a.res2, ffn, w[o.outW], rows: N, inF: I, outF: H)
+                Linear.prefill(a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H)
+                Linear.accumulate(a.res2, ffn, w[o.outW], rows: R, inF: I, outF: H)
             }
             LayerNorm.forward(y, mean: a.mean2, rstd: a.rstd2, a.res2, gamma: w[o.ln2G], beta: w[o.ln2B],
-                              rows: N, cols: H, eps: eps)
-            try stage("encoder.layer.\(l).output", y, N * H)
+                              rows: R, cols: H, eps: eps)
+            try stage("encoder.layer.\(l).output", y, R * H)
         }
 
         // the head on the first token: [dropout →] dense → activation → dropout → linear. BERT's pooler
         // (tanh) + classifier, RobertaClassificationHead (tanh), DistilBERT's pre_classifier (ReLU)
         // + classifier and ElectraClassificationHead (GELU) are all this.
-        let last = acts.x(c.numHiddenLayers)
-        for b in 0..<B { (acts.cls + b * H).update(from: last + b * S * H, count: H) }
+        let last = acts.x(L), rowsPerSequence = firstOnly ? 1 : S
+        for b in 0..<B { (acts.cls + b * H).update(from: last + b * rowsPerSequence * H, count: H) }
         var headIn = acts.cls
         if fam.dropoutBeforeHead {
-            Dropout(p: pc, key: DropoutSite.headInput.key(seed, layer: c.numHiddenLayers))
+            Dropout(p: pc, key: DropoutSite.headInput.key(seed, layer: L))
                 .apply(acts.clsDrop, acts.cls, count: B * H)
             headIn = acts.clsDrop
         }
         Linear.forward(acts.headPre, headIn, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
         fam.headActivation.forward(acts.pooled, acts.headPre, count: B * H)
         try stage("pooler", acts.pooled, B * H)
-        Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: c.numHiddenLayers))
+        Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: L))
             .apply(acts.pooledDrop, acts.pooled, count: B * H)
         Linear.forward(acts.logits, acts.pooledDrop, w[lay.classifierW], w[lay.classifierB],
                        rows: B, inF: H, outF: c.numLabels)

@@ -18,7 +18,8 @@ public final class Predictor: @unchecked Sendable {
         let fit = Activations.largestBatch(config: model.config, maxSeq: seq, training: false, limit: maxBatch, within: room)
         // When not even one sequence fits in the share, try one against the whole budget: it
         // either fits or is refused naming what it needs.
-        acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, budget: budget)
+        acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, lastLayer: .first,
+                               budget: budget)
     }
 
     public var maxBatch: Int { acts.maxBatch }
@@ -73,6 +74,10 @@ public final class Predictor: @unchecked Sendable {
         let one = Batch(batch: 1, seq: n, ids: Array(batch.ids[(b * S)..<(b * S + n)]),
                         typeIds: Array(batch.typeIds[(b * S)..<(b * S + n)]), lengths: [n])
         struct Found: Error { let stage: String }
+        // every token of the last layer, as in the other layers: the first non-finite stage of
+        // any token is named, not only of those the classifier reads
+        acts.lastLayer = .all
+        defer { acts.lastLayer = .first }
         do {
             try model.forward(one, acts, dropoutSeed: nil) { stage, values in
                 if NonFiniteWeights.count(values) > 0 { throw Found(stage: stage) }

@@ -25,16 +25,30 @@ public struct Dropout: Sendable {
         Parallel.forRange(count) { r in for i in r { out[i] = x[i] * factor(i) } }
     }
 
+    /// `apply` on compact rows: row i of x [rows, cols] stands for row i·rowStride of the full
+    /// layout and draws that row's mask (the last layer computed on first tokens only).
+    public func apply(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int) {
+        if !active || rowStride == 1 { apply(out, x, count: rows * cols); return }
+        Parallel.forRange(rows, grain: cols) { r in
+            for i in r {
+                let base = i * cols, full = i * rowStride * cols
+                for j in 0..<cols { out[base + j] = x[base + j] * factor(full + j) }
+            }
+        }
+    }
+
     /// out[i] = (x[i] + bias[i % cols])·factor(i) + residual[i]: the end of every BERT sublayer.
+    /// With `rowStride` > 1, row i draws the mask of row i·rowStride, as `apply(rows:cols:rowStride:)`.
     public func biasDropoutResidual(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                                    bias: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, cols: Int) {
+                                    bias: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, cols: Int,
+                                    rowStride: Int = 1) {
         let on = active
         Parallel.forRange(rows, grain: cols) { r in
             for i in r {
-                let base = i * cols
+                let base = i * cols, full = i * rowStride * cols
                 let xi = x + base, ri = residual + base, oi = out + base
                 if on {
-                    for j in 0..<cols { oi[j] = (xi[j] + bias[j]) * factor(base + j) + ri[j] }
+                    for j in 0..<cols { oi[j] = (xi[j] + bias[j]) * factor(full + j) + ri[j] }
                 } else {
                     for j in 0..<cols { oi[j] = xi[j] + bias[j] + ri[j] }
                 }

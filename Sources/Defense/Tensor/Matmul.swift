@@ -15,10 +15,13 @@ public enum Linear {
     /// out[rows, outF] += inp[rows, inF] · W[outF, inF]ᵀ, with `out` already holding the bias (and
     /// residual) from `prefill`. sgemm with beta 1 skips OpenBLAS's separate pass that zeroes C
     /// for beta 0, and the bias needs no pass of its own.
+    /// `inStride`/`outStride` (default inF/outF) are the row strides of inp and out: a column
+    /// block, or every S-th row, in place.
     public static func accumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                                  _ weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int) {
+                                  _ weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int,
+                                  inStride: Int? = nil, outStride: Int? = nil) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outF), Int32(inF),
-                    1, inp, Int32(inF), weight, Int32(inF), 1, out, Int32(outF))
+                    1, inp, Int32(inStride ?? inF), weight, Int32(inF), 1, out, Int32(outStride ?? outF))
     }
 
     /// out[i, j] = b[j] (+ residual[i, j]): the starting value of `accumulate`.
@@ -38,18 +41,20 @@ public enum Linear {
     }
 
     /// dW[outF, inF] += doutᵀ·inp, db[outF] += Σ_rows dout, dinp[rows, inF] = (or +=) dout·W.
+    /// `doutStride` (default outF) and `inStride` (default inF, for inp and dinp) are row strides.
     public static func backward(dinp: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
                                 dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
                                 dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                rows: Int, inF: Int, outF: Int) {
+                                rows: Int, inF: Int, outF: Int, doutStride: Int? = nil, inStride: Int? = nil) {
+        let ldo = Int32(doutStride ?? outF), ldi = Int32(inStride ?? inF)
         if let dweight {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outF), Int32(inF), Int32(rows),
-                        1, dout, Int32(outF), inp, Int32(inF), 1, dweight, Int32(inF))
+                        1, dout, ldo, inp, ldi, 1, dweight, Int32(inF))
         }
-        if let dbias { columnSums(dbias, dout, rows: rows, cols: outF) }
+        if let dbias { columnSums(dbias, dout, rows: rows, cols: outF, stride: doutStride) }
         if let dinp {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inF), Int32(outF),
-                        1, dout, Int32(outF), weight, Int32(inF), accumulateInput ? 1 : 0, dinp, Int32(inF))
+                        1, dout, ldo, weight, Int32(inF), accumulateInput ? 1 : 0, dinp, ldi)
         }
     }
 
@@ -64,11 +69,14 @@ public enum Linear {
     }
 
     /// db[cols] += Σ_i x[i, cols]; columns split over the workers so each sum has one fixed order.
-    public static func columnSums(_ db: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
+    /// `stride` (default cols) is the distance between rows of x.
+    public static func columnSums(_ db: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                  stride: Int? = nil) {
         let split = rows * cols >= Parallel.minimumPerThread * 2 && cols >= 64
+        let ld = stride ?? cols
         let body: (Range<Int>) -> Void = { c in
             for i in 0..<rows {
-                let row = x + i * cols
+                let row = x + i * ld
                 for j in c { db[j] += row[j] }
             }
         }

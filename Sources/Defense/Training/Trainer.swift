@@ -67,7 +67,7 @@ public final class Trainer: @unchecked Sendable {
 
     private func activations() throws -> Activations {
         if let a = acts { return a }
-        let a = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true)
+        let a = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true, lastLayer: .first)
         acts = a
         return a
     }
