@@ -4,8 +4,11 @@ import PackageDescription
 // Release builds are what anyone times or trains with. -Ounchecked drops overflow and bounds
 // traps in the numeric loops; haswell (= x86-64-v3: AVX2, FMA, BMI2; swiftc has no "x86-64-v3" name) is the highest
 // baseline we allow so the binary runs on the x86-64 machines people have.
+// -fno-math-errno: Float.squareRoot() is C's sqrtf underneath, which on Linux must set errno for a
+// negative input, so it stays a scalar call per lane (AdamW's and LayerNorm's SIMD8 loops were
+// eight sqrtss with a branch each); without errno it is one vsqrtps. IEEE square root either way.
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-fno-math-errno"], .when(configuration: .release)),
     .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
 ]
 

@@ -106,3 +106,31 @@ import Testing
         for j in 0..<I { #expect(abs(means[last][j] - want[j] / tokens) < 1e-5, "neuron \(j)") }
     }
 }
+
+/// The FLOP count behind `finemix bench`'s fraction of sgemm counts only the work the engine does.
+@Suite struct EncoderFLOPsTests {
+    /// H 8, I 16, two layers: a layer holds 3·64+24 (QKV) + 64+8 (output) + 16 (LayerNorm) +
+    /// 128+16 (up) + 128+8 (down) + 16 (LayerNorm) = 600 parameters.
+    static let tiny: BertConfig = {
+        var c = BertConfig()
+        c.hiddenSize = 8; c.intermediateSize = 16; c.numHiddenLayers = 2; c.numAttentionHeads = 2
+        c.vocabSize = 50; c.maxPositionEmbeddings = 16
+        return c
+    }()
+
+    @Test func everyTokenCountsEveryLayerInFull() {
+        // 2 × 600 × 2 layers × 8 tokens, plus attention 4 · H 8 · S 4 · 16 query rows.
+        #expect(EncoderFLOPs.perStep(Self.tiny, batch: 2, seq: 4, train: false, lastLayer: .all) == 19_200 + 2_048)
+        #expect(EncoderFLOPs.perStep(Self.tiny, batch: 2, seq: 4, train: true, lastLayer: .all) == 57_600 + 6_144)
+    }
+
+    @Test func theFirstTokenPathCountsKeyAndValueForEveryTokenAndTheRestForOneRowPerSequence() {
+        // Layer 0: 600 × 8 tokens; layer 1: K and V (2·64) × 8 tokens + the other 472 × 2 rows.
+        let macs = 600.0 * 8 + 128 * 8 + 472 * 2
+        let attention = 4.0 * 8 * 4 * (8 + 2)
+        #expect(EncoderFLOPs.perStep(Self.tiny, batch: 2, seq: 4, train: false, lastLayer: .first) == 2 * macs + attention)
+        #expect(EncoderFLOPs.perStep(Self.tiny, batch: 2, seq: 4, train: true, lastLayer: .first) == 6 * macs + 3 * attention)
+        // What the trainer and the predictor run is what the benchmark counts.
+        #expect(Trainer.lastLayer == .first && Predictor.lastLayer == .first)
+    }
+}

@@ -10,6 +10,8 @@ public final class Predictor: @unchecked Sendable {
     /// Inference gains nothing from batches past a few hundred sequences; the cap keeps a large
     /// --batch-size from taking the machine's memory.
     public static let maxActivationBytes = 2 << 30
+    /// The logits read only each sequence's first token of the last layer.
+    public static let lastLayer = LastLayerTokens.first
 
     public init(model: BertModel, maxBatch: Int, maxSeq: Int, budget: MemoryBudget = .current()) throws {
         self.model = model
@@ -18,7 +20,7 @@ public final class Predictor: @unchecked Sendable {
         let fit = Activations.largestBatch(config: model.config, maxSeq: seq, training: false, limit: maxBatch, within: room)
         // When not even one sequence fits in the share, try one against the whole budget: it
         // either fits or is refused naming what it needs.
-        acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, lastLayer: .first,
+        acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, lastLayer: Self.lastLayer,
                                budget: budget)
     }
 
@@ -77,7 +79,7 @@ public final class Predictor: @unchecked Sendable {
         // every token of the last layer, as in the other layers: the first non-finite stage of
         // any token is named, not only of those the classifier reads
         acts.lastLayer = .all
-        defer { acts.lastLayer = .first }
+        defer { acts.lastLayer = Self.lastLayer }
         do {
             try model.forward(one, acts, dropoutSeed: nil) { stage, values in
                 if NonFiniteWeights.count(values) > 0 { throw Found(stage: stage) }

@@ -40,6 +40,8 @@ public final class Trainer: @unchecked Sendable {
     public let lazy: LazyRows?
     private var acts: Activations?
     private let maxBatch: Int, maxSeq: Int
+    /// The classifier's loss reads only each sequence's first token of the last layer.
+    public static let lastLayer = LastLayerTokens.first
 
     /// `maxBatch`/`maxSeq` size the activations once; larger batches are an error.
     /// `lazyEmbeddings`: rows of the word-embedding table move only when a batch reads them, so
@@ -67,7 +69,7 @@ public final class Trainer: @unchecked Sendable {
 
     private func activations() throws -> Activations {
         if let a = acts { return a }
-        let a = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true, lastLayer: .first)
+        let a = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true, lastLayer: Self.lastLayer)
         acts = a
         return a
     }

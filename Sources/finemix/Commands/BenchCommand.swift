@@ -10,9 +10,11 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure this machine's sgemm rate and the engine's training and inference throughput.",
         discussion: """
             Random weights. Training = forward + backward + AdamW (dropout on); inference = eval-mode
-            forward. FLOPs: 6 × encoder parameters × tokens for training (2× for inference) plus
-            attention's 12·B·S²·H·layers (4·B·S²·H·layers), so fraction_of_sgemm compares the engine
-            with the large square sgemm measured in the same run. peak_rss_mb is the resident high-water
+            forward. FLOPs are those the engine performs: 6 × encoder parameters × tokens for training
+            (2× for inference) plus attention's 12·B·S²·H per layer (4·B·S²·H), except that the last
+            layer, whose output the classifier reads only at each sequence's first token, computes K and
+            V for every token and the rest for B rows. fraction_of_sgemm compares the engine with the
+            large square sgemm measured in the same run. peak_rss_mb is the resident high-water
             mark during that run (reset before each run where the kernel allows).
             """)
 
@@ -163,14 +165,6 @@ struct BenchCommand: ParsableCommand {
         return c
     }
 
-    static func flops(_ c: BertConfig, batch: Int, seq: Int, train: Bool) -> Double {
-        let layout = ParameterLayout(c)
-        let encoder = Double(layout.layers.count > 0 ? layout.poolerW - layout.layers[0].qkvW : 0)
-        let tokens = Double(batch * seq)
-        let attention = 4 * Double(batch) * Double(seq * seq) * Double(c.hiddenSize) * Double(c.numHiddenLayers)
-        return train ? 6 * encoder * tokens + 3 * attention : 2 * encoder * tokens + attention
-    }
-
     static func measure(model: BertModel, name: String, train: Bool, batch: Int, seq: Int, steps: Int, sgemm: Double) throws -> Run {
         var r = SeededRandom(seed: UInt64(batch * 1000 + seq))
         let c = model.config
@@ -201,11 +195,13 @@ struct BenchCommand: ParsableCommand {
             seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
         let perStep = seconds / Double(steps)
-        let gflops = flops(c, batch: batch, seq: seq, train: train) / perStep / 1e9
+        let work = EncoderFLOPs.perStep(c, batch: batch, seq: seq, train: train,
+                                        lastLayer: train ? Trainer.lastLayer : Predictor.lastLayer)
+        let gflops = work / perStep / 1e9
         return Run(config: name, mode: train ? "train" : "infer", batch: batch, seq: seq,
                    tokens_per_s: Double(batch * seq) / perStep, gflops: gflops, fraction_of_sgemm: gflops / sgemm,
                    peak_rss_mb: peakRSSMegabytes(), cpu_fraction_of_sgemm: 0,
-                   cpu_gflops_per_cpu_s: flops(c, batch: batch, seq: seq, train: train) * Double(steps) / cpu / 1e9)
+                   cpu_gflops_per_cpu_s: work * Double(steps) / cpu / 1e9)
     }
 
     /// User + system CPU time of the whole process so far.
