@@ -88,6 +88,15 @@ import Testing
         GELU.backward(&ones, x: x, count: x.count)
         #expect(zip(out2, fw).allSatisfy { abs($0 - $1) < 1e-6 })
         #expect(zip(xd, ones).allSatisfy { abs($0 - $1) < 1e-6 })
+        // its eight-lane loop gives the scalar formula's bits in every lane (43: a scalar tail
+        // too; -0, 0 and large values included)
+        let odd: [Float] = EngineTest.randomArray(40, seed: 12, scale: 3) + [-0.0, 0, 12]
+        var lanes = odd, laneOut = [Float](repeating: 0, count: odd.count)
+        GELU.recomputeWithDerivative(&laneOut, &lanes, count: odd.count)
+        for (i, v) in odd.enumerated() {
+            let (value, slope) = GELU.valueAndSlope(v)
+            #expect(laneOut[i].bitPattern == value.bitPattern && lanes[i].bitPattern == slope.bitPattern, "element \(i)")
+        }
         // the bias-fused forward keeps the biased pre-activation
         var pre: [Float] = [0.5, -0.25], out = [Float](repeating: 0, count: 2)
         GELU.forwardBias(&out, &pre, bias: [0.5, -0.75], rows: 1, cols: 2)
