@@ -166,4 +166,15 @@ import Testing
             #expect(abs(batched.probabilities[i][1] - p1) < 1e-4)
         }
     }
+
+    /// Batches predicted side by side (three workers, eight batches of 5) give one worker's answers
+    /// bit for bit, in input order.
+    @Test func workersPredictingWholeBatchesAnswerAsOne() throws {
+        let tok = try TinySentiment.tokenizer(), m = TinySentiment.model(seed: 9)
+        let data = TinySentiment.examples(37)
+        let one = try Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5, workers: 1).predict(data)
+        let three = try Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 5, workers: 3).predict(data)
+        #expect(one.labels == three.labels)
+        #expect(one.probabilities.map { $0.map(\.bitPattern) } == three.probabilities.map { $0.map(\.bitPattern) })
+    }
 }

@@ -41,6 +41,15 @@ import Testing
         }
         #expect(msg.hasPrefix("logits of sentence 4 are "), "\(msg)")
         #expect(msg.contains("output of embeddings"), "\(msg)")
+        // One sentence per batch, three workers: sentences 4 and 5 both fail, and the one named
+        // is the one a single worker meets first (the shortest), whichever worker fails first.
+        for _ in 0..<5 {
+            let side = NumericFaultTests.message {
+                _ = try Evaluator(model: m, tokenizer: tok, maxLength: 16, batch: 1, workers: 3)
+                    .predict(texts.map { Example(text: $0, label: 0) })
+            }
+            #expect(side.hasPrefix("logits of sentence 4 are "), "\(side)")
+        }
     }
 
     /// The config that gave NaN in practice: layer_norm_eps 0 with a row of zero variance (here

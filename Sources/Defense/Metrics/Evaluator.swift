@@ -2,16 +2,30 @@ import Foundation
 
 /// Batched evaluation-mode inference over examples. Examples are sorted by token length so each
 /// batch pads little, predicted, and the answers put back in the input order.
+///
+/// With more than one batch, each worker (one per core) predicts whole batches on its own: its
+/// own activations, one-thread sgemm and kernels, batches w, w + T, w + 2T, … of the sorted order.
+/// Sharing every multiply between two threads left OpenBLAS's helper spinning a third of its time
+/// and made inference the slowest part of a Fine-mixing point; whole batches need no waiting. A
+/// sequence's logits do not depend on its batch-mates or on the thread count, so the answers are
+/// those of one worker.
 public final class Evaluator: @unchecked Sendable {
     public let model: BertModel
     public let tokenizer: Tokenizer
     public let maxLength: Int
-    private let predictor: Predictor
+    private let batch: Int
+    private let budget: MemoryBudget
+    private let workerCount: Int
+    /// One per worker, made at the first prediction with more than one batch.
+    private var predictors: [Predictor]
 
-    public init(model: BertModel, tokenizer: Tokenizer, maxLength: Int = 64, batch: Int = 64) throws {
+    /// `workers`: batches predicted at once (default: one per core).
+    public init(model: BertModel, tokenizer: Tokenizer, maxLength: Int = 64, batch: Int = 64,
+                budget: MemoryBudget = .current(), workers: Int = Parallel.threads) throws {
         self.model = model; self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.config.maxSequenceLength)
-        predictor = try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength)
+        self.batch = max(1, batch); self.budget = budget; workerCount = max(1, workers)
+        predictors = [try Predictor(model: model, maxBatch: self.batch, maxSeq: self.maxLength, budget: budget)]
     }
 
     public struct Predictions: Sendable {
@@ -23,15 +37,37 @@ public final class Evaluator: @unchecked Sendable {
     public func predict(_ examples: [Example]) throws -> Predictions {
         let enc = EncodedExamples(examples, tokenizer: tokenizer, maxLength: maxLength)
         let order = (0..<enc.count).sorted { (enc.ids[$0].count, $0) < (enc.ids[$1].count, $1) }
+        let B = predictors[0].maxBatch, pad = Int32(model.config.padTokenId)
+        let batches = stride(from: 0, to: order.count, by: B).map { order[$0..<min(order.count, $0 + B)] }
+        // Non-finite logits throw, naming the sentence (1-based, in input order) and the layer.
+        func logits(_ w: Int, _ idx: ArraySlice<Int>) throws -> [[Float]] {
+            try predictors[w].logits(enc.batch(idx, padId: pad, withLabels: false), numbers: idx.map { $0 + 1 })
+        }
+        var results = [[[Float]]](repeating: [], count: batches.count)
+        let T = batches.count > 1 ? try workers() : 1
+        if T <= 1 {
+            for (j, idx) in batches.enumerated() { results[j] = try logits(0, idx) }
+        } else {
+            // Each worker stops at its first failure; the first failure in the sorted order is
+            // the one the one-worker loop would have thrown.
+            var failures = [(batch: Int, error: any Error)?](repeating: nil, count: T)
+            results.withUnsafeMutableBufferPointer { out in
+                failures.withUnsafeMutableBufferPointer { failed in
+                    BLASThreads.single {
+                        Parallel.forEach(workers: T) { w in
+                            for j in stride(from: w, to: batches.count, by: T) {
+                                do { out[j] = try logits(w, batches[j]) } catch { failed[w] = (j, error); return }
+                            }
+                        }
+                    }
+                }
+            }
+            if let first = failures.compactMap({ $0 }).min(by: { $0.batch < $1.batch }) { throw first.error }
+        }
         var probs = [[Float]](repeating: [], count: enc.count)
         var labels = [Int](repeating: 0, count: enc.count)
-        let B = predictor.maxBatch, pad = Int32(model.config.padTokenId)
-        var start = 0
-        while start < order.count {
-            let idx = order[start..<min(order.count, start + B)]
-            // Non-finite logits throw, naming the sentence (1-based, in input order) and the layer.
-            let logits = try predictor.logits(enc.batch(idx, padId: pad, withLabels: false), numbers: idx.map { $0 + 1 })
-            for (i, l) in zip(idx, logits) {
+        for (idx, batchLogits) in zip(batches, results) {
+            for (i, l) in zip(idx, batchLogits) {
                 let m = l.max() ?? 0
                 let e = l.map { Foundation.exp($0 - m) }
                 let s = e.reduce(0, +)
@@ -40,9 +76,22 @@ public final class Evaluator: @unchecked Sendable {
                 for k in l.indices where l[k] > l[best] { best = k }
                 labels[i] = best
             }
-            start += B
         }
         return Predictions(labels: labels, probabilities: probs)
+    }
+
+    /// The predictors of every worker, each with its share of the memory budget; one when the
+    /// shares cannot hold the first one's batch.
+    private func workers() throws -> Int {
+        let T = workerCount
+        if predictors.count == 1 && T > 1 {
+            let share = MemoryBudget(bytes: budget.bytes / T, source: budget.source)
+            let first = predictors[0]
+            guard Predictor.largestBatch(model.config, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share) >= first.maxBatch
+            else { return 1 }
+            for _ in 1..<T { predictors.append(try Predictor(model: model, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share)) }
+        }
+        return predictors.count
     }
 
     /// ACC on `test` and, with a target, ASR on `asrSet` (docs/method.md, "Metrics").

@@ -16,8 +16,7 @@ public final class Predictor: @unchecked Sendable {
     public init(model: BertModel, maxBatch: Int, maxSeq: Int, budget: MemoryBudget = .current()) throws {
         self.model = model
         let seq = min(maxSeq, model.config.maxSequenceLength)
-        let room = min(budget.bytes / 2, Self.maxActivationBytes)
-        let fit = Activations.largestBatch(config: model.config, maxSeq: seq, training: false, limit: maxBatch, within: room)
+        let fit = Self.largestBatch(model.config, maxBatch: maxBatch, maxSeq: seq, budget: budget)
         // When not even one sequence fits in the share, try one against the whole budget: it
         // either fits or is refused naming what it needs.
         acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, lastLayer: Self.lastLayer,
@@ -25,6 +24,13 @@ public final class Predictor: @unchecked Sendable {
     }
 
     public var maxBatch: Int { acts.maxBatch }
+
+    /// The most sequences (up to `maxBatch`) whose activations fit in a predictor's share of
+    /// `budget`: half of it, and at most `maxActivationBytes`.
+    public static func largestBatch(_ config: BertConfig, maxBatch: Int, maxSeq: Int, budget: MemoryBudget) -> Int {
+        Activations.largestBatch(config: config, maxSeq: maxSeq, training: false, limit: maxBatch,
+                                 within: min(budget.bytes / 2, maxActivationBytes))
+    }
 
     /// Logits [batch][numLabels]. `numbers` name the sequences in a failure (1-based positions in
     /// the caller's input; default: positions in the batch).

@@ -37,6 +37,16 @@ public enum Parallel {
             }
         }
     }
+
+    /// Calls `body(worker)` for workers 0..<t at once. Parallel kernels called inside run on the
+    /// calling worker alone: a dispatch apply nested in one as wide as the machine gets one thread.
+    public static func forEach(workers t: Int, _ body: (Int) -> Void) {
+        if t <= 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            let box = Unchecked(body)
+            DispatchQueue.concurrentPerform(iterations: t) { i in box.value(i) }
+        }
+    }
 }
 
 /// Hands a closure over raw buffers to worker threads. The kernels guarantee that workers touch
