@@ -7,13 +7,13 @@ import Foundation
 /// own activations, one-thread sgemm and kernels, batches w, w + T, w + 2T, … of the sorted order.
 /// Sharing every multiply between two threads left OpenBLAS's helper spinning a third of its time
 /// and made inference the slowest part of a Fine-mixing point; whole batches need no waiting. A
-/// sequence's logits do not depend on its batch-mates or on the thread count, so the answers are
-/// those of one worker.
+/// sequence's logits depend neither on its batch-mates nor on how many workers share the batches;
+/// they differ from one worker's by rounding only (OpenBLAS's threaded multiply rounds
+/// differently from its one-thread one).
 public final class Evaluator: @unchecked Sendable {
     public let model: BertModel
     public let tokenizer: Tokenizer
     public let maxLength: Int
-    private let batch: Int
     private let budget: MemoryBudget
     private let workerCount: Int
     /// One per worker, made at the first prediction with more than one batch.
@@ -24,8 +24,8 @@ public final class Evaluator: @unchecked Sendable {
                 budget: MemoryBudget = .current(), workers: Int = Parallel.threads) throws {
         self.model = model; self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.config.maxSequenceLength)
-        self.batch = max(1, batch); self.budget = budget; workerCount = max(1, workers)
-        predictors = [try Predictor(model: model, maxBatch: self.batch, maxSeq: self.maxLength, budget: budget)]
+        self.budget = budget; workerCount = max(1, workers)
+        predictors = [try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength, budget: budget)]
     }
 
     public struct Predictions: Sendable {
