@@ -204,7 +204,7 @@ final class EmbeddingRowSGD: BatchStepper {
             return s.squareRoot()
         }
         acts = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: min(maxSeq, model.config.maxSequenceLength), training: true,
-                                 lastLayer: .first)
+                                 lastLayer: Trainer.lastLayer)
         _ = model.ensureGradients()
     }
 

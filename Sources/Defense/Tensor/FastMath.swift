@@ -22,14 +22,20 @@ public enum FastMath {
     /// CPU erf uses).
     @inline(__always) public static func erf(_ x: Float) -> Float {
         let a = Swift.abs(x)
+        let y = erfOfMagnitude(a, expOfMinusSquare: exp(-a * a))
+        return x < 0 ? -y : y
+    }
+
+    /// erf(a) for a ≥ 0 given e = e^(−a²), which GELU's derivative shares: A&S 7.1.26's
+    /// 1 − t·P(t)·e with t = 1/(1 + 0.3275911·a).
+    @inline(__always) static func erfOfMagnitude(_ a: Float, expOfMinusSquare e: Float) -> Float {
         let t = 1 / (1 + 0.327_591_1 * a)
         var p: Float = 1.061_405_429
         p = p * t - 1.453_152_027
         p = p * t + 1.421_413_741
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
-        let y = 1 - p * t * exp(-a * a)
-        return x < 0 ? -y : y
+        return 1 - p * t * e
     }
 
     /// `exp` on eight lanes, bit for bit the same per lane. The compiler does not vectorise the
@@ -57,14 +63,19 @@ public enum FastMath {
     @inline(__always) public static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let xb = unsafeBitCast(x, to: SIMD8<UInt32>.self)
         let a = unsafeBitCast(xb & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+        let y = erfOfMagnitude(a, expOfMinusSquare: exp(-a * a))
+        return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | (xb & 0x8000_0000), to: SIMD8<Float>.self)
+    }
+
+    /// `erfOfMagnitude` on eight lanes, bit for bit the same per lane.
+    @inline(__always) static func erfOfMagnitude(_ a: SIMD8<Float>, expOfMinusSquare e: SIMD8<Float>) -> SIMD8<Float> {
         let t = 1 / (1 + 0.327_591_1 * a)
         var p = SIMD8<Float>(repeating: 1.061_405_429)
         p = p * t - 1.453_152_027
         p = p * t + 1.421_413_741
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
-        let y = 1 - p * t * exp(-a * a)
-        return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | (xb & 0x8000_0000), to: SIMD8<Float>.self)
+        return 1 - p * t * e
     }
 
     @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {

@@ -53,13 +53,7 @@ public enum GELU {
     /// gelu(v) and gelu'(v) sharing erf's exp(−v²/2).
     @inline(__always) static func valueAndSlope(_ v: Float) -> (Float, Float) {
         let e = FastMath.exp(-0.5 * v * v)
-        let t = 1 / (1 + 0.327_591_1 * (abs(v) * invSqrt2))
-        var p: Float = 1.061_405_429
-        p = p * t - 1.453_152_027
-        p = p * t + 1.421_413_741
-        p = p * t - 0.284_496_736
-        p = p * t + 0.254_829_592
-        let y = 1 - p * t * e
+        let y = FastMath.erfOfMagnitude(abs(v) * invSqrt2, expOfMinusSquare: e)
         let cdf = 0.5 * (1 + (v < 0 ? -y : y))
         return (v * cdf, cdf + v * invSqrt2Pi * e)
     }
@@ -67,13 +61,7 @@ public enum GELU {
     @inline(__always) static func valueAndSlope(_ v: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
         let e = FastMath.exp(-0.5 * v * v)
         let a = unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-        let t = 1 / (1 + 0.327_591_1 * (a * invSqrt2))
-        var p = SIMD8<Float>(repeating: 1.061_405_429)
-        p = p * t - 1.453_152_027
-        p = p * t + 1.421_413_741
-        p = p * t - 0.284_496_736
-        p = p * t + 0.254_829_592
-        var y = 1 - p * t * e
+        var y = FastMath.erfOfMagnitude(a * invSqrt2, expOfMinusSquare: e)
         y.replace(with: -y, where: v .< 0)
         let cdf = 0.5 * (1 + y)
         return (v * cdf, cdf + v * invSqrt2Pi * e)
