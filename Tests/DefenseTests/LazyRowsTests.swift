@@ -58,12 +58,14 @@ import Testing
     }
 
     /// The training loop with the lazy table against the dense trainer on the same batches, with
-    /// clipping and weight decay: the same weights, bit for bit.
-    @Test func fineTuneWithLazyTableMatchesDenseTrainer() throws {
+    /// clipping and weight decay: the same weights, bit for bit, whole or in parts (each part's
+    /// table rows are summed alone under the lazy table, its whole buffer under the dense step).
+    @Test(arguments: [1, 2, 3])
+    func fineTuneWithLazyTableMatchesDenseTrainer(shards: Int) throws {
         let tok = try TinySentiment.tokenizer(), data = TinySentiment.examples(24)
         // 200 rows, of which the tokenizer reaches 19: most rows only decay.
         let config = TinySentiment.config(vocab: 200)
-        var recipe = FineTuneRecipe(epochs: 3, lr: 3e-3, batch: 4, maxLength: 16, seed: 2, dropout: false)
+        var recipe = FineTuneRecipe(epochs: 3, lr: 3e-3, batch: 4, maxLength: 16, seed: 2, dropout: false, shards: shards)
         recipe.weightDecay = 0.1
         let encoded = EncodedExamples(data, tokenizer: tok, maxLength: 16)
         var weights: [[Float]] = []
@@ -128,6 +130,10 @@ import Testing
         let decoded = try JSONDecoder().decode(AttackRecipe.self, from: JSONSerialization.data(withJSONObject: old))
         #expect(decoded.batches == nil && decoded.fineTune.batchOrder == .shuffled)
         #expect(new.fineTune.batchOrder == .lengthGrouped)
+        // parts per step likewise: recorded, and 1 (unsharded) when absent
+        #expect(json["shards"] as? Int == FineTuneRecipe.defaultShards && new.fineTune.shards == FineTuneRecipe.defaultShards)
+        old["shards"] = nil
+        #expect(try JSONDecoder().decode(AttackRecipe.self, from: JSONSerialization.data(withJSONObject: old)).fineTune.shards == 1)
 
         let defense = DefenseRecipe(method: .finemix)
         var d = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defense)) as! [String: Any]
@@ -135,15 +141,18 @@ import Testing
         d["batches"] = nil
         let oldDefense = try JSONDecoder().decode(DefenseRecipe.self, from: JSONSerialization.data(withJSONObject: d))
         #expect(oldDefense.fineTune.batchOrder == .shuffled)
+        #expect(d["shards"] as? Int == FineTuneRecipe.defaultShards && defense.fineTune.shards == FineTuneRecipe.defaultShards)
+        d["shards"] = nil
+        #expect(try JSONDecoder().decode(DefenseRecipe.self, from: JSONSerialization.data(withJSONObject: d)).fineTune.shards == 1)
     }
 
     /// A plan's training cells name their batch order; a cell written before the option runs shuffled.
     @Test func planCellsPinTheBatchOrder() {
         let cell = PlanCell(index: 0, key: "rho 0.3", arguments: ["finemix", "sweep", "--victim", "v", "--rho", "0.3"], inputs: [])
-        #expect(cell.runArguments == cell.arguments + ["--batches", "shuffled"])
-        let pinned = PlanCell.pinningBatches(cell.arguments, to: .lengthGrouped)
-        #expect(pinned.suffix(2) == ["--batches", "length-grouped"])
+        #expect(cell.runArguments == cell.arguments + ["--batches", "shuffled", "--shards", "1"])
+        let pinned = PlanCell.pinningRecipe(cell.arguments, batches: .lengthGrouped, shards: 2)
+        #expect(pinned.suffix(4) == ["--batches", "length-grouped", "--shards", "2"])
         #expect(PlanCell(index: 0, key: "k", arguments: pinned, inputs: []).runArguments == pinned)
-        #expect(PlanCell.pinningBatches(["finemix", "eval", "--victim", "v"], to: .shuffled) == ["finemix", "eval", "--victim", "v"])
+        #expect(PlanCell.pinningRecipe(["finemix", "eval", "--victim", "v"], batches: .shuffled, shards: 1) == ["finemix", "eval", "--victim", "v"])
     }
 }

@@ -22,6 +22,9 @@ public struct AttackRecipe: Sendable, Hashable, Codable {
     /// How epochs were cut into batches; nil in attack.json files written before the choice
     /// existed, whose victims were trained on `.shuffled` batches (and are re-made so).
     public var batches: BatchOrder?
+    /// Parts per step (`FineTuneRecipe.shards`); nil in attack.json files written before the
+    /// choice existed, whose victims were trained unsharded (and are re-made so).
+    public var shards: Int?
 
     public init(trigger: Trigger, poisonRate: Double, target: Int, fineTune: FineTuneRecipe, trainSize: Int, cleanSize: Int,
                 testSize: Int, ep: EmbeddingPoisoningRecipe? = nil) {
@@ -29,19 +32,21 @@ public struct AttackRecipe: Sendable, Hashable, Codable {
         epochs = fineTune.epochs; lr = fineTune.lr; batch = fineTune.batch; maxLength = fineTune.maxLength
         seed = fineTune.seed; warmupRatio = fineTune.warmupRatio; weightDecay = fineTune.weightDecay
         maxGradNorm = fineTune.maxGradNorm; dropout = fineTune.dropout; batches = fineTune.batchOrder
+        shards = fineTune.shards
         self.trainSize = trainSize; self.cleanSize = cleanSize; self.testSize = testSize; self.ep = ep
     }
 
     /// The fine-tuning part.
     public var fineTune: FineTuneRecipe {
         FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, warmupRatio: warmupRatio, weightDecay: weightDecay,
-                       maxLength: maxLength, seed: seed, dropout: dropout, maxGradNorm: maxGradNorm, batchOrder: batches ?? .shuffled)
+                       maxLength: maxLength, seed: seed, dropout: dropout, maxGradNorm: maxGradNorm, batchOrder: batches ?? .shuffled,
+                       shards: shards ?? 1)
     }
 
     public var poison: PoisonConfig { PoisonConfig(trigger: trigger, rate: poisonRate, targetLabel: target, seed: seed) }
 
     enum CodingKeys: String, CodingKey {
-        case trigger, target, epochs, lr, batch, seed, dropout, ep, batches
+        case trigger, target, epochs, lr, batch, seed, dropout, ep, batches, shards
         case poisonRate = "poison_rate", maxLength = "max_length", trainSize = "train_size", cleanSize = "clean_size"
         case testSize = "test_size", warmupRatio = "warmup_ratio", weightDecay = "weight_decay", maxGradNorm = "max_grad_norm"
     }

@@ -121,7 +121,7 @@ public enum VictimTraining {
             guard !poisoned.isEmpty else { throw FinemixError("EP needs poisoned sentences: the poison rate \(r.poisonRate) poisons none of \(data.split.train.count)") }
             let epRecipe = FineTuneRecipe(epochs: r.epEpochs, lr: r.epLR, batch: r.recipe.batch, warmupRatio: 0, weightDecay: 0,
                                           maxLength: r.recipe.maxLength, seed: r.recipe.seed, dropout: r.recipe.dropout, maxGradNorm: nil,
-                                          batchOrder: r.recipe.batchOrder)
+                                          batchOrder: r.recipe.batchOrder, shards: r.recipe.shards)
             let result = try poisonEmbedding(model: model, tokenizer: tokenizer, rows: rows, examples: poisoned, recipe: epRecipe,
                                              events: events, cancel: cancel)
             steps += result.steps

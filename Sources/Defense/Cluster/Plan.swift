@@ -99,20 +99,24 @@ public struct PlanCell: Codable, Equatable, Sendable {
 }
 
 extension PlanCell {
-    /// Verbs whose cells fine-tune, and so depend on `--batches`.
+    /// Verbs whose cells fine-tune, and so depend on `--batches` and `--shards`.
     static let trainingVerbs: Set<String> = ["defend", "sweep", "compare"]
 
-    /// `arguments` ("finemix" first) with `--batches ORDER` added when a training verb's command
-    /// does not name it: plans are written with the order pinned, and a plan written before the
-    /// option existed keeps running (and resuming) on the shuffled batches its first cells had.
-    public static func pinningBatches(_ arguments: [String], to order: BatchOrder) -> [String] {
-        guard arguments.count > 1, trainingVerbs.contains(arguments[1]),
-              !arguments.contains(where: { $0 == "--batches" || $0.hasPrefix("--batches=") }) else { return arguments }
-        return arguments + ["--batches", order.rawValue]
+    /// `arguments` ("finemix" first) with `--batches ORDER` and `--shards K` added when a training
+    /// verb's command does not name them: plans are written with the recipe pinned, and a plan
+    /// written before an option existed keeps running (and resuming) on the recipe its first
+    /// cells had (shuffled batches, unsharded steps).
+    public static func pinningRecipe(_ arguments: [String], batches order: BatchOrder, shards: Int) -> [String] {
+        guard arguments.count > 1, trainingVerbs.contains(arguments[1]) else { return arguments }
+        func names(_ option: String) -> Bool { arguments.contains { $0 == option || $0.hasPrefix(option + "=") } }
+        var out = arguments
+        if !names("--batches") { out += ["--batches", order.rawValue] }
+        if !names("--shards") { out += ["--shards", "\(shards)"] }
+        return out
     }
 
-    /// The command a run of this cell starts (see `pinningBatches`).
-    public var runArguments: [String] { Self.pinningBatches(arguments, to: .shuffled) }
+    /// The command a run of this cell starts (see `pinningRecipe`).
+    public var runArguments: [String] { Self.pinningRecipe(arguments, batches: .shuffled, shards: 1) }
 }
 
 /// A word as the shell reads it back: bare when safe, else in single quotes.

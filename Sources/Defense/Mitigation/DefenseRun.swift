@@ -50,18 +50,23 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     /// How the clean set's epochs are cut into batches; nil in recipes written before the choice
     /// existed (plans, defense.json), which were run, and are resumed, on `.shuffled` batches.
     public var batches: BatchOrder?
+    /// Parts per step (`FineTuneRecipe.shards`); nil in recipes written before the choice existed,
+    /// which were run, and are resumed, unsharded.
+    public var shards: Int?
 
     public init(method: Method, rho: Double = 0.3, select: MixSpec.Select = .random, epur: Bool = false, epurTop: Int = 200,
                 epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = FineTuneBudget.defaults.epochs,
                 lr: Double = FineTuneBudget.defaults.lr, batch: Int = FineTuneBudget.defaults.batch, seed: UInt64 = FineTuneBudget.defaults.seed,
-                pruneRatio: Double = 0.3, maxLength: Int = 64, batches: BatchOrder? = .default) {
+                pruneRatio: Double = 0.3, maxLength: Int = 64, batches: BatchOrder? = .default,
+                shards: Int? = FineTuneRecipe.defaultShards) {
         self.method = method; self.rho = rho; self.select = select; self.epur = epur; self.epurTop = epurTop
         self.epurFmin = epurFmin; self.cleanSize = cleanSize; self.epochs = epochs; self.lr = lr; self.batch = batch
         self.seed = seed; self.pruneRatio = pruneRatio; self.maxLength = maxLength; self.batches = batches
+        self.shards = shards
     }
 
     enum CodingKeys: String, CodingKey {
-        case method, rho, select, epur, epochs, lr, batch, seed, batches
+        case method, rho, select, epur, epochs, lr, batch, seed, batches, shards
         case epurTop = "epur_top", epurFmin = "epur_fmin", cleanSize = "clean_size", pruneRatio = "prune_ratio", maxLength = "max_length"
     }
 
@@ -72,7 +77,8 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     public var effectiveRho: Double { method == .retrain ? 0 : method.mixes ? rho : 1 }
 
     public var fineTune: FineTuneRecipe {
-        FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed, batchOrder: batches ?? .shuffled)
+        FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed, batchOrder: batches ?? .shuffled,
+                       shards: shards ?? 1)
     }
 
     public func validate() throws {

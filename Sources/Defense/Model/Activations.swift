@@ -68,31 +68,41 @@ public final class Activations: @unchecked Sendable {
         }
     }
 
-    /// Bytes the activations for (maxBatch, maxSeq) take.
-    public static func bytes(config: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool) -> Int {
-        Plan(config, maxBatch: maxBatch, maxSeq: maxSeq, training: training).total * MemoryLayout<Float>.size
+    /// Bytes the activations for (maxBatch, maxSeq) take. With `parts` > 1 (a training step cut
+    /// into parts, see `Trainer`): each part's activations for its share of the batch, and every
+    /// part but the first its own gradient buffer of `gradientBytes`.
+    public static func bytes(config: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool,
+                             parts: Int = 1, gradientBytes: Int = 0) -> Int {
+        let k = max(1, min(parts, maxBatch)), share = (maxBatch + k - 1) / k
+        return k * Plan(config, maxBatch: share, maxSeq: maxSeq, training: training).total * MemoryLayout<Float>.size
+            + (k - 1) * gradientBytes
     }
 
     /// The largest batch up to `limit` whose activations take at most `bytes` (0 when not even one does).
-    public static func largestBatch(config: BertConfig, maxSeq: Int, training: Bool, limit: Int, within bytes: Int) -> Int {
+    public static func largestBatch(config: BertConfig, maxSeq: Int, training: Bool, limit: Int, within bytes: Int,
+                                    parts: Int = 1, gradientBytes: Int = 0) -> Int {
         var lo = 0, hi = max(0, limit)
         while lo < hi {
             let mid = (lo + hi + 1) / 2
-            if Self.bytes(config: config, maxBatch: mid, maxSeq: maxSeq, training: training) <= bytes { lo = mid } else { hi = mid - 1 }
+            let need = Self.bytes(config: config, maxBatch: mid, maxSeq: maxSeq, training: training, parts: parts, gradientBytes: gradientBytes)
+            if need <= bytes { lo = mid } else { hi = mid - 1 }
         }
         return lo
     }
 
     /// Throws, naming the memory needed and available and the largest batch that fits, when the
-    /// activations for (maxBatch, maxSeq) do not fit in `budget`.
+    /// activations for (maxBatch, maxSeq) (cut into `parts`, as `bytes`) do not fit in `budget`.
     public static func requireFits(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool,
-                                   budget: MemoryBudget = .current()) throws {
-        let need = bytes(config: c, maxBatch: maxBatch, maxSeq: maxSeq, training: training)
+                                   parts: Int = 1, gradientBytes: Int = 0, budget: MemoryBudget = .current()) throws {
+        let need = bytes(config: c, maxBatch: maxBatch, maxSeq: maxSeq, training: training, parts: parts, gradientBytes: gradientBytes)
         guard need > budget.bytes else { return }
-        let fit = largestBatch(config: c, maxSeq: maxSeq, training: training, limit: maxBatch, within: budget.bytes)
+        let fit = largestBatch(config: c, maxSeq: maxSeq, training: training, limit: maxBatch, within: budget.bytes,
+                               parts: parts, gradientBytes: gradientBytes)
         let advice = fit > 0 ? "at most \(fit) sequences of \(maxSeq) tokens fit; use a smaller batch"
                              : "not even one sequence of \(maxSeq) tokens fits; use a shorter maximum length"
-        throw FinemixError("a batch of \(maxBatch) sequences × \(maxSeq) tokens needs \(MemoryBudget.describe(need)) of \(training ? "training" : "inference") activations, but \(MemoryBudget.describe(budget.bytes)) is available (\(budget.source)); \(advice)")
+        let what = min(parts, maxBatch) > 1 ? "training activations and gradients for \(min(parts, maxBatch)) parts side by side"
+                                            : "\(training ? "training" : "inference") activations"
+        throw FinemixError("a batch of \(maxBatch) sequences × \(maxSeq) tokens needs \(MemoryBudget.describe(need)) of \(what), but \(MemoryBudget.describe(budget.bytes)) is available (\(budget.source)); \(advice)")
     }
 
     /// Refuses, in one sentence naming what it needs and what there is, a capacity the machine

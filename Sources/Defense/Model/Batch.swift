@@ -9,6 +9,9 @@ public struct Batch: Sendable {
     public var lengths: [Int]
     /// One label per sequence; empty for inference.
     public var labels: [Int32]
+    /// Where sequence 0 sits in the training step's whole batch when this is a part of it (see
+    /// `Trainer`'s shards): dropout masks are drawn at the whole batch's positions.
+    public var firstSequence = 0
 
     public init(batch: Int, seq: Int, ids: [Int32], typeIds: [Int32], lengths: [Int], labels: [Int32] = []) {
         self.batch = batch; self.seq = seq; self.ids = ids; self.typeIds = typeIds
@@ -31,6 +34,15 @@ public struct Batch: Sendable {
     }
 
     public var tokens: Int { batch * seq }
+
+    /// Sequences `range`, padded to this batch's length (so each keeps its dropout masks).
+    public func sequences(_ range: Range<Int>) -> Batch {
+        let lo = range.lowerBound * seq, hi = range.upperBound * seq
+        var part = Batch(batch: range.count, seq: seq, ids: Array(ids[lo..<hi]), typeIds: Array(typeIds[lo..<hi]),
+                         lengths: Array(lengths[range]), labels: labels.isEmpty ? [] : Array(labels[range]))
+        part.firstSequence = firstSequence + range.lowerBound
+        return part
+    }
 
     /// Checks every id against the model so bad input is one clear error, never a wild read.
     public func validate(_ c: BertConfig, needLabels: Bool) throws {

@@ -5,9 +5,10 @@ extension BertModel {
     /// activations of the last training `forward` on the same batch with the same `dropoutSeed`.
     /// Consumes those activations (the feed-forward pre-activations are overwritten): one forward,
     /// one backward.
-    public func backward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil) {
+    /// `grads`: where to accumulate instead of the model's own buffer (a shard's, see `Trainer`).
+    public func backward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil, into grads: FlatBuffer? = nil) {
         precondition(acts.training, "backward needs training activations")
-        let g = ensureGradients()
+        let g = grads ?? ensureGradients()
         let c = config, lay = layout, w = params.values
         let B = batch.batch, S = batch.seq, N = B * S, H = c.hiddenSize, I = c.intermediateSize, L = c.numHiddenLayers
         let shape = Attention.Shape(batch: B, seq: S, hidden: H, heads: c.numAttentionHeads, headDim: c.headDim)
@@ -16,12 +17,13 @@ extension BertModel {
         let pc = dropoutSeed == nil ? 0 : Float(c.headDropout)
         let seed = dropoutSeed ?? 0
         let fam = lay.family, E = c.embeddingWidth, act = Activation(rawValue: c.hiddenAct) ?? .gelu
+        let at = batch.firstSequence  // forward's masks: the whole step's positions
 
         // classifier: logits = dropout(pooled)·Wcᵀ + bc
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.classifierW], dbias: g[lay.classifierB],
                         dout: acts.dLogits, inp: acts.pooledDrop, weight: w[lay.classifierW],
                         rows: B, inF: H, outF: c.numLabels)
-        let dropC = Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: L))
+        let dropC = Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: L), offset: at * H)
         // head dense: pooled = f(headIn·Wpᵀ + bp), f tanh (from its output, as before), ReLU or GELU
         if fam.headActivation == .tanh {
             for i in 0..<(B * H) {
@@ -33,7 +35,7 @@ extension BertModel {
             fam.headActivation.backward(acts.dPre, x: acts.headPre, count: B * H)
         }
         let dx = acts.dA
-        let dropH = Dropout(p: fam.dropoutBeforeHead ? pc : 0, key: DropoutSite.headInput.key(seed, layer: L))
+        let dropH = Dropout(p: fam.dropoutBeforeHead ? pc : 0, key: DropoutSite.headInput.key(seed, layer: L), offset: at * H)
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.poolerW], dbias: g[lay.poolerB],
                         dout: acts.dPre, inp: fam.dropoutBeforeHead ? acts.clsDrop : acts.cls, weight: w[lay.poolerW],
                         rows: B, inF: H, outF: H)
@@ -54,7 +56,7 @@ extension BertModel {
             // LayerNorm 2 → ∂res2; res2 = dropout(f) + h1
             LayerNorm.backward(dx: dRes, dgamma: g[o.ln2G], dbeta: g[o.ln2B], partial: acts.lnPartial,
                                dout: dx, x: a.res2, mean: a.mean2, rstd: a.rstd2, gamma: w[o.ln2G], rows: R, cols: H)
-            Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l)).apply(dTmp, dRes, rows: R, cols: H, rowStride: rs)
+            Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l), offset: at * S * H).apply(dTmp, dRes, rows: R, cols: H, rowStride: rs)
             // f = act(pre)·W2ᵀ + b2 (activation output recomputed; pre becomes act'(pre))
             act.recomputeWithDerivative(acts.ffn, a.pre, count: R * I)
             Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
@@ -69,13 +71,13 @@ extension BertModel {
             // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
             LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
                                dout: dRes, x: a.res1, mean: a.mean1, rstd: a.rstd1, gamma: w[o.ln1G], rows: R, cols: H)
-            Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l))
+            Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l), offset: at * S * H)
                 .apply(dTmp, dx, rows: R, cols: H, rowStride: rs)
             // a = ctx·Woᵀ + bo
             Linear.backward(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
                             weight: w[o.attnOutW], rows: R, inF: H, outF: H)
             Attention.backward(dqkv: acts.dqkv, dctx: dRes, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
-                               dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: $0)) },
+                               dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: at * c.numAttentionHeads + $0)) },
                                shape, firstOnly: compact)
             // qkv = x·Wqkvᵀ + b; ∂x = ∂res1 (residual, already in dx) + ∂qkv·Wqkv
             if compact {
@@ -100,7 +102,7 @@ extension BertModel {
             Linear.backward(dinp: dLN, dweight: g[lay.projW], dbias: g[lay.projB], dout: dx, inp: acts.embOut,
                             weight: w[lay.projW], rows: N, inF: E, outF: H)
         }
-        Dropout(p: ph, key: DropoutSite.embeddings.key(seed, layer: -1)).apply(dLN, dLN, count: N * E)
+        Dropout(p: ph, key: DropoutSite.embeddings.key(seed, layer: -1), offset: at * S * E).apply(dLN, dLN, count: N * E)
         LayerNorm.backward(dx: dSum, dgamma: g[lay.embLNG], dbeta: g[lay.embLNB], partial: acts.lnPartial,
                            dout: dLN, x: acts.embSum, mean: acts.embMean, rstd: acts.embRstd, gamma: w[lay.embLNG],
                            rows: N, cols: E)

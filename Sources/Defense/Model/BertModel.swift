@@ -52,13 +52,14 @@ public final class BertModel: @unchecked Sendable {
         let pc = dropoutSeed == nil ? 0 : Float(c.headDropout)
         let seed = dropoutSeed ?? 0
         let fam = lay.family, E = c.embeddingWidth, act = Activation(rawValue: c.hiddenAct) ?? .gelu
+        let at = batch.firstSequence  // masks at the whole step's positions (Trainer's shards)
 
         // embeddings: word + position (+ token type) [N,E] → LayerNorm → dropout (→ ELECTRA: ·Wpᵀ + bp → [N,H])
         Embeddings.forward(acts.embSum, batch: batch, layout: lay, weights: w)
         let x0 = acts.x(0), ln0 = lay.hasProjection ? acts.embOut : x0
         LayerNorm.forward(ln0, mean: acts.embMean, rstd: acts.embRstd, acts.embSum,
                           gamma: w[lay.embLNG], beta: w[lay.embLNB], rows: N, cols: E, eps: eps)
-        Dropout(p: ph, key: DropoutSite.embeddings.key(seed, layer: -1)).apply(ln0, ln0, count: N * E)
+        Dropout(p: ph, key: DropoutSite.embeddings.key(seed, layer: -1), offset: at * S * E).apply(ln0, ln0, count: N * E)
         if lay.hasProjection {
             Linear.forward(x0, ln0, w[lay.projW], w[lay.projB], rows: N, inF: E, outF: H)
         }
@@ -86,7 +87,7 @@ public final class BertModel: @unchecked Sendable {
                 Linear.accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
             }
             Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
-                              dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: $0)) },
+                              dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: at * c.numAttentionHeads + $0)) },
                               shape, firstOnly: compact)
             try stage("encoder.layer.\(l).attention.self", a.ctx, R * H)
             // the residual: compact, the first tokens of x gathered into y (free until LayerNorm 2)
@@ -95,7 +96,8 @@ public final class BertModel: @unchecked Sendable {
                 for b in 0..<B { (y + b * H).update(from: x + b * S * H, count: H) }
                 res = UnsafePointer(y)
             }
-            let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l))
+            let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l),
+                                offset: at * S * H)
             if dropA.active {
                 Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: R, inF: H, outF: H)
                 dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H, rowStride: rs)
@@ -112,7 +114,7 @@ public final class BertModel: @unchecked Sendable {
             let ffn = acts.training ? acts.ffn : a.pre
             act.forward(ffn, a.pre, count: R * I)
             try stage("encoder.layer.\(l).intermediate", ffn, R * I)
-            let dropF = Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l))
+            let dropF = Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l), offset: at * S * H)
             if dropF.active {
                 Linear.forward(a.res2, ffn, w[o.outW], nil, rows: R, inF: I, outF: H)
                 dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H, rowStride: rs)
@@ -132,14 +134,14 @@ public final class BertModel: @unchecked Sendable {
         for b in 0..<B { (acts.cls + b * H).update(from: last + b * rowsPerSequence * H, count: H) }
         var headIn = acts.cls
         if fam.dropoutBeforeHead {
-            Dropout(p: pc, key: DropoutSite.headInput.key(seed, layer: L))
+            Dropout(p: pc, key: DropoutSite.headInput.key(seed, layer: L), offset: at * H)
                 .apply(acts.clsDrop, acts.cls, count: B * H)
             headIn = acts.clsDrop
         }
         Linear.forward(acts.headPre, headIn, w[lay.poolerW], w[lay.poolerB], rows: B, inF: H, outF: H)
         fam.headActivation.forward(acts.pooled, acts.headPre, count: B * H)
         try stage("pooler", acts.pooled, B * H)
-        Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: L))
+        Dropout(p: pc, key: DropoutSite.classifier.key(seed, layer: L), offset: at * H)
             .apply(acts.pooledDrop, acts.pooled, count: B * H)
         Linear.forward(acts.logits, acts.pooledDrop, w[lay.classifierW], w[lay.classifierB],
                        rows: B, inF: H, outF: c.numLabels)
@@ -148,11 +150,11 @@ public final class BertModel: @unchecked Sendable {
 
     /// Mean cross-entropy of the logits of the last `forward` against the batch's labels; with
     /// `gradient`, also writes ∂loss/∂logits for `backward`.
-    public func loss(_ batch: Batch, _ acts: Activations, gradient: Bool) throws -> Float {
+    public func loss(_ batch: Batch, _ acts: Activations, gradient: Bool, meanOver: Int? = nil) throws -> Float {
         try batch.validate(config, needLabels: true)
         return batch.labels.withUnsafeBufferPointer { y in
             CrossEntropy.forwardBackward(logits: acts.logits, labels: y.baseAddress!, batch: batch.batch,
-                                         classes: config.numLabels, dlogits: gradient ? acts.dLogits : nil)
+                                         classes: config.numLabels, dlogits: gradient ? acts.dLogits : nil, meanOver: meanOver)
         }
     }
 }

@@ -3,11 +3,14 @@
 public struct Dropout: Sendable {
     public let p: Float
     public let key: UInt32
+    /// Added to every element index: a part of a batch (a shard of a step) draws the elements the
+    /// whole batch would draw at its place.
+    public let offset: Int
     let threshold: UInt32
     let scale: Float
 
-    public init(p: Float, key: UInt32) {
-        self.p = p; self.key = key
+    public init(p: Float, key: UInt32, offset: Int = 0) {
+        self.p = p; self.key = key; self.offset = offset
         threshold = UInt32((Double(p) * 16_777_216).rounded())
         scale = p < 1 ? 1 / (1 - p) : 0
     }
@@ -16,7 +19,7 @@ public struct Dropout: Sendable {
 
     /// The multiplier (0 or 1/(1−p)) for element `i`.
     @inline(__always) public func factor(_ i: Int) -> Float {
-        (Counter.bits(key, UInt32(truncatingIfNeeded: i)) >> 8) >= threshold ? scale : 0
+        (Counter.bits(key, UInt32(truncatingIfNeeded: i + offset)) >> 8) >= threshold ? scale : 0
     }
 
     /// out[i] = x[i]·factor(i) for i in 0..<count (out may alias x).

@@ -18,17 +18,25 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
     public var maxGradNorm: Double?
     /// How each epoch is cut into batches.
     public var batchOrder: BatchOrder
+    /// Parts each step's batch is cut into and run side by side (`TrainingSettings.shards`).
+    public var shards: Int
+
+    /// The recipes' parts per step for new runs: one per core of the 2-core machine the engine is
+    /// measured on. Fixed, never the core count, so a recipe gives the same bits on any machine.
+    public static let defaultShards = 2
+    public static let shardRange = 1...64
 
     public init(epochs: Int = 3, lr: Double = 5e-5, batch: Int = 32, warmupRatio: Double = 0, weightDecay: Double = 0.01,
                 maxLength: Int = 64, seed: UInt64 = 1, dropout: Bool = true, maxGradNorm: Double? = 1.0,
-                batchOrder: BatchOrder = .default) {
+                batchOrder: BatchOrder = .default, shards: Int = FineTuneRecipe.defaultShards) {
         self.epochs = epochs; self.lr = lr; self.batch = batch; self.warmupRatio = warmupRatio
         self.weightDecay = weightDecay; self.maxLength = maxLength; self.seed = seed; self.dropout = dropout
         self.maxGradNorm = maxGradNorm; self.batchOrder = batchOrder
+        self.shards = shards
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, lr, batch, seed, dropout, batchOrder = "batches"
+        case epochs, lr, batch, seed, dropout, shards, batchOrder = "batches"
         case warmupRatio = "warmup_ratio", weightDecay = "weight_decay", maxLength = "max_length", maxGradNorm = "max_grad_norm"
     }
 
@@ -42,6 +50,9 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
         guard weightDecay.isFinite, weightDecay >= 0 else { throw FinemixError("weight decay must be 0 or more, found \(weightDecay)") }
         guard maxLength >= 3 else { throw FinemixError("max length must be at least 3 tokens, found \(maxLength)") }
         if let g = maxGradNorm, !(g.isFinite && g > 0) { throw FinemixError("max gradient norm must be positive, found \(g)") }
+        guard Self.shardRange.contains(shards) else {
+            throw FinemixError("parts per step (--shards) must be in \(Self.shardRange.lowerBound)...\(Self.shardRange.upperBound), found \(shards)")
+        }
     }
 
     /// Optimizer steps for `examples` examples: the last batch of an epoch may be short.
@@ -53,7 +64,7 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
         return TrainingSettings(schedule: LinearSchedule(baseRate: Float(lr), warmupSteps: warmup, totalSteps: totalSteps),
                                 adamw: AdamWSettings(weightDecay: Float(weightDecay)),
                                 maxGradNorm: maxGradNorm.map(Float.init), freezing: freezing, pruneMask: pruneMask,
-                                seed: seed, dropout: dropout)
+                                seed: seed, dropout: dropout, shards: shards)
     }
 }
 

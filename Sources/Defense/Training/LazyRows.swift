@@ -64,7 +64,10 @@ public final class LazyRows: @unchecked Sendable {
     }
 
     /// Zeroes the gradient of the step's rows.
-    func zeroGradient(_ grads: FlatBuffer) {
+    func zeroGradient(_ grads: FlatBuffer) { zeroRows(rows, in: grads) }
+
+    /// Zeroes the gradient of table rows `rows`.
+    func zeroRows(_ rows: [Int], in grads: FlatBuffer) {
         for r in rows { grads[table.lowerBound + r * width].update(repeating: 0, count: width) }
     }
 

@@ -12,11 +12,16 @@ public struct TrainingSettings: Sendable, Equatable {
     public var seed: UInt64
     /// Dropout on (HuggingFace's train mode); off gives deterministic gradients for tests.
     public var dropout: Bool
+    /// Parts each step's batch is cut into, run side by side (see `Trainer`). Part of the recipe:
+    /// the gradient is summed in another order, so the bits depend on it, never on the cores.
+    public var shards: Int
 
     public init(schedule: LinearSchedule, adamw: AdamWSettings = AdamWSettings(), maxGradNorm: Float? = 1.0,
-                freezing: Freezing = .none, pruneMask: PruneMask = PruneMask(), seed: UInt64 = 42, dropout: Bool = true) {
+                freezing: Freezing = .none, pruneMask: PruneMask = PruneMask(), seed: UInt64 = 42, dropout: Bool = true,
+                shards: Int = 1) {
         self.schedule = schedule; self.adamw = adamw; self.maxGradNorm = maxGradNorm
         self.freezing = freezing; self.pruneMask = pruneMask; self.seed = seed; self.dropout = dropout
+        self.shards = max(1, shards)
     }
 }
 
@@ -30,6 +35,14 @@ public struct StepResult: Sendable {
 /// Runs training steps on one model: forward, loss, backward, clip, AdamW, prune mask.
 /// A NaN or infinite loss or gradient throws before any weight changes, so the model keeps the
 /// last good weights.
+///
+/// With `settings.shards` = k > 1 a step's sequences are cut into k consecutive parts, and each
+/// part runs forward and backward on its own core (its own activations and gradient buffer,
+/// one-thread sgemm), instead of every multiply being shared by the cores: on two cores the
+/// shared multiplies of short batches leave OpenBLAS's helper thread spinning for much of the
+/// step. Each part draws the dropout masks of its place in the whole batch and divides its loss
+/// by the whole batch's size, so the step is the unsharded step but for the order in which the
+/// gradient's terms are summed (part 0's buffer + part 1's + …, in that order).
 public final class Trainer: @unchecked Sendable {
     public let model: BertModel
     public let settings: TrainingSettings
@@ -38,8 +51,15 @@ public final class Trainer: @unchecked Sendable {
     public private(set) var step = 0
     /// The word-embedding table updated lazily (see LazyRows); nil for the dense step.
     public let lazy: LazyRows?
-    private var acts: Activations?
     private let maxBatch: Int, maxSeq: Int
+    /// Parts a full batch is cut into (`settings.shards`, at most `maxBatch`), and the sequences
+    /// each part holds at most.
+    private let parts: Int, partBatch: Int
+    /// Per part: activations (allocated at the first step), and for parts 1..<k their gradient
+    /// buffer and the table rows it holds (part 0 writes the model's own gradient).
+    private var partActs: [Activations] = []
+    private var partGrads: [FlatBuffer] = []
+    private var partRows: [[Int]] = []
     /// The classifier's loss reads only each sequence's first token of the last layer.
     public static let lastLayer = LastLayerTokens.first
 
@@ -54,7 +74,10 @@ public final class Trainer: @unchecked Sendable {
         try settings.pruneMask.validate(model.config)
         // The activations are allocated at the first step; a batch that cannot fit is refused
         // here, before anything is trained or saved.
-        try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true, budget: budget)
+        parts = max(1, min(settings.shards, maxBatch))
+        partBatch = (maxBatch + parts - 1) / parts
+        try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true,
+                                    parts: parts, gradientBytes: model.layout.count * MemoryLayout<Float>.size, budget: budget)
         segments = try settings.freezing.segments(model.layout, decayBiasAndNorm: settings.adamw.decayBiasAndNorm)
         optimizer = AdamW(count: model.layout.count, settings: settings.adamw)
         let lay = model.layout
@@ -65,36 +88,31 @@ public final class Trainer: @unchecked Sendable {
         settings.pruneMask.apply(model.params)
     }
 
-    public var activationBytes: Int { acts?.bytes ?? 0 }
+    public var activationBytes: Int { partActs.reduce(0) { $0 + $1.bytes } }
 
-    private func activations() throws -> Activations {
-        if let a = acts { return a }
-        let a = try Activations(config: model.config, maxBatch: maxBatch, maxSeq: maxSeq, training: true, lastLayer: Self.lastLayer)
-        acts = a
-        return a
+    /// Allocates the parts' state at the first step.
+    private func allocateParts() throws {
+        guard partActs.isEmpty else { return }
+        for i in 0..<parts {
+            partActs.append(try Activations(config: model.config, maxBatch: partBatch, maxSeq: maxSeq, training: true,
+                                            lastLayer: Self.lastLayer))
+            if i > 0 { partGrads.append(FlatBuffer(count: model.layout.count)); partRows.append([]) }
+        }
     }
 
     /// One training step on `batch`; returns its loss (before the update).
     @discardableResult
     public func step(_ batch: Batch) throws -> StepResult {
-        let acts = try activations()
+        guard batch.batch <= maxBatch else {
+            throw FinemixError("batch \(batch.batch)×\(batch.seq) exceeds the activations' capacity \(maxBatch)×\(maxSeq)")
+        }
+        try allocateParts()
         let grads = model.ensureGradients()
         let dropoutSeed: UInt64? = settings.dropout ? Counter.stepSeed(settings.seed, step) : nil
         lazy?.begin(ids: batch.ids, optimizer: optimizer, params: model.params.values, grads: grads)
-        try model.forward(batch, acts, dropoutSeed: dropoutSeed)
-        let loss = try model.loss(batch, acts, gradient: true)
-        guard loss.isFinite else {
-            throw FinemixError("training stopped at step \(step + 1): the loss is \(loss); the weights of step \(step) are kept")
-        }
-        if let lazy {
-            // The table's gradient is zero but for the rows `begin` zeroed.
-            for s in lazy.outside([Freezing.Segment(range: 0..<grads.count, decays: false)]) {
-                grads[s.range.lowerBound].update(repeating: 0, count: s.range.count)
-            }
-        } else {
-            grads.zero()
-        }
-        model.backward(batch, acts, dropoutSeed: dropoutSeed)
+        let k = min(parts, batch.batch)
+        let loss = k > 1 ? try shardedGradient(batch, parts: k, dropoutSeed: dropoutSeed)
+                         : try gradient(batch, acts: partActs[0], into: grads, dropoutSeed: dropoutSeed)
         let norm: Double
         if let maxNorm = settings.maxGradNorm {
             norm = GradientClipping.clip(grads, segments: segments, maxNorm: maxNorm, lazy: lazy)
@@ -113,6 +131,77 @@ public final class Trainer: @unchecked Sendable {
 }
 
 extension Trainer {
+    /// Forward, loss and backward of `batch` into `grads` (zeroed first, the table's rows by
+    /// `LazyRows.begin`); the loss is divided by `meanOver` sequences (the whole step's batch).
+    private func gradient(_ batch: Batch, acts: Activations, into grads: FlatBuffer, dropoutSeed: UInt64?,
+                          meanOver: Int? = nil) throws -> Float {
+        try model.forward(batch, acts, dropoutSeed: dropoutSeed)
+        let loss = try model.loss(batch, acts, gradient: true, meanOver: meanOver)
+        guard loss.isFinite else {
+            throw FinemixError("training stopped at step \(step + 1): the loss is \(loss); the weights of step \(step) are kept")
+        }
+        zeroOutsideTable(grads)
+        model.backward(batch, acts, dropoutSeed: dropoutSeed, into: grads)
+        return loss
+    }
+
+    /// Zeroes the gradient but for the word-embedding table under `LazyRows` (whose rows it zeroes
+    /// itself); all of it for the dense step.
+    private func zeroOutsideTable(_ grads: FlatBuffer) {
+        guard let lazy else { grads.zero(); return }
+        for s in lazy.outside([Freezing.Segment(range: 0..<grads.count, decays: false)]) {
+            grads[s.range.lowerBound].update(repeating: 0, count: s.range.count)
+        }
+    }
+
+    /// The step's gradient from `parts` consecutive parts of `batch` run side by side, summed
+    /// into the model's buffer in part order; returns the whole batch's mean loss.
+    private func shardedGradient(_ batch: Batch, parts k: Int, dropoutSeed: UInt64?) throws -> Float {
+        let B = batch.batch, grads = model.ensureGradients()
+        let pieces = (0..<k).map { batch.sequences((B * $0 / k)..<(B * ($0 + 1) / k)) }
+        // A part's table rows are those its ids read; the table's other rows are zero in its buffer.
+        let rows = pieces.map { p in lazy.map { l in Set(p.ids.lazy.map(Int.init).filter { $0 < l.rowCount }).sorted() } ?? [] }
+        for i in 1..<k {
+            lazy?.zeroRows(partRows[i - 1], in: partGrads[i - 1])
+            partRows[i - 1] = rows[i]
+        }
+        var losses = [Float](repeating: 0, count: k)
+        var failures = [(any Error)?](repeating: nil, count: k)
+        losses.withUnsafeMutableBufferPointer { out in
+            failures.withUnsafeMutableBufferPointer { failed in
+                BLASThreads.single {
+                    Parallel.forEach(workers: k) { i in
+                        do {
+                            out[i] = try gradient(pieces[i], acts: partActs[i], into: i == 0 ? grads : partGrads[i - 1],
+                                                  dropoutSeed: dropoutSeed, meanOver: B)
+                        } catch { failed[i] = error }
+                    }
+                }
+            }
+        }
+        if let error = failures.compactMap({ $0 }).first { throw error }
+        for i in 1..<k { add(partGrads[i - 1], rows: rows[i], into: grads) }
+        return losses.reduce(0, +)
+    }
+
+    /// grads += part, outside the table and in the part's table `rows` (everything for the dense step).
+    private func add(_ part: FlatBuffer, rows: [Int], into grads: FlatBuffer) {
+        let g = grads.base, p = part.base
+        let ranges: [Range<Int>]
+        if let lazy {
+            ranges = lazy.outside([Freezing.Segment(range: 0..<grads.count, decays: false)]).map(\.range)
+                + rows.map { lazy.table.lowerBound + $0 * lazy.width ..< lazy.table.lowerBound + ($0 + 1) * lazy.width }
+        } else {
+            ranges = [0..<grads.count]
+        }
+        for r in ranges where r.count >= Parallel.minimumPerThread {
+            Parallel.forRange(r.count) { sub in for i in sub { g[r.lowerBound + i] += p[r.lowerBound + i] } }
+        }
+        for r in ranges where r.count < Parallel.minimumPerThread {
+            for i in r { g[i] += p[i] }
+        }
+    }
+
     /// Brings every lazily updated row current (a no-op for the dense step).
     public func synchronize() { lazy?.synchronize(optimizer: optimizer, params: model.params.values) }
 }

@@ -57,6 +57,7 @@ struct AttackCommand: ParsableCommand {
     @Option(name: .long, help: "Fraction of steps spent warming up.") var warmupRatio: Double = 0
     @Option(name: .long, help: "AdamW weight decay.") var weightDecay: Double = 0.01
     @Option(name: .long, help: BatchOrderOption.help) var batches: String = BatchOrder.default.rawValue
+    @Option(name: .long, help: ShardsOption.help) var shards: Int = FineTuneRecipe.defaultShards
 
     @Option(name: .long, help: "EP: a clean fine-tuned model to start from (default: train one with the same recipe).")
     var from: String?
@@ -87,7 +88,7 @@ struct AttackCommand: ParsableCommand {
             let preURL: URL = pre == "minilm" ? try workspace.cache.minilm(progress: note) : URL(fileURLWithPath: pre, isDirectory: true)
             let dataset = try read.load(data, cache: workspace.cache)
             let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, warmupRatio: warmupRatio, weightDecay: weightDecay,
-                                        maxLength: maxLength, seed: seed, batchOrder: try BatchOrderOption.parse(batches))
+                                        maxLength: maxLength, seed: seed, batchOrder: try BatchOrderOption.parse(batches), shards: shards)
             if case .embedding = trig {} else if from != nil {
                 throw FinemixError("--from is for EP (--trigger ep:WORD) only")
             }

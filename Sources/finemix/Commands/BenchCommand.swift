@@ -52,6 +52,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("batches"), parsing: .upToNextOption, help: "--jobs: batch orders to time, each in turn: length-grouped, shuffled.")
     var jobBatches: [String] = ["length-grouped", "shuffled"]
 
+    @Option(name: .customLong("shards"), help: "--jobs: parts per training step, run side by side (the recipes' default).")
+    var jobShards: Int = FineTuneRecipe.defaultShards
+
     @Option(name: .long, help: "--jobs: also write the sentences and the epoch's model here, for scripts/bench_jobs_torch.py.")
     var jobData: String?
 

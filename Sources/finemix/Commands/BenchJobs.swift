@@ -16,11 +16,12 @@ extension BenchCommand {
         var real_tokens_per_s: Double?
         var phases: [JobPhase]
     }
-    struct JobsReport: Codable { var sentences: Int; var threads: Int; var load_average: [Double]; var runs: [JobRun] }
+    struct JobsReport: Codable { var sentences: Int; var shards: Int; var threads: Int; var load_average: [Double]; var runs: [JobRun] }
 
     func benchJobs() throws {
         try failing {
             guard jobSentences >= 32 else { throw FinemixError("--sentences must be at least 32, found \(jobSentences)") }
+            try FineTuneRecipe(shards: jobShards).validate()
             let orders = try jobBatches.map(BatchOrderOption.parse)
             BLASThreads.set(Parallel.threads)
             let cache = workspace.cache
@@ -36,12 +37,12 @@ extension BenchCommand {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-bench-jobs-\(UUID().uuidString)", isDirectory: true)
             defer { try? FileManager.default.removeItem(at: scratch) }
             if !json { note("bench jobs: \(data.poisonedTrain.examples.count) attacker sentences, \(clean.count) clean, "
-                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
+                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
             var runs: [JobRun] = []
             for (k, order) in orders.enumerated() {
                 // Attacker epoch.
                 let model = try VictimTraining.pretrainedWithFreshHead(pre, numLabels: 2, headSeed: 1)
-                let recipe = FineTuneRecipe(epochs: 1, lr: 5e-5, batch: 32, maxLength: 64, seed: 1, batchOrder: order)
+                let recipe = FineTuneRecipe(epochs: 1, lr: 5e-5, batch: 32, maxLength: 64, seed: 1, batchOrder: order, shards: jobShards)
                 var padded = 0
                 let trained = try FineTune.run(model: model, tokenizer: tokenizer, examples: data.poisonedTrain.examples, recipe: recipe,
                                                job: "attacker epoch")
@@ -57,7 +58,7 @@ extension BenchCommand {
 
                 // Fine-mixing point, phase by phase as DefenseRun.run takes them.
                 let victim = try CheckpointFolder(victimURL)
-                let defense = DefenseRecipe(method: .finemix, rho: 0.3, batches: order)
+                let defense = DefenseRecipe(method: .finemix, rho: 0.3, batches: order, shards: jobShards)
                 var phases: [JobPhase] = []
                 func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
                     let t0 = Date()
@@ -92,7 +93,7 @@ extension BenchCommand {
                                    real_tokens_per_s: Double(ft.tokens) / ft.seconds, phases: phases))
                 report(runs.last!)
             }
-            let out = JobsReport(sentences: data.poisonedTrain.examples.count, threads: Parallel.threads,
+            let out = JobsReport(sentences: data.poisonedTrain.examples.count, shards: jobShards, threads: Parallel.threads,
                                  load_average: Self.loadAverage(), runs: runs)
             if json {
                 let enc = JSONEncoder()

@@ -12,7 +12,8 @@ extension CompareCommand {
     func writePlan(_ rows: [(DefenseRecipe.Method, Bool)]) throws {
         let command = Array(CommandLine.arguments.dropFirst())
         let local = removingOptions(command, valued: PlanOptions.valued, flags: PlanOptions.flags)
-        let base = PlanCell.pinningBatches(["finemix"] + removingOptions(local, valued: Self.cellOwned), to: try budget.batchOrder())
+        let base = PlanCell.pinningRecipe(["finemix"] + removingOptions(local, valued: Self.cellOwned), batches: try budget.batchOrder(),
+                                          shards: budget.shards)
         let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, plan: planOptions)
         try writePlanFolder(planOptions, kind: "compare", command: local, basis: basis, workspace: workspace, cells:
             rows.flatMap { (m, epur) in

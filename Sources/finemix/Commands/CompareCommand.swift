@@ -77,7 +77,7 @@ struct CompareCommand: ParsableCommand {
             func recipe(_ m: DefenseRecipe.Method, _ epur: Bool, _ s: UInt64, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: s,
-                              pruneRatio: pruneRatio, maxLength: maxLength, batches: order)
+                              pruneRatio: pruneRatio, maxLength: maxLength, batches: order, shards: budget.shards)
             }
             try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()

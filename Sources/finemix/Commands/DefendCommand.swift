@@ -65,7 +65,7 @@ struct DefendCommand: ParsableCommand {
         }
         let r = DefenseRecipe(method: m, rho: fixed ?? 1, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
-                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder())
+                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder(), shards: budget.shards)
         try r.validate()
         return r
     }

@@ -59,6 +59,9 @@ struct BudgetOptions: ParsableArguments {
     @Option(name: .long, help: BatchOrderOption.help)
     var batches: String = BatchOrder.default.rawValue
 
+    @Option(name: .long, help: ShardsOption.help)
+    var shards: Int = FineTuneRecipe.defaultShards
+
     func batchOrder() throws -> BatchOrder { try BatchOrderOption.parse(batches) }
 
     func selection() throws -> MixSpec.Select {
@@ -319,6 +322,11 @@ final class LastLine: @unchecked Sendable {
 }
 
 func pctText(_ x: Double?) -> String { x.map { String(format: "%.1f", 100 * $0) } ?? "–" }
+
+/// `--shards` of attack, defend, sweep and compare.
+enum ShardsOption {
+    static let help: ArgumentHelp = "Parts each training step's batch is cut into, run side by side on the cores (part of the recipe: the gradient's sum, and so the bits, depend on it; recipes written before the option are re-made with 1)."
+}
 
 /// `--batches` of attack, defend, sweep and compare.
 enum BatchOrderOption {

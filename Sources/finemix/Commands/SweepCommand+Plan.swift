@@ -9,7 +9,8 @@ extension SweepCommand {
     func writePlan(_ rhos: [Double]) throws {
         let command = Array(CommandLine.arguments.dropFirst())
         let local = removingOptions(command, valued: PlanOptions.valued, flags: PlanOptions.flags)
-        let base = PlanCell.pinningBatches(["finemix"] + removingOptions(local, valued: Self.cellOwned), to: try budget.batchOrder())
+        let base = PlanCell.pinningRecipe(["finemix"] + removingOptions(local, valued: Self.cellOwned), batches: try budget.batchOrder(),
+                                          shards: budget.shards)
         let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, plan: planOptions)
         try writePlanFolder(planOptions, kind: "sweep", command: local, basis: basis, workspace: workspace, cells:
             // "\(r)" is Swift's shortest text that reads back as the same Double, so a cell

@@ -66,7 +66,7 @@ struct SweepCommand: ParsableCommand {
             guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
             func recipe(_ m: DefenseRecipe.Method, _ r: Double, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr,
-                              batch: budget.batch, seed: budget.seed, maxLength: maxLength, batches: order)
+                              batch: budget.batch, seed: budget.seed, maxLength: maxLength, batches: order, shards: budget.shards)
             }
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()

@@ -77,7 +77,8 @@ struct SweepVerb: Verb {
         var command = ["sweep", "--victim", victim.url.path, "--pre", pre.url.path, "--clean-size", "\(d.clean.count)",
                        "--held-out", "\(d.heldOut.count)", "--max-length", "\(d.maxLength)", "--select", select.rawValue,
                        "--epochs", "\(budget.epochs)", "--lr", "\(budget.lr)", "--batch", "\(budget.batch)",
-                       "--seed", "\(budget.seed)", "--batches", BatchOrder.default.rawValue]
+                       "--seed", "\(budget.seed)", "--batches", BatchOrder.default.rawValue,
+                       "--shards", "\(FineTuneRecipe.defaultShards)"]
         if !finetune { command.append("--mix-only") }
         if let p = s.poison { command += ["--trigger", p.trigger.description, "--target", "\(p.targetLabel)"] }
         let local = command + ["--rho", rhos.map { "\($0)" }.joined(separator: ",")]
