@@ -9,8 +9,10 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure this machine's sgemm rate and the engine's training and inference throughput.",
         discussion: """
-            Random weights. Training = forward + backward + AdamW (dropout on); inference = eval-mode
-            forward. FLOPs are those the engine performs: 6 × encoder parameters × tokens for training
+            Random weights. Training = forward + backward + AdamW (dropout on), the batch cut into the
+            recipes' default parts per step run side by side (--shards of attack and defend);
+            inference = eval-mode forward as evaluation runs it, one batch per core side by side
+            (tokens counted for every core's batch). FLOPs are those the engine performs: 6 × encoder parameters × tokens for training
             (2× for inference) plus attention's 12·B·S²·H per layer (4·B·S²·H), except that the last
             layer, whose output the classifier reads only at each sequence's first token, computes K and
             V for every token and the rest for B rows. fraction_of_sgemm compares the engine with the
@@ -180,7 +182,7 @@ struct BenchCommand: ParsableCommand {
         if train {
             // The weights drift a little (lr 1e-5) across runs; a copy to restore them would add the
             // model's size to the peak memory this run reports.
-            let trainer = try Trainer(model: model, settings: TrainingSettings(schedule: .constant(1e-5)),
+            let trainer = try Trainer(model: model, settings: TrainingSettings(schedule: .constant(1e-5), shards: FineTuneRecipe.defaultShards),
                                       maxBatch: batch, maxSeq: seq)
             try trainer.step(b)  // warm-up: first touch of every buffer
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -189,13 +191,27 @@ struct BenchCommand: ParsableCommand {
             cpu = cpuSeconds() - cpuStart
             seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         } else {
-            let p = try Predictor(model: model, maxBatch: batch, maxSeq: seq)
-            _ = try p.logits(b)
+            // As Evaluator predicts: each core its own batch, with its own activations and one-thread sgemm.
+            let cores = Parallel.threads
+            let ps = try (0..<cores).map { _ in try Predictor(model: model, maxBatch: batch, maxSeq: seq) }
+            func predictAll() throws {
+                var failures = [(any Error)?](repeating: nil, count: cores)
+                failures.withUnsafeMutableBufferPointer { failed in
+                    BLASThreads.single {
+                        Parallel.forEach(workers: cores) { w in
+                            do { _ = try ps[w].logits(b) } catch { failed[w] = error }
+                        }
+                    }
+                }
+                if let e = failures.compactMap({ $0 }).first { throw e }
+            }
+            try predictAll()
             let t0 = DispatchTime.now().uptimeNanoseconds
             cpuStart = cpuSeconds()
-            for _ in 0..<steps { _ = try p.logits(b) }
-            cpu = cpuSeconds() - cpuStart
-            seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            for _ in 0..<steps { try predictAll() }
+            // per batch, as the FLOPs are counted
+            cpu = (cpuSeconds() - cpuStart) / Double(cores)
+            seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(cores)
         }
         let perStep = seconds / Double(steps)
         let work = EncoderFLOPs.perStep(c, batch: batch, seq: seq, train: train,
