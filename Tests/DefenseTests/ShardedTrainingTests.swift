@@ -71,6 +71,20 @@ import Testing
         #expect(t.step == 1)
     }
 
+    /// A token id outside the vocabulary in a later part is refused at its place in the whole
+    /// batch, before any part's table rows are touched (they are indices into gradient buffers).
+    @Test(arguments: [Int32(-1), Int32(40), Int32.max])
+    func anIdOutsideTheTableInALaterPartIsRefused(id: Int32) throws {
+        let m = T.model()
+        let t = try Trainer(model: m, settings: Self.settings(shards: 2), maxBatch: 8, maxSeq: 16, lazyEmbeddings: true)
+        var b = T.batch(0)
+        b.ids[(b.batch - 1) * b.seq + 1] = id
+        let before = T.values(m)
+        let msg = NumericFaultTests.message { try t.step(b) }
+        #expect(msg.contains("token id \(id) at sequence 7, position 1 is outside the vocabulary"), "\(msg)")
+        #expect(T.values(m) == before)
+    }
+
     /// The parts' activations and their own gradient buffers are counted before anything is
     /// allocated, and the message says what they are.
     @Test func partsThatDoNotFitAreRefusedNamingWhatTheyNeed() throws {

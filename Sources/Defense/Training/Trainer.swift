@@ -106,6 +106,8 @@ public final class Trainer: @unchecked Sendable {
         guard batch.batch <= maxBatch else {
             throw FinemixError("batch \(batch.batch)×\(batch.seq) exceeds the activations' capacity \(maxBatch)×\(maxSeq)")
         }
+        // Checked whole, so a bad id is named at its place in the batch, not in a part.
+        try batch.validate(model.config, needLabels: true)
         try allocateParts()
         let grads = model.ensureGradients()
         let dropoutSeed: UInt64? = settings.dropout ? Counter.stepSeed(settings.seed, step) : nil
@@ -160,7 +162,7 @@ extension Trainer {
         let B = batch.batch, grads = model.ensureGradients()
         let pieces = (0..<k).map { batch.sequences((B * $0 / k)..<(B * ($0 + 1) / k)) }
         // A part's table rows are those its ids read; the table's other rows are zero in its buffer.
-        let rows = pieces.map { p in lazy.map { l in Set(p.ids.lazy.map(Int.init).filter { $0 < l.rowCount }).sorted() } ?? [] }
+        let rows = pieces.map { p in lazy.map { l in Set(p.ids.lazy.map(Int.init).filter { $0 >= 0 && $0 < l.rowCount }).sorted() } ?? [] }
         for i in 1..<k {
             lazy?.zeroRows(partRows[i - 1], in: partGrads[i - 1])
             partRows[i - 1] = rows[i]
