@@ -53,10 +53,15 @@ import Testing
 
     /// MiniLM and BERT-base with the defaults (batch 16, 64 tokens): the numbers docs/cluster.md gives.
     @Test func resourcesFollowTheModelAndTheBatch() {
-        let minilm = PlanResources(weightBytes: 90_866_412, parameters: 22_713_216, hidden: 384, layers: 6, batch: 16, tokens: 64)
-        let base = PlanResources(weightBytes: 437_967_880, parameters: 109_483_778, hidden: 768, layers: 12, batch: 16, tokens: 64)
+        let minilm = PlanResources(weightBytes: 90_866_412, parameters: 22_713_216, hidden: 384, layers: 6, batch: 16, tokens: 64, shards: 1)
+        let base = PlanResources(weightBytes: 437_967_880, parameters: 109_483_778, hidden: 768, layers: 12, batch: 16, tokens: 64, shards: 1)
         #expect(minilm.cpus == 2 && base.cpus == 8)
         #expect(minilm.memoryMB == 1024 && base.memoryMB == 4288, "\(minilm.memoryMB) \(base.memoryMB)")
+        // a step in parts: one more gradient buffer per part (with the headroom), a core per part
+        let parts = PlanResources(weightBytes: 437_967_880, parameters: 109_483_778, hidden: 768, layers: 12, batch: 16, tokens: 64, shards: 2)
+        #expect(parts.memoryMB == 4864, "\(parts.memoryMB)")
+        let small = PlanResources(weightBytes: 1_000_000, parameters: 250_000, hidden: 64, layers: 2, batch: 8, tokens: 32, shards: 4)
+        #expect(small.cpus == 4)
         #expect(minilm.memoryMB % 64 == 0 && base.memoryMB > 2 * minilm.memoryMB, "\(minilm.memoryMB) \(base.memoryMB)")
         let bigBatch = PlanResources(weightBytes: 90_866_412, parameters: 22_713_216, hidden: 384, layers: 6, batch: 64, tokens: 128)
         #expect(bigBatch.memoryMB > minilm.memoryMB && bigBatch.cpus == 6)

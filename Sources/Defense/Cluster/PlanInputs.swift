@@ -23,14 +23,14 @@ public enum PlanInputs {
     }
 
     /// What one task on `victim` asks for (PlanResources has the formula).
-    public static func resources(_ victimURL: URL, batch: Int, tokens: Int, partition: String? = nil, gres: String? = nil,
-                                 time: String? = nil) throws -> PlanResources {
+    public static func resources(_ victimURL: URL, batch: Int, tokens: Int, shards: Int = FineTuneRecipe.defaultShards,
+                                 partition: String? = nil, gres: String? = nil, time: String? = nil) throws -> PlanResources {
         let victim = try CheckpointFolder(victimURL)
         let parameters = victim.weights.tensorNames.reduce(0) { $0 + (victim.weights.shape(of: $1)?.reduce(1, *) ?? 0) }
         let size = (try? FileManager.default.attributesOfItem(atPath: victim.weightsURL.path))?[.size] as? Int
         return PlanResources(weightBytes: size ?? parameters * 4, parameters: parameters,
                              hidden: victim.config.hiddenSize, layers: victim.config.numHiddenLayers,
-                             batch: batch, tokens: tokens, partition: partition, gres: gres, time: time)
+                             batch: batch, tokens: tokens, shards: shards, partition: partition, gres: gres, time: time)
     }
 }
 

@@ -9,8 +9,11 @@ import Foundation
 /// MiniLM (91 MB of weights; batch 16 and 32) and BERT-base (438 MB; batch 16) cells fit
 /// `64 MB + 6.85 × weights + 56 × batch × tokens × hidden × layers` bytes; 25% headroom on top.
 ///
+/// A step trained in `shards` parts holds one more gradient buffer (a copy of the weights) per
+/// part after the first, and uses a core per part.
+///
 /// CPUs: the matrix products scale to about one core per 250 M (parameters × batch) before
-/// threads wait on each other; at least 1, at most 8.
+/// threads wait on each other; at least 1 (and the parts), at most 8.
 public struct PlanResources: Codable, Equatable, Sendable {
     public var cpus: Int
     public var memoryMB: Int
@@ -36,15 +39,16 @@ public struct PlanResources: Codable, Equatable, Sendable {
     public static let headroom = 1.25
 
     public init(weightBytes: Int, parameters: Int, hidden: Int, layers: Int, batch: Int, tokens: Int,
-                partition: String? = nil, gres: String? = nil, time: String? = nil) {
+                shards: Int = FineTuneRecipe.defaultShards, partition: String? = nil, gres: String? = nil, time: String? = nil) {
         self.weightBytes = weightBytes; self.parameters = parameters; self.hidden = hidden; self.layers = layers
         self.batch = batch; self.tokens = tokens
         self.partition = partition; self.gres = gres; self.time = time
         let activations = Self.activationBytesPerUnit * Double(batch * tokens * hidden * layers)
-        let bytes = (Double(Self.baseBytes) + Self.weightCopies * Double(weightBytes) + activations) * Self.headroom
+        let copies = Self.weightCopies + Double(max(1, shards) - 1)
+        let bytes = (Double(Self.baseBytes) + copies * Double(weightBytes) + activations) * Self.headroom
         // Whole 64 MB steps: schedulers round anyway, and the script reads better.
         memoryMB = Int((bytes / Double(1 << 20) / 64).rounded(.up)) * 64
-        cpus = max(1, min(8, Int((Double(parameters) * Double(batch) / 250e6).rounded(.up))))
+        cpus = min(8, max(1, shards, Int((Double(parameters) * Double(batch) / 250e6).rounded(.up))))
     }
 
     /// Checks the optional Slurm values before they reach a script: one word each, no newline.

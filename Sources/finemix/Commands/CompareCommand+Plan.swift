@@ -14,7 +14,7 @@ extension CompareCommand {
         let local = removingOptions(command, valued: PlanOptions.valued, flags: PlanOptions.flags)
         let base = PlanCell.pinningRecipe(["finemix"] + removingOptions(local, valued: Self.cellOwned), batches: try budget.batchOrder(),
                                           shards: budget.shards)
-        let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, plan: planOptions)
+        let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, shards: budget.shards, plan: planOptions)
         try writePlanFolder(planOptions, kind: "compare", command: local, basis: basis, workspace: workspace, cells:
             rows.flatMap { (m, epur) in
                 seedList.map { s in

@@ -58,7 +58,7 @@ struct PlanBasis {
     var resources: PlanResources
 
     /// A defence grid (compare, sweep): the victim, its pre-trained model, a --clean file.
-    init(_ o: DefenseOptions, workspace: WorkspaceOptions, batch: Int, plan: PlanOptions) throws {
+    init(_ o: DefenseOptions, workspace: WorkspaceOptions, batch: Int, shards: Int, plan: PlanOptions) throws {
         let victimURL = URL(fileURLWithPath: o.victim, isDirectory: true)
         let record = try AttackRecord.read(folder: victimURL)
         let preURL: URL
@@ -68,7 +68,7 @@ struct PlanBasis {
         case nil: preURL = URL(fileURLWithPath: record.pretrained, isDirectory: true)
         }
         inputs = try Self.fingerprints(victim: victimURL, pre: preURL, clean: o.clean)
-        resources = try Self.resources(victimURL, batch: batch, tokens: o.maxLength ?? record.recipe.maxLength, plan: plan)
+        resources = try Self.resources(victimURL, batch: batch, tokens: o.maxLength ?? record.recipe.maxLength, shards: shards, plan: plan)
     }
 
     init(inputs: [InputFingerprint], resources: PlanResources) { self.inputs = inputs; self.resources = resources }
@@ -77,8 +77,10 @@ struct PlanBasis {
         try PlanInputs.fingerprints(victim: victim, pre: pre, clean: clean)
     }
 
-    static func resources(_ victimURL: URL, batch: Int, tokens: Int, plan: PlanOptions) throws -> PlanResources {
-        try PlanInputs.resources(victimURL, batch: batch, tokens: tokens, partition: plan.partition, gres: plan.gres, time: plan.time)
+    static func resources(_ victimURL: URL, batch: Int, tokens: Int, shards: Int = FineTuneRecipe.defaultShards,
+                          plan: PlanOptions) throws -> PlanResources {
+        try PlanInputs.resources(victimURL, batch: batch, tokens: tokens, shards: shards, partition: plan.partition, gres: plan.gres,
+                                 time: plan.time)
     }
 }
 

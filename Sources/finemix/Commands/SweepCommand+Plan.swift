@@ -11,7 +11,7 @@ extension SweepCommand {
         let local = removingOptions(command, valued: PlanOptions.valued, flags: PlanOptions.flags)
         let base = PlanCell.pinningRecipe(["finemix"] + removingOptions(local, valued: Self.cellOwned), batches: try budget.batchOrder(),
                                           shards: budget.shards)
-        let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, plan: planOptions)
+        let basis = try PlanBasis(inputs, workspace: workspace, batch: budget.batch, shards: budget.shards, plan: planOptions)
         try writePlanFolder(planOptions, kind: "sweep", command: local, basis: basis, workspace: workspace, cells:
             // "\(r)" is Swift's shortest text that reads back as the same Double, so a cell
             // sweeps exactly the ρ the local range gives.
