@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import Foundation
 
 /// Linear layers over row-major buffers, weights `[out, in]` as HuggingFace stores them.
 public enum Linear {
@@ -94,13 +95,29 @@ public enum BLASThreads {
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
 
-    /// Runs `body` with OpenBLAS single-threaded, restoring the previous count afterwards.
+    /// Runs `body` with OpenBLAS single-threaded, restoring the previous count when the last of
+    /// the blocks running at the time ends. The count is one setting for the whole process, and
+    /// jobs overlap (the workbench's background points beside an evaluation; tests side by side):
+    /// a block that restored it on its own end would make another, still running, multiply on
+    /// several threads part of the way, which rounds differently.
     public static func single<T>(_ body: () throws -> T) rethrows -> T {
-        let before = current
-        if before != 1 { set(1) }
-        defer { if before != 1 { set(before) } }
+        singleLock.lock()
+        if singleBlocks == 0 { countOutside = current; if countOutside != 1 { set(1) } }
+        singleBlocks += 1
+        singleLock.unlock()
+        defer {
+            singleLock.lock()
+            singleBlocks -= 1
+            if singleBlocks == 0, countOutside != 1 { set(countOutside) }
+            singleLock.unlock()
+        }
         return try body()
     }
+
+    private static let singleLock = NSLock()
+    /// Blocks of `single` running now, and the count to restore when none is.
+    nonisolated(unsafe) private static var singleBlocks = 0
+    nonisolated(unsafe) private static var countOutside = 1
 }
 
 extension BLASThreads {
