@@ -50,19 +50,15 @@ public final class Evaluator: @unchecked Sendable {
         } else {
             // Each worker stops at its first failure; the first failure in the sorted order is
             // the one the one-worker loop would have thrown.
-            var failures = [(batch: Int, error: any Error)?](repeating: nil, count: T)
-            results.withUnsafeMutableBufferPointer { out in
-                failures.withUnsafeMutableBufferPointer { failed in
-                    BLASThreads.single {
-                        Parallel.forEach(workers: T) { w in
-                            for j in stride(from: w, to: batches.count, by: T) {
-                                do { out[j] = try logits(w, batches[j]) } catch { failed[w] = (j, error); return }
-                            }
-                        }
+            var tried = [Int](repeating: 0, count: T)  // per worker, the batch it last started
+            let failures = tried.withUnsafeMutableBufferPointer { at in
+                results.withUnsafeMutableBufferPointer { out in
+                    BLASThreads.sideBySide(workers: T) { w in
+                        for j in stride(from: w, to: batches.count, by: T) { at[w] = j; out[j] = try logits(w, batches[j]) }
                     }
                 }
             }
-            if let first = failures.compactMap({ $0 }).min(by: { $0.batch < $1.batch }) { throw first.error }
+            if let w = (0..<T).filter({ failures[$0] != nil }).min(by: { tried[$0] < tried[$1] }) { throw failures[w]! }
         }
         var probs = [[Float]](repeating: [], count: enc.count)
         var labels = [Int](repeating: 0, count: enc.count)

@@ -114,6 +114,21 @@ public enum BLASThreads {
         return try body()
     }
 
+    /// Runs `body(w)` for workers 0..<t side by side, each multiplying on one thread (the
+    /// engine's kernels inside run on the calling worker); returns each worker's error, nil for
+    /// those that finished. The caller decides which failure is reported.
+    public static func sideBySide(workers t: Int, _ body: (Int) throws -> Void) -> [(any Error)?] {
+        var failures = [(any Error)?](repeating: nil, count: t)
+        failures.withUnsafeMutableBufferPointer { failed in
+            single {
+                Parallel.forEach(workers: t) { w in
+                    do { try body(w) } catch { failed[w] = error }
+                }
+            }
+        }
+        return failures
+    }
+
     private static let singleLock = NSLock()
     /// Blocks of `single` running now, and the count to restore when none is.
     nonisolated(unsafe) private static var singleBlocks = 0

@@ -161,24 +161,17 @@ extension Trainer {
     private func shardedGradient(_ batch: Batch, parts k: Int, dropoutSeed: UInt64?) throws -> Float {
         let B = batch.batch, grads = model.ensureGradients()
         let pieces = (0..<k).map { batch.sequences((B * $0 / k)..<(B * ($0 + 1) / k)) }
-        // A part's table rows are those its ids read; the table's other rows are zero in its buffer.
-        let rows = pieces.map { p in lazy.map { l in Set(p.ids.lazy.map(Int.init).filter { $0 >= 0 && $0 < l.rowCount }).sorted() } ?? [] }
+        // A part's table rows are those its ids read (checked by `step`); its other rows are zero in its buffer.
+        let rows = pieces.map { p in lazy.map { _ in Set(p.ids.lazy.map(Int.init)).sorted() } ?? [] }
         for i in 1..<k {
             lazy?.zeroRows(partRows[i - 1], in: partGrads[i - 1])
             partRows[i - 1] = rows[i]
         }
         var losses = [Float](repeating: 0, count: k)
-        var failures = [(any Error)?](repeating: nil, count: k)
-        losses.withUnsafeMutableBufferPointer { out in
-            failures.withUnsafeMutableBufferPointer { failed in
-                BLASThreads.single {
-                    Parallel.forEach(workers: k) { i in
-                        do {
-                            out[i] = try gradient(pieces[i], acts: partActs[i], into: i == 0 ? grads : partGrads[i - 1],
-                                                  dropoutSeed: dropoutSeed, meanOver: B)
-                        } catch { failed[i] = error }
-                    }
-                }
+        let failures = losses.withUnsafeMutableBufferPointer { out in
+            BLASThreads.sideBySide(workers: k) { i in
+                out[i] = try gradient(pieces[i], acts: partActs[i], into: i == 0 ? grads : partGrads[i - 1],
+                                      dropoutSeed: dropoutSeed, meanOver: B)
             }
         }
         if let error = failures.compactMap({ $0 }).first { throw error }

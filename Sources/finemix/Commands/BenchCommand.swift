@@ -195,15 +195,7 @@ struct BenchCommand: ParsableCommand {
             let cores = Parallel.threads
             let ps = try (0..<cores).map { _ in try Predictor(model: model, maxBatch: batch, maxSeq: seq) }
             func predictAll() throws {
-                var failures = [(any Error)?](repeating: nil, count: cores)
-                failures.withUnsafeMutableBufferPointer { failed in
-                    BLASThreads.single {
-                        Parallel.forEach(workers: cores) { w in
-                            do { _ = try ps[w].logits(b) } catch { failed[w] = error }
-                        }
-                    }
-                }
-                if let e = failures.compactMap({ $0 }).first { throw e }
+                if let e = BLASThreads.sideBySide(workers: cores, { w in _ = try ps[w].logits(b) }).compactMap({ $0 }).first { throw e }
             }
             try predictAll()
             let t0 = DispatchTime.now().uptimeNanoseconds
