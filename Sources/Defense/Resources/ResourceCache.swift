@@ -40,13 +40,21 @@ public struct ResourceCache: Sendable {
         return true
     }
 
+    /// One fetch at a time in a process: a second caller (tests side by side, a background job)
+    /// waits and finds the package complete instead of replacing files the first is reading.
+    private static let fetching = NSLock()
+
     @discardableResult
     public func ensure(_ package: PinnedPackage, progress: (String) -> Void = { _ in }) throws -> URL {
         let dir = folder(package)
         if isComplete(package) { return dir }
+        Self.fetching.lock()
+        defer { Self.fetching.unlock() }
+        if isComplete(package) { return dir }
         let fm = FileManager.default
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-        let scratch = root.appendingPathComponent(".download-\(package.name)-\(getpid())", isDirectory: true)
+        // its own scratch per call: another process fetching the same package never shares it
+        let scratch = root.appendingPathComponent(".download-\(package.name)-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try? fm.removeItem(at: scratch)
         try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? fm.removeItem(at: scratch) }
