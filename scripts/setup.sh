@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 dpkg -s libncursesw5-dev >/dev/null 2>&1 || need+=(libncursesw5-dev)
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+dpkg -s libdnnl-dev >/dev/null 2>&1 || need+=(libdnnl-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 dpkg -s tmux >/dev/null 2>&1 || need+=(tmux)
 if ((${#need[@]})); then

@@ -18,14 +18,22 @@ public final class Evaluator: @unchecked Sendable {
     private let workerCount: Int
     /// One per worker, made at the first prediction with more than one batch.
     private var predictors: [Predictor]
+    public let precision: Precision
+    /// With `.bf16`: the weights in BF16, rounded again before every prediction but the first.
+    private let bf16: BF16Weights?
+    private var bf16Current = true
 
-    /// `workers`: batches predicted at once (default: one per core).
+    /// `workers`: batches predicted at once (default: one per core). `precision`: the encoder's
+    /// products in FP32 (the default) or BF16 (`Precision`; refused where the CPU lacks it).
     public init(model: BertModel, tokenizer: Tokenizer, maxLength: Int = 64, batch: Int = 64,
-                budget: MemoryBudget = .current(), workers: Int = Parallel.threads) throws {
+                budget: MemoryBudget = .current(), workers: Int = Parallel.threads, precision: Precision = .fp32) throws {
         self.model = model; self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.config.maxSequenceLength)
         self.budget = budget; workerCount = max(1, workers)
-        predictors = [try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength, budget: budget)]
+        self.precision = precision
+        try precision.requireSupported()
+        bf16 = precision == .bf16 ? BF16Weights(model) : nil
+        predictors = [try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength, budget: budget, bf16: bf16)]
     }
 
     public struct Predictions: Sendable {
@@ -35,6 +43,9 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     public func predict(_ examples: [Example]) throws -> Predictions {
+        // the model may have been trained or re-mixed since the last prediction
+        if let bf16, !bf16Current { bf16.refresh() }
+        bf16Current = false
         let enc = EncodedExamples(examples, tokenizer: tokenizer, maxLength: maxLength)
         let order = (0..<enc.count).sorted { (enc.ids[$0].count, $0) < (enc.ids[$1].count, $1) }
         let B = predictors[0].maxBatch, pad = Int32(model.config.padTokenId)
@@ -85,7 +96,9 @@ public final class Evaluator: @unchecked Sendable {
             let first = predictors[0]
             guard Predictor.largestBatch(model.config, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share) >= first.maxBatch
             else { return 1 }
-            for _ in 1..<T { predictors.append(try Predictor(model: model, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share)) }
+            for _ in 1..<T {
+                predictors.append(try Predictor(model: model, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share, bf16: bf16))
+            }
         }
         return predictors.count
     }
@@ -96,7 +109,8 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     public static func evaluate(model: BertModel, tokenizer: Tokenizer, test: [Example], asrSet: [Example] = [],
-                                targetLabel: Int?, maxLength: Int = 64) throws -> EvaluationResult {
-        try Evaluator(model: model, tokenizer: tokenizer, maxLength: maxLength).evaluate(test: test, asrSet: asrSet, targetLabel: targetLabel)
+                                targetLabel: Int?, maxLength: Int = 64, precision: Precision = .fp32) throws -> EvaluationResult {
+        try Evaluator(model: model, tokenizer: tokenizer, maxLength: maxLength, precision: precision)
+            .evaluate(test: test, asrSet: asrSet, targetLabel: targetLabel)
     }
 }

@@ -17,6 +17,8 @@ public final class Activations: @unchecked Sendable {
     public var lastLayer: LastLayerTokens
     /// What the last `forward` computed; `backward` follows it.
     var forwardLastLayer: LastLayerTokens = .all
+    /// BF16 weight products for inference (`Predictor` with `.bf16`); nil: FP32 sgemm.
+    var bf16: BF16Products?
     let storage: FlatBuffer
 
     struct Layer {

@@ -13,7 +13,10 @@ public final class Predictor: @unchecked Sendable {
     /// The logits read only each sequence's first token of the last layer.
     public static let lastLayer = LastLayerTokens.first
 
-    public init(model: BertModel, maxBatch: Int, maxSeq: Int, budget: MemoryBudget = .current()) throws {
+    /// `bf16`: the model's weights in BF16 (made once and shared by an evaluation's workers); the
+    /// encoder's products then run in BF16 (`Precision.bf16`), otherwise in FP32.
+    public init(model: BertModel, maxBatch: Int, maxSeq: Int, budget: MemoryBudget = .current(),
+                bf16: BF16Weights? = nil) throws {
         self.model = model
         let seq = min(maxSeq, model.config.maxSequenceLength)
         let fit = Self.largestBatch(model.config, maxBatch: maxBatch, maxSeq: seq, budget: budget)
@@ -21,7 +24,13 @@ public final class Predictor: @unchecked Sendable {
         // either fits or is refused naming what it needs.
         acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, lastLayer: Self.lastLayer,
                                budget: budget)
+        if let bf16 {
+            let c = model.config
+            acts.bf16 = try BF16Products(weights: bf16, maxInputs: acts.maxBatch * seq * max(c.hiddenSize, c.intermediateSize))
+        }
     }
+
+    public var precision: Precision { acts.bf16 == nil ? .fp32 : .bf16 }
 
     public var maxBatch: Int { acts.maxBatch }
 

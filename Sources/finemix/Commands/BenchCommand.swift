@@ -60,6 +60,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "--jobs: also write the sentences and the epoch's model here, for scripts/bench_jobs_torch.py.")
     var jobData: String?
 
+    @Option(name: .long, help: ArgumentHelp("Inference runs and the jobs' evaluations: " + PrecisionOption.help, valueName: "fp32|bf16"))
+    var precision: String = Precision.fp32.rawValue
+
     @OptionGroup var workspace: WorkspaceOptions
 
     struct Run: Codable {
@@ -78,6 +81,7 @@ struct BenchCommand: ParsableCommand {
         if jobs { return try benchJobs() }
         try failing {
             let known: [String: BertConfig] = ["minilm": .minilm, "bert-base": .bertBase]
+            let precision = try PrecisionOption.parse(precision)
             for c in configs where known[c] == nil { throw FinemixError("unknown configuration '\(c)'; known: minilm, bert-base") }
             for m in modes where m != "infer" && m != "train" { throw FinemixError("unknown mode '\(m)'; known: infer, train") }
             let familyList = try families.map { f in
@@ -115,7 +119,8 @@ struct BenchCommand: ParsableCommand {
                 for mode in modes {
                     for (b, s) in shapes {
                         let r = try Self.measure(model: model, name: name, train: mode == "train", batch: b, seq: s,
-                                                 steps: steps ?? (quick ? 1 : (size == "minilm" ? 4 : 2)), sgemm: sgemm)
+                                                 steps: steps ?? (quick ? 1 : (size == "minilm" ? 4 : 2)), sgemm: sgemm,
+                                                 precision: precision)
                         runs.append(r)
                         if !json {
                             note(name.padding(toLength: max(10, name.count + 1), withPad: " ", startingAt: 0) + mode.padding(toLength: 6, withPad: " ", startingAt: 0)
@@ -170,7 +175,9 @@ struct BenchCommand: ParsableCommand {
         return c
     }
 
-    static func measure(model: BertModel, name: String, train: Bool, batch: Int, seq: Int, steps: Int, sgemm: Double) throws -> Run {
+    /// `precision` applies to inference; training is FP32.
+    static func measure(model: BertModel, name: String, train: Bool, batch: Int, seq: Int, steps: Int, sgemm: Double,
+                        precision: Precision = .fp32) throws -> Run {
         var r = SeededRandom(seed: UInt64(batch * 1000 + seq))
         let c = model.config
         let ids = (0..<(batch * seq)).map { i in i % seq == 0 ? Int32(101) : Int32(1000 + r.below(c.vocabSize - 1000)) }
@@ -193,7 +200,8 @@ struct BenchCommand: ParsableCommand {
         } else {
             // As Evaluator predicts: each core its own batch, with its own activations and one-thread sgemm.
             let cores = Parallel.threads
-            let ps = try (0..<cores).map { _ in try Predictor(model: model, maxBatch: batch, maxSeq: seq) }
+            let bf16 = precision == .bf16 ? BF16Weights(model) : nil
+            let ps = try (0..<cores).map { _ in try Predictor(model: model, maxBatch: batch, maxSeq: seq, bf16: bf16) }
             func predictAll() throws {
                 if let e = BLASThreads.sideBySide(workers: cores, { w in _ = try ps[w].logits(b) }).compactMap({ $0 }).first { throw e }
             }
@@ -209,7 +217,7 @@ struct BenchCommand: ParsableCommand {
         let work = EncoderFLOPs.perStep(c, batch: batch, seq: seq, train: train,
                                         lastLayer: train ? Trainer.lastLayer : Predictor.lastLayer)
         let gflops = work / perStep / 1e9
-        return Run(config: name, mode: train ? "train" : "infer", batch: batch, seq: seq,
+        return Run(config: name, mode: train ? "train" : (precision == .bf16 ? "infer-bf16" : "infer"), batch: batch, seq: seq,
                    tokens_per_s: Double(batch * seq) / perStep, gflops: gflops, fraction_of_sgemm: gflops / sgemm,
                    peak_rss_mb: peakRSSMegabytes(), cpu_fraction_of_sgemm: 0,
                    cpu_gflops_per_cpu_s: work * Double(steps) / cpu / 1e9)

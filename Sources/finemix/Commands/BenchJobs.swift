@@ -16,13 +16,19 @@ extension BenchCommand {
         var real_tokens_per_s: Double?
         var phases: [JobPhase]
     }
-    struct JobsReport: Codable { var sentences: Int; var shards: Int; var threads: Int; var load_average: [Double]; var runs: [JobRun] }
+    struct JobsReport: Codable {
+        var sentences: Int; var shards: Int; var threads: Int
+        /// The evaluations' precision (training is FP32).
+        var precision: String
+        var load_average: [Double]; var runs: [JobRun]
+    }
 
     func benchJobs() throws {
         try failing {
             guard jobSentences >= 32 else { throw FinemixError("--sentences must be at least 32, found \(jobSentences)") }
             try FineTuneRecipe(shards: jobShards).validate()
             let orders = try jobBatches.map(BatchOrderOption.parse)
+            let precision = try PrecisionOption.parse(precision)
             BLASThreads.set(Parallel.threads)
             let cache = workspace.cache
             let pre = try CheckpointFolder(try cache.minilm(progress: note))
@@ -37,7 +43,7 @@ extension BenchCommand {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-bench-jobs-\(UUID().uuidString)", isDirectory: true)
             defer { try? FileManager.default.removeItem(at: scratch) }
             if !json { note("bench jobs: \(data.poisonedTrain.examples.count) attacker sentences, \(clean.count) clean, "
-                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
+                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; evaluations in \(precision.rawValue); \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
             var runs: [JobRun] = []
             for (k, order) in orders.enumerated() {
                 // Attacker epoch.
@@ -69,7 +75,7 @@ extension BenchCommand {
                 let evalTokens = EncodedExamples(data.split.test + data.asrTest, tokenizer: tokenizer, maxLength: 64).ids.reduce(0) { $0 + $1.count }
                 _ = try timed("evaluate victim") {
                     try Evaluator.evaluate(model: try VictimTraining.loadClassifier(victim), tokenizer: tokenizer, test: data.split.test,
-                                           asrSet: data.asrTest, targetLabel: 1, maxLength: 64)
+                                           asrSet: data.asrTest, targetLabel: 1, maxLength: 64, precision: precision)
                 }
                 phases[phases.count - 1].real_tokens = evalTokens
                 let mixedModel = try timed("mix") { () throws -> BertModel in
@@ -85,7 +91,7 @@ extension BenchCommand {
                 phases[phases.count - 1].padded_tokens = Self.paddedTokens(EncodedExamples(clean, tokenizer: tokenizer, maxLength: 64), recipe: defense.fineTune)
                 _ = try timed("evaluate defended") {
                     try Evaluator.evaluate(model: mixedModel, tokenizer: tokenizer, test: data.split.test, asrSet: data.asrTest,
-                                           targetLabel: 1, maxLength: 64)
+                                           targetLabel: 1, maxLength: 64, precision: precision)
                 }
                 phases[phases.count - 1].real_tokens = evalTokens
                 let total = phases.reduce(0) { $0 + $1.seconds }
@@ -94,6 +100,7 @@ extension BenchCommand {
                 report(runs.last!)
             }
             let out = JobsReport(sentences: data.poisonedTrain.examples.count, shards: jobShards, threads: Parallel.threads,
+                                 precision: precision.rawValue,
                                  load_average: Self.loadAverage(), runs: runs)
             if json {
                 let enc = JSONEncoder()

@@ -354,3 +354,16 @@ extension DefenseInputs {
         return r.score
     }
 }
+
+/// `--precision` of eval and bench.
+enum PrecisionOption {
+    static let help = "The encoder's weight products in fp32 (the default) or bf16: BF16 weights and inputs with FP32 sums, about twice the multiply rate on CPUs with AVX512-BF16, answers that may differ from fp32's near the decision boundary (docs/bf16.md)."
+
+    static func parse(_ text: String) throws -> Precision {
+        guard let p = Precision(rawValue: text.lowercased()) else {
+            throw FinemixError("--precision '\(text)': expected fp32 or bf16")
+        }
+        try p.requireSupported()
+        return p
+    }
+}

@@ -43,12 +43,16 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens per sequence (default: the recorded one, else 64).")
     var maxLength: Int?
 
+    @Option(name: .long, help: ArgumentHelp(PrecisionOption.help, valueName: "fp32|bf16"))
+    var precision: String = Precision.fp32.rawValue
+
     @Flag(name: .long, help: "Print the result as JSON on stdout.")
     var json = false
 
     func run() throws {
         try failing {
             let start = Date()
+            let precision = try PrecisionOption.parse(precision)
             let dir = URL(fileURLWithPath: model, isDirectory: true)
             let folder = try CheckpointFolder(dir)
             let record: AttackRecord? = FileManager.default.fileExists(atPath: dir.appendingPathComponent(AttackRecord.fileName).path)
@@ -70,11 +74,12 @@ struct EvalCommand: ParsableCommand {
             let maxLen = maxLength ?? record?.recipe.maxLength ?? 64
             guard maxLen >= 3 else { throw FinemixError("--max-length must be at least 3, found \(maxLen)") }
             let result = try Evaluator.evaluate(model: bert, tokenizer: tokenizer, test: examples, asrSet: asrSet,
-                                                targetLabel: trig == nil ? nil : tgt, maxLength: maxLen)
+                                                targetLabel: trig == nil ? nil : tgt, maxLength: maxLen, precision: precision)
             let seconds = Date().timeIntervalSince(start)
             if json {
-                try printJSON(result, dir: dir, dataset: dataset, spec: spec, trigger: trig, target: tgt, seconds: seconds)
+                try printJSON(result, dir: dir, dataset: dataset, spec: spec, trigger: trig, target: tgt, seconds: seconds, precision: precision)
             } else {
+                if precision == .bf16 { print("precision: the encoder's products in BF16 (FP32 sums)") }
                 print(String(format: "ACC %.4f (%d/%d)", result.acc, result.nCorrect, result.nTest))
                 if let trig, let asr = result.asr {
                     print(String(format: "ASR %.4f (%d/%d to label %d, trigger %@)", asr, result.nPoisonedToTarget, result.nPoisonedTest, tgt, trig.description))
@@ -131,10 +136,10 @@ struct EvalCommand: ParsableCommand {
     }
 
     private func printJSON(_ result: EvaluationResult, dir: URL, dataset: Dataset, spec: SplitSpec, trigger trig: Trigger?,
-                           target tgt: Int, seconds: Double) throws {
+                           target tgt: Int, seconds: Double, precision: Precision) throws {
         var obj: [String: Any] = [
             "model": dir.standardizedFileURL.path, "dataset": dataset.name, "split": split, "acc": result.acc,
-            "n_test": result.nTest, "n_correct": result.nCorrect, "seconds": seconds,
+            "n_test": result.nTest, "n_correct": result.nCorrect, "seconds": seconds, "precision": precision.rawValue,
             "split_spec": ["seed": spec.seed, "train_size": spec.trainSize, "clean_pool_size": spec.cleanPoolSize, "test_size": spec.testSize],
         ]
         if let trig, let asr = result.asr {
