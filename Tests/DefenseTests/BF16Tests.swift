@@ -67,6 +67,32 @@ import Testing
         #expect(after != before)
     }
 
+    /// `defend --precision bf16`: the recipe records it (recipes without it are FP32, as they were
+    /// run), and the before and after scores are the BF16 evaluator's.
+    @Test func aDefenceRecordsItsEvaluationPrecision() throws {
+        let fp32 = DefenseRecipe(method: .finemix)
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(fp32)) as! [String: Any]
+        #expect(json["evaluation_precision"] == nil)
+        var bf16 = fp32
+        bf16.evaluation = .bf16
+        json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(bf16)) as! [String: Any]
+        #expect(json["evaluation_precision"] as? String == "bf16")
+        #expect(try JSONDecoder().decode(DefenseRecipe.self, from: JSONEncoder().encode(fp32)).evaluation == nil)
+        guard Self.supported else { return }
+        let dir = TempDir()
+        let pre = try NumericFaultTests.folder(dir, "pre"), victim = try NumericFaultTests.folder(dir, "victim", seed: 2)
+        let sentences = (0..<24).map { Example(text: "tok\(5 + $0 % 6) tok\(5 + ($0 * 5) % 7) tok\(6 + $0 % 4)", label: $0 % 2) }
+        var recipe = DefenseRecipe(method: .finemix, cleanSize: 8, epochs: 1, batch: 4, maxLength: 16)
+        recipe.evaluation = .bf16
+        let out = try DefenseRun.run(pre: pre, victim: victim, clean: Array(sentences.prefix(8)), test: Array(sentences.suffix(16)),
+                                     asrSet: [], targetLabel: 1, recipe: recipe)
+        #expect(out.result.recipe.evaluation == .bf16)
+        let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
+        let want = try Evaluator.evaluate(model: out.model, tokenizer: tokenizer, test: Array(sentences.suffix(16)), targetLabel: 1,
+                                          maxLength: 16, precision: .bf16)
+        #expect(out.result.after.acc == want.acc)
+    }
+
     @Test func anUnknownPrecisionOrAMissingInstructionSetIsOneSentence() throws {
         if Self.supported {
             #expect(Precision(rawValue: "fp16") == nil)

@@ -25,8 +25,10 @@ import Testing
         let others = [try ScoreCache.key(victim: victim, test: relabelled, asrSet: asr, targetLabel: 1, maxLength: 64, basis: nil),
                       try ScoreCache.key(victim: victim, test: test, asrSet: [], targetLabel: 1, maxLength: 64, basis: nil),
                       try ScoreCache.key(victim: victim, test: test, asrSet: asr, targetLabel: 0, maxLength: 64, basis: nil),
-                      try ScoreCache.key(victim: victim, test: test, asrSet: asr, targetLabel: 1, maxLength: 32, basis: nil)]
-        #expect(Set(others.compactMap { $0 } + [key]).count == 5)
+                      try ScoreCache.key(victim: victim, test: test, asrSet: asr, targetLabel: 1, maxLength: 32, basis: nil),
+                      // a BF16 score is never read as the FP32 one, nor the other way round
+                      try ScoreCache.key(victim: victim, test: test, asrSet: asr, targetLabel: 1, maxLength: 64, basis: nil, precision: .bf16)]
+        #expect(Set(others.compactMap { $0 } + [key]).count == others.count + 1)
         // Other weights in the same folder: another key.
         try CheckpointFolder.save(config: TinyModel.config, vocab: try TinyModel.vocab(in: dir), tensors: try TinyModel.tensors(head: true, seed: 2), to: url)
         #expect(try ScoreCache.key(victim: try CheckpointFolder(url), test: test, asrSet: asr, targetLabel: 1, maxLength: 64, basis: nil) != key)

@@ -18,8 +18,9 @@ public struct ScoreCache: Sendable {
 
     /// The key of a victim's score; nil when the checkpoint is not all in its folder (a LoRA
     /// adapter over a base elsewhere), which is then measured every time.
+    /// `precision`: a BF16 score is another key (FP32 keys are those of scores cached before the choice).
     public static func key(victim: CheckpointFolder, test: [Example], asrSet: [Example], targetLabel: Int?, maxLength: Int,
-                           basis: ASRBasis?) throws -> String? {
+                           basis: ASRBasis?, precision: Precision = .fp32) throws -> String? {
         guard victim.adapter == nil else { return nil }
         var h = ContentHash()
         func add(_ text: String) { Array((text + "\u{1F}").utf8).withUnsafeBytes { h.update($0) } }
@@ -36,6 +37,7 @@ public struct ScoreCache: Sendable {
             for e in set { add(e.text); add(e.pair ?? "\u{0}"); add("\(e.label)") }
         }
         add("target \(targetLabel.map(String.init) ?? "none") max \(maxLength) basis \(basis.map { "\($0)" } ?? "none")")
+        if precision != .fp32 { add("precision \(precision.rawValue)") }
         return InputFingerprint.hex(h.finish())
     }
 

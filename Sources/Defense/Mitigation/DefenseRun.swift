@@ -53,20 +53,24 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     /// Parts per step (`FineTuneRecipe.shards`); nil in recipes written before the choice existed,
     /// which were run, and are resumed, unsharded.
     public var shards: Int?
+    /// The precision of the before and after evaluations (docs/bf16.md); nil is FP32, as in every
+    /// recipe before the choice. Training is FP32 either way.
+    public var evaluation: Precision?
 
     public init(method: Method, rho: Double = 0.3, select: MixSpec.Select = .random, epur: Bool = false, epurTop: Int = 200,
                 epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = FineTuneBudget.defaults.epochs,
                 lr: Double = FineTuneBudget.defaults.lr, batch: Int = FineTuneBudget.defaults.batch, seed: UInt64 = FineTuneBudget.defaults.seed,
                 pruneRatio: Double = 0.3, maxLength: Int = 64, batches: BatchOrder? = .default,
-                shards: Int? = FineTuneRecipe.defaultShards) {
+                shards: Int? = FineTuneRecipe.defaultShards, evaluation: Precision? = nil) {
         self.method = method; self.rho = rho; self.select = select; self.epur = epur; self.epurTop = epurTop
         self.epurFmin = epurFmin; self.cleanSize = cleanSize; self.epochs = epochs; self.lr = lr; self.batch = batch
         self.seed = seed; self.pruneRatio = pruneRatio; self.maxLength = maxLength; self.batches = batches
-        self.shards = shards
+        self.shards = shards; self.evaluation = evaluation
     }
 
     enum CodingKeys: String, CodingKey {
         case method, rho, select, epur, epochs, lr, batch, seed, batches, shards
+        case evaluation = "evaluation_precision"
         case epurTop = "epur_top", epurFmin = "epur_fmin", cleanSize = "clean_size", pruneRatio = "prune_ratio", maxLength = "max_length"
     }
 
@@ -172,7 +176,8 @@ public enum DefenseRun {
         let tokenizer = try tokenizer ?? Tokenizer(vocabURL: victim.vocabURL)
         func measure(_ model: BertModel) throws -> DefenseScore {
             DefenseScore(try Evaluator.evaluate(model: model, tokenizer: tokenizer, test: test, asrSet: asrSet,
-                                                targetLabel: targetLabel, maxLength: recipe.maxLength), basis: asrBasis)
+                                                targetLabel: targetLabel, maxLength: recipe.maxLength,
+                                                precision: recipe.evaluation ?? .fp32), basis: asrBasis)
         }
         let start = Date()
         let job = recipe.title

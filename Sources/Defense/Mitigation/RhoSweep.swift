@@ -131,7 +131,8 @@ public enum RhoSweep {
                 p.fmixAsr = out.result.after.asr
                 steps = out.result.steps
                 if !data.heldOut.isEmpty {
-                    let evaluator = try Evaluator(model: out.model, tokenizer: tokenizer, maxLength: options.recipe.maxLength)
+                    let evaluator = try Evaluator(model: out.model, tokenizer: tokenizer, maxLength: options.recipe.maxLength,
+                                                  precision: options.recipe.evaluation ?? .fp32)
                     p.heldOutAcc = try evaluator.evaluate(test: data.heldOut, targetLabel: nil).acc
                     // The rule guards against the worst suspect: the highest of their ASRs.
                     for t in data.heldOutTriggers where !t.set.isEmpty {

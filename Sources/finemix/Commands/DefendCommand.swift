@@ -46,6 +46,10 @@ struct DefendCommand: ParsableCommand {
 
 
 
+    @Option(name: .long, help: ArgumentHelp("The before and after evaluations (and --rho auto's held-out ones): " + PrecisionOption.help
+                                            + " Recorded in defense.json; training is fp32.", valueName: "fp32|bf16"))
+    var precision: String = Precision.fp32.rawValue
+
     @Option(name: .long, help: "Write the defended checkpoint and defense.json into this folder.")
     var out: String
 
@@ -65,7 +69,8 @@ struct DefendCommand: ParsableCommand {
         }
         let r = DefenseRecipe(method: m, rho: fixed ?? 1, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
-                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder(), shards: budget.shards)
+                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder(), shards: budget.shards,
+                              evaluation: try PrecisionOption.parse(precision) == .bf16 ? .bf16 : nil)
         try r.validate()
         return r
     }
@@ -82,7 +87,7 @@ struct DefendCommand: ParsableCommand {
             if recipe.epur, recipe.epurTop > d.victim.config.vocabSize - 3 {
                 throw FinemixError("--epur-top \(recipe.epurTop): larger than the \(d.victim.config.vocabSize - 3) candidate tokens of the vocabulary")
             }
-            let before = try d.victimScore(workspace: workspace)
+            let before = try d.victimScore(workspace: workspace, precision: recipe.evaluation ?? .fp32)
             var outcome: DefenseRun.Outcome
             if let grid {
                 let a = try d.autoRho(grid: grid, recipe: recipe, clean: d.clean, heldOut: Array(d.heldOut.prefix(max(0, auto.heldOut))),
@@ -112,6 +117,7 @@ struct DefendCommand: ParsableCommand {
                 if let a = r.autoRho { a.lines.forEach { print($0) } }
                 if let b = r.blind { print(b) }
                 print("\(r.recipe.title)\(r.autoRho == nil ? "" : " at ρ = \(AutomaticRho.fmtRho(r.recipe.rho))") on \(d.clean.count) clean sentences, \(r.steps) steps")
+                if r.recipe.evaluation == .bf16 { print("evaluations in BF16 (docs/bf16.md)") }
                 print("before  ACC \(pctText(r.before.acc))  \(r.before.asrText)")
                 print("after   ACC \(pctText(r.after.acc))  \(r.after.asrText)")
                 if let e = r.epur {

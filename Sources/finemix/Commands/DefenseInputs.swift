@@ -343,19 +343,21 @@ enum BatchOrderOption {
 extension DefenseInputs {
     /// The victim's score on the test split, read from the workspace's ScoreCache when this
     /// checkpoint was measured on these sentences before (DefenseRun's own measurement otherwise).
-    func victimScore(workspace: WorkspaceOptions) throws -> DefenseScore {
-        let key = try ScoreCache.key(victim: victim, test: test, asrSet: asrSet, targetLabel: target, maxLength: maxLength, basis: basis)
+    func victimScore(workspace: WorkspaceOptions, precision: Precision = .fp32) throws -> DefenseScore {
+        let key = try ScoreCache.key(victim: victim, test: test, asrSet: asrSet, targetLabel: target, maxLength: maxLength, basis: basis,
+                                     precision: precision)
         let r = try ScoreCache(workspace: workspace.url).score(key: key) {
             let tokenizer = try Tokenizer(vocabURL: victim.vocabURL)
             return DefenseScore(try Evaluator.evaluate(model: try VictimTraining.loadClassifier(victim), tokenizer: tokenizer, test: test,
-                                                       asrSet: asrSet, targetLabel: target, maxLength: maxLength), basis: basis)
+                                                       asrSet: asrSet, targetLabel: target, maxLength: maxLength, precision: precision),
+                                basis: basis)
         }
         if r.cached { note("the victim's score on these \(test.count) + \(asrSet.count) sentences was measured before: reused") }
         return r.score
     }
 }
 
-/// `--precision` of eval and bench.
+/// `--precision` of eval, bench and defend.
 enum PrecisionOption {
     static let help = "The encoder's weight products in fp32 (the default) or bf16: BF16 weights and inputs with FP32 sums, about twice the multiply rate on CPUs with AVX512-BF16, answers that may differ from fp32's near the decision boundary (docs/bf16.md)."
 
