@@ -56,9 +56,9 @@ public final class BertModel: @unchecked Sendable {
         // The encoder's weight products: FP32 sgemm, or BF16 when the activations carry it (inference).
         let bf16 = acts.bf16
         func accumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                        rows: Int, inF: Int, outF: Int, inStride: Int? = nil, outStride: Int? = nil) {
+                        rows: Int, inF: Int, outF: Int, inStride: Int? = nil, outStride: Int? = nil) throws {
             if let bf16 {
-                bf16.multiply(out, inp, weight, rows: rows, inF: inF, outF: outF, inStride: inStride, outStride: outStride, accumulate: true)
+                try bf16.accumulate(out, inp, weight, rows: rows, inF: inF, outF: outF, inStride: inStride, outStride: outStride)
             } else {
                 Linear.accumulate(out, inp, weight, rows: rows, inF: inF, outF: outF, inStride: inStride, outStride: outStride)
             }
@@ -91,10 +91,10 @@ public final class BertModel: @unchecked Sendable {
             Linear.prefill(a.qkv, bias: w[o.qkvB], residual: nil, rows: N, cols: 3 * H)
             if compact {
                 // K, V for every token; Q only in rows b·S, read from x and written in place
-                accumulate(a.qkv + H, x, w[o.qkvW] + H * H, rows: N, inF: H, outF: 2 * H, outStride: 3 * H)
-                accumulate(a.qkv, x, w[o.qkvW], rows: B, inF: H, outF: H, inStride: S * H, outStride: S * 3 * H)
+                try accumulate(a.qkv + H, x, w[o.qkvW] + H * H, rows: N, inF: H, outF: 2 * H, outStride: 3 * H)
+                try accumulate(a.qkv, x, w[o.qkvW], rows: B, inF: H, outF: H, inStride: S * H, outStride: S * 3 * H)
             } else {
-                accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
+                try accumulate(a.qkv, x, w[o.qkvW], rows: N, inF: H, outF: 3 * H)
             }
             Attention.forward(ctx: a.ctx, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
                               dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: at * c.numAttentionHeads + $0)) },
@@ -113,13 +113,13 @@ public final class BertModel: @unchecked Sendable {
                 dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H, rowStride: rs)
             } else {
                 Linear.prefill(a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H)
-                accumulate(a.res1, a.ctx, w[o.attnOutW], rows: R, inF: H, outF: H)
+                try accumulate(a.res1, a.ctx, w[o.attnOutW], rows: R, inF: H, outF: H)
             }
             LayerNorm.forward(a.h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B],
                               rows: R, cols: H, eps: eps)
             try stage("encoder.layer.\(l).attention.output", a.h1, R * H)
             Linear.prefill(a.pre, bias: w[o.interB], residual: nil, rows: R, cols: I)
-            accumulate(a.pre, a.h1, w[o.interW], rows: R, inF: H, outF: I)
+            try accumulate(a.pre, a.h1, w[o.interW], rows: R, inF: H, outF: I)
             // backward and Fine-pruning read the pre-activation; inference overwrites it in place
             let ffn = acts.training ? acts.ffn : a.pre
             act.forward(ffn, a.pre, count: R * I)
@@ -130,7 +130,7 @@ public final class BertModel: @unchecked Sendable {
                 dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H, rowStride: rs)
             } else {
                 Linear.prefill(a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H)
-                accumulate(a.res2, ffn, w[o.outW], rows: R, inF: I, outF: H)
+                try accumulate(a.res2, ffn, w[o.outW], rows: R, inF: I, outF: H)
             }
             LayerNorm.forward(y, mean: a.mean2, rstd: a.rstd2, a.res2, gamma: w[o.ln2G], beta: w[o.ln2B],
                               rows: R, cols: H, eps: eps)

@@ -9,8 +9,6 @@ public enum BF16 {
         return UInt16(truncatingIfNeeded: (u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
     }
 
-    @inline(__always) public static func float(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
-
     /// dst[i, j] = round(src[i·stride + j]) for rows × cols, dst packed (row stride cols).
     /// `round` in a plain loop: the compiler turns it into vector selects (the SIMD8 type's
     /// generic conversions took a third of BF16 inference's time).

@@ -57,9 +57,8 @@ final class BF16Products {
     private let scratchCount: Int
     private var primitives: [Shape: Primitive] = [:]
 
-    /// One product's shape: [rows, inF]·[inF, outF] into rows of stride `outStride`, added to
-    /// what `out` holds (`accumulate`) or written over it.
-    private struct Shape: Hashable { let rows, inF, outF, outStride: Int; let accumulate: Bool }
+    /// One product's shape: [rows, inF]·[inF, outF] added into rows of stride `outStride`.
+    private struct Shape: Hashable { let rows, inF, outF, outStride: Int }
     private final class Primitive {
         let primitive: dnnl_primitive_t, src: dnnl_memory_t, weights: dnnl_memory_t, dst: dnnl_memory_t
         init(primitive: dnnl_primitive_t, src: dnnl_memory_t, weights: dnnl_memory_t, dst: dnnl_memory_t) {
@@ -93,17 +92,18 @@ final class BF16Products {
         scratch.deallocate()
     }
 
-    /// out[rows, outF] (+)= inp[rows, inF]·W[outF, inF]ᵀ with W and inp rounded to BF16 and the
-    /// sums in FP32; strides as `Linear.accumulate`. `accumulate` false writes over `out`.
-    func multiply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                  rows: Int, inF: Int, outF: Int, inStride: Int? = nil, outStride: Int? = nil, accumulate: Bool) {
+    /// out[rows, outF] += inp[rows, inF]·W[outF, inF]ᵀ with W and inp rounded to BF16 and the
+    /// sums in FP32, as `Linear.accumulate` (out holds the bias and residual; same strides).
+    func accumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                    rows: Int, inF: Int, outF: Int, inStride: Int? = nil, outStride: Int? = nil) throws {
         precondition(rows * inF <= scratchCount, "a BF16 product's input exceeds the room sized for it")
         BF16.convert(inp, rows: rows, cols: inF, stride: inStride ?? inF, into: scratch)
-        let shape = Shape(rows: rows, inF: inF, outF: outF, outStride: outStride ?? outF, accumulate: accumulate)
+        let shape = Shape(rows: rows, inF: inF, outF: outF, outStride: outStride ?? outF)
         let p: Primitive
         if let found = primitives[shape] { p = found } else {
-            // Sizes are checked before any product runs; a refusal here is oneDNN's own failure.
-            guard let made = try? make(shape) else { fatalError("oneDNN refused a BF16 product of [\(rows)×\(inF)]·[\(inF)×\(outF)]") }
+            guard let made = try? make(shape) else {
+                throw FinemixError("oneDNN could not make a BF16 product of [\(rows)×\(inF)]·[\(inF)×\(outF)]; use --precision fp32")
+            }
             primitives[shape] = made; p = made
         }
         dnnl_memory_set_data_handle(p.src, scratch)
@@ -114,8 +114,9 @@ final class BF16Products {
         var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC_0, memory: p.src), dnnl_exec_arg_t(arg: DNNL_ARG_WEIGHTS_0, memory: p.weights),
                     dnnl_exec_arg_t(arg: DNNL_ARG_DST_0, memory: p.dst)]
         let status = dnnl_primitive_execute(p.primitive, stream, 3, &args)
-        precondition(status == dnnl_success, "oneDNN failed a BF16 product (status \(status.rawValue))")
-        dnnl_stream_wait(stream)
+        guard status == dnnl_success, dnnl_stream_wait(stream) == dnnl_success else {
+            throw FinemixError("oneDNN failed a BF16 product of [\(rows)×\(inF)]·[\(inF)×\(outF)] (status \(status.rawValue)); use --precision fp32")
+        }
     }
 
     private struct Refused: Error {}
@@ -128,7 +129,8 @@ final class BF16Products {
             guard dnnl_memory_desc_init_by_strides(&d, 2, dd, type, ss) == dnnl_success else { throw Refused() }
             return d
         }
-        // src [rows, inF] packed; weights [inF, outF] read from W [outF, inF] row-major; dst strided
+        // src [rows, inF] packed; weights [inF, outF] read from W [outF, inF] row-major; dst strided,
+        // added to (a sum post-op: sgemm's beta 1)
         var src = try desc((s.rows, s.inF), (s.inF, 1), dnnl_bf16)
         var wei = try desc((s.inF, s.outF), (1, s.inF), dnnl_bf16)
         var dst = try desc((s.rows, s.outF), (s.outStride, 1), dnnl_f32)
@@ -138,10 +140,8 @@ final class BF16Products {
         var ops: dnnl_post_ops_t?
         guard dnnl_primitive_attr_create(&attr) == dnnl_success else { throw Refused() }
         defer { dnnl_primitive_attr_destroy(attr); if let ops { dnnl_post_ops_destroy(ops) } }
-        if s.accumulate {
-            guard dnnl_post_ops_create(&ops) == dnnl_success, dnnl_post_ops_append_sum(ops, 1) == dnnl_success,
-                  dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success else { throw Refused() }
-        }
+        guard dnnl_post_ops_create(&ops) == dnnl_success, dnnl_post_ops_append_sum(ops, 1) == dnnl_success,
+              dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success else { throw Refused() }
         var pd: dnnl_primitive_desc_t?
         guard dnnl_primitive_desc_create(&pd, &md, attr, engine, nil) == dnnl_success, let pd else { throw Refused() }
         defer { dnnl_primitive_desc_destroy(pd) }
