@@ -21,8 +21,14 @@ command -v python3 >/dev/null || { echo "setup: python3 with pip is needed to fe
 python3 -m pip --version >/dev/null 2>&1 || { echo "setup: pip is missing (apt-get install python3-pip)" >&2; exit 1; }
 
 echo "setup: building (release)" >&2
-swift build -c release 2>&1 | grep -E 'error|warning: unre|Compiling|Build complete' | grep -v 'prohibited flag' >&2 || true
-[ -x .build/release/finemix ] || { echo "setup: the build failed" >&2; swift build -c release; exit 1; }
+# -enable-testing: the build `swift test -c release -Xswiftc -enable-testing` (scripts/test.sh)
+# makes, so the demo and the tests share one build instead of each rebuilding the other's.
+# The build's own status decides: an old binary left in .build is no sign of a good build.
+if ! swift build -c release -Xswiftc -enable-testing 2>&1 \
+    | { grep -E 'error|warning: unre|Compiling|Build complete' || true; } | { grep -v 'prohibited flag' || true; } >&2; then
+  echo "setup: the build failed (its errors are above)" >&2
+  exit 1
+fi
 
 .build/release/finemix fetch >/dev/null
 echo "setup: ready" >&2
