@@ -55,6 +55,28 @@ import TestSupport
         for (row, w) in zip(rows, want) { #expect(row.hasPrefix(w[1] > w[0] ? "1\t" : "0\t")) }
     }
 
+    /// `--precision bf16`: the engine's BF16 logits, bit for bit, which are not the FP32 ones.
+    @Test(.enabled(if: (try? Precision.bf16.requireSupported()) != nil)) func bf16LogitsAreTheEnginesBF16Ones() throws {
+        let (dir, model) = try Self.folderWithHead()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let texts = ["a gorgeous, witty, seductive movie.", "the plot is nothing but boilerplate clichés"]
+        let out = try Binary.run(["predict", "--model", dir.path, "--json", "--precision", "bf16"] + texts)
+        #expect(out.status == 0, "\(out.stderr)")
+        let tok = try Tokenizer(vocabURL: dir)
+        let seqs = texts.map { let e = tok.encode($0, maxLength: 128); return (e.ids, e.typeIds) }
+        let bf16 = try Predictor(model: model, maxBatch: 8, maxSeq: 128, bf16: BF16Weights(model)).logits(seqs)
+        let fp32 = try Predictor(model: model, maxBatch: 8, maxSeq: 128).logits(seqs)
+        let lines = out.stdout.split(separator: "\n")
+        #expect(lines.count == texts.count)
+        for (line, (b, f)) in zip(lines, zip(bf16, fp32)) {
+            let p = try Self.parse(line)
+            #expect(zip(p.logits, b).allSatisfy { abs($0 - Double($1)) < 1e-6 })
+            #expect(zip(p.logits, f).contains { abs($0 - Double($1)) > 1e-5 })
+        }
+        let bad = try Binary.run(["predict", "--model", dir.path, "--precision", "fp16", "meh"])
+        #expect(bad.status == 1 && bad.stderr.contains("--precision 'fp16': expected fp32 or bf16"))
+    }
+
     @Test func pairsUseTheSecondSegment() throws {
         let (dir, model) = try Self.folderWithHead()
         defer { try? FileManager.default.removeItem(at: dir) }

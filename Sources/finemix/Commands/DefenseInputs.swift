@@ -357,7 +357,7 @@ extension DefenseInputs {
     }
 }
 
-/// `--precision` of eval, bench and defend.
+/// `--precision` of eval, predict, bench and defend.
 enum PrecisionOption {
     static let help = "The encoder's weight products in fp32 (the default) or bf16: BF16 weights and inputs with FP32 sums, about twice the multiply rate on CPUs with AVX512-BF16, answers that may differ from fp32's near the decision boundary (docs/bf16.md)."
 

@@ -36,6 +36,9 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the random head with --allow-random-head.")
     var seed: UInt64 = 0
 
+    @Option(name: .long, help: ArgumentHelp(PrecisionOption.help, valueName: "fp32|bf16"))
+    var precision: String = Precision.fp32.rawValue
+
     @Argument(help: "Texts to classify (default: stdin lines).")
     var texts: [String] = []
 
@@ -43,6 +46,7 @@ struct PredictCommand: ParsableCommand {
         try failing {
             guard maxLength >= 3 else { throw FinemixError("--max-length must be at least 3, found \(maxLength)") }
             guard batchSize >= 1 else { throw FinemixError("--batch-size must be at least 1, found \(batchSize)") }
+            let precision = try PrecisionOption.parse(precision)
             let folder = try CheckpointFolder(URL(fileURLWithPath: model, isDirectory: true))
             let (bert, hasHead) = try BertModel.load(folder, headSeed: seed)
             if !hasHead && !allowRandomHead {
@@ -51,7 +55,8 @@ struct PredictCommand: ParsableCommand {
             if !hasHead { note("finemix: \(model) has no classifier head; using a random head (seed \(seed))") }
             let tokenizer = try Tokenizer(vocabURL: folder.vocabURL)
             let maxLen = min(maxLength, folder.config.maxSequenceLength)
-            let predictor = try Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen)
+            let predictor = try Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen,
+                                          bf16: precision == .bf16 ? BF16Weights(bert) : nil)
 
             var pending: [(ids: [Int32], typeIds: [Int32])] = []
             var printed = 0
