@@ -18,7 +18,6 @@ public final class Evaluator: @unchecked Sendable {
     private let workerCount: Int
     /// One per worker, made at the first prediction with more than one batch.
     private var predictors: [Predictor]
-    public let precision: Precision
     /// With `.bf16`: the weights in BF16, rounded again before every prediction but the first.
     private let bf16: BF16Weights?
     private var bf16Current = true
@@ -30,9 +29,7 @@ public final class Evaluator: @unchecked Sendable {
         self.model = model; self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.config.maxSequenceLength)
         self.budget = budget; workerCount = max(1, workers)
-        self.precision = precision
-        try precision.requireSupported()
-        bf16 = precision == .bf16 ? BF16Weights(model) : nil
+        bf16 = precision.weights(of: model)
         predictors = [try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength, budget: budget, bf16: bf16)]
     }
 

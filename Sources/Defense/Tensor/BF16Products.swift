@@ -4,7 +4,7 @@ import Foundation
 /// How inference computes the encoder's weight products: FP32 sgemm (OpenBLAS), or BF16 weights
 /// and inputs with FP32 sums (oneDNN's matmul, on CPUs with AVX512-BF16). Only the four products
 /// of each layer change; attention, LayerNorm, GELU and the head stay FP32. Training is FP32.
-public enum Precision: String, Sendable, CaseIterable, Codable {
+public enum Precision: String, Sendable, Codable {
     case fp32, bf16
 
     /// Throws, in one sentence, when this machine cannot run `self`.
@@ -15,6 +15,9 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
             throw FinemixError("--precision bf16 needs a CPU with AVX512-BF16, and oneDNN finds none here (instruction set 0x\(String(isa, radix: 16))); use --precision fp32")
         }
     }
+
+    /// The weights a `Predictor` of this precision reads: `model`'s rounded to BF16, nil for FP32.
+    public func weights(of model: BertModel) -> BF16Weights? { self == .bf16 ? BF16Weights(model) : nil }
 }
 
 /// The encoder's linear weights rounded to BF16, in the parameters' layout (a weight's offset is

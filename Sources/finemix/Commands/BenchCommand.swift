@@ -200,7 +200,7 @@ struct BenchCommand: ParsableCommand {
         } else {
             // As Evaluator predicts: each core its own batch, with its own activations and one-thread sgemm.
             let cores = Parallel.threads
-            let bf16 = precision == .bf16 ? BF16Weights(model) : nil
+            let bf16 = precision.weights(of: model)
             let ps = try (0..<cores).map { _ in try Predictor(model: model, maxBatch: batch, maxSeq: seq, bf16: bf16) }
             func predictAll() throws {
                 if let e = BLASThreads.sideBySide(workers: cores, { w in _ = try ps[w].logits(b) }).compactMap({ $0 }).first { throw e }

@@ -56,7 +56,7 @@ struct PredictCommand: ParsableCommand {
             let tokenizer = try Tokenizer(vocabURL: folder.vocabURL)
             let maxLen = min(maxLength, folder.config.maxSequenceLength)
             let predictor = try Predictor(model: bert, maxBatch: batchSize, maxSeq: maxLen,
-                                          bf16: precision == .bf16 ? BF16Weights(bert) : nil)
+                                          bf16: precision.weights(of: bert))
 
             var pending: [(ids: [Int32], typeIds: [Int32])] = []
             var printed = 0
