@@ -17,13 +17,20 @@ does (job, batches, seconds, real tokens/s, phase=seconds...):
                      finemix's evaluator), mix ρ 0.3, 10 epochs over the 64 clean sentences in
                      batches of 16, evaluate the defended model
 
+`--precision bf16` runs both jobs' forward passes under `torch.autocast("cpu", torch.bfloat16)`
+(PyTorch's mixed precision: the linear layers' products in BF16, FP32 master weights), the job
+`finemix bench --jobs --precision bf16` runs.
+
 `length-grouped` groups batches as finemix's BatchOrder does (pools of 50 batches sorted by
 length, batches visited in a shuffled order), with torch's own random numbers.
 """
-import argparse, json, os, sys, time
-from torch_side_by_side import read_tsv, mixed, train_step  # also sets 2 threads and offline mode
+import argparse, contextlib, json, os, sys, time
+from torch_side_by_side import read_tsv, mixed  # also sets 2 threads and offline mode
 import torch
 from transformers import BertForSequenceClassification, BertTokenizerFast, get_linear_schedule_with_warmup
+
+
+PRECISION = contextlib.nullcontext
 
 
 def batch_orders(lengths, size, order_kind, seed, epoch):
@@ -54,7 +61,13 @@ def train(model, tok, texts, labels, epochs, batch, lr, order_kind, seed):
             enc = tok([texts[j] for j in idx], padding=True, truncation=True, max_length=64, return_tensors="pt")
             y = torch.tensor([labels[j] for j in idx])
             real += int(enc["attention_mask"].sum()); padded += enc["input_ids"].numel()
-            train_step(model, opt, sched, enc, y)
+            with PRECISION():
+                loss = torch.nn.functional.cross_entropy(model(**enc).logits.float(), y)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
     return time.time() - start, real, padded
 
 
@@ -63,7 +76,7 @@ def evaluate(model, tok, texts):
     lengths = [len(x) for x in tok(texts, truncation=True, max_length=64)["input_ids"]]
     order = sorted(range(len(texts)), key=lambda i: (lengths[i], i))
     out = [0] * len(texts)
-    with torch.no_grad():
+    with torch.no_grad(), PRECISION():
         for s in range(0, len(order), 64):
             idx = order[s:s + 64]
             enc = tok([texts[j] for j in idx], padding=True, truncation=True, max_length=64, return_tensors="pt")
@@ -76,13 +89,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", help="the folder `finemix bench --jobs --job-data DIR` wrote")
     ap.add_argument("--batches", nargs="+", default=["length-grouped", "shuffled"])
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     a = ap.parse_args()
+    if a.precision == "bf16":
+        global PRECISION
+        PRECISION = lambda: torch.autocast("cpu", dtype=torch.bfloat16)
     about = json.load(open(os.path.join(a.data, "split.json")))
     pre, victim = about["pre"], os.path.join(a.data, "victim")
     train_set, clean = read_tsv(os.path.join(a.data, "train.tsv")), read_tsv(os.path.join(a.data, "clean.tsv"))
     test, asr = read_tsv(os.path.join(a.data, "test.tsv")), read_tsv(os.path.join(a.data, "asr-test.tsv"))
     tok = BertTokenizerFast.from_pretrained(victim)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {a.precision}, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     for kind in a.batches:
         torch.manual_seed(1)
         model = BertForSequenceClassification.from_pretrained(pre, num_labels=2, attn_implementation="eager")

@@ -21,7 +21,7 @@ import Testing
         guard training else { return r }
         r.loss = try model.loss(batch, acts, gradient: true)
         model.ensureGradients().zero()
-        model.backward(batch, acts, dropoutSeed: dropoutSeed)
+        try model.backward(batch, acts, dropoutSeed: dropoutSeed)
         r.grads = Array(model.grads!.buffer)
         return r
     }

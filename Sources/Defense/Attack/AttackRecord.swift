@@ -25,6 +25,8 @@ public struct AttackRecipe: Sendable, Hashable, Codable {
     /// Parts per step (`FineTuneRecipe.shards`); nil in attack.json files written before the
     /// choice existed, whose victims were trained unsharded (and are re-made so).
     public var shards: Int?
+    /// The products' precision in training (`FineTuneRecipe.precision`); nil is FP32.
+    public var precision: Precision?
 
     public init(trigger: Trigger, poisonRate: Double, target: Int, fineTune: FineTuneRecipe, trainSize: Int, cleanSize: Int,
                 testSize: Int, ep: EmbeddingPoisoningRecipe? = nil) {
@@ -32,7 +34,7 @@ public struct AttackRecipe: Sendable, Hashable, Codable {
         epochs = fineTune.epochs; lr = fineTune.lr; batch = fineTune.batch; maxLength = fineTune.maxLength
         seed = fineTune.seed; warmupRatio = fineTune.warmupRatio; weightDecay = fineTune.weightDecay
         maxGradNorm = fineTune.maxGradNorm; dropout = fineTune.dropout; batches = fineTune.batchOrder
-        shards = fineTune.shards
+        shards = fineTune.shards; precision = fineTune.precision
         self.trainSize = trainSize; self.cleanSize = cleanSize; self.testSize = testSize; self.ep = ep
     }
 
@@ -40,13 +42,13 @@ public struct AttackRecipe: Sendable, Hashable, Codable {
     public var fineTune: FineTuneRecipe {
         FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, warmupRatio: warmupRatio, weightDecay: weightDecay,
                        maxLength: maxLength, seed: seed, dropout: dropout, maxGradNorm: maxGradNorm, batchOrder: batches ?? .shuffled,
-                       shards: shards ?? 1)
+                       shards: shards ?? 1, precision: precision)
     }
 
     public var poison: PoisonConfig { PoisonConfig(trigger: trigger, rate: poisonRate, targetLabel: target, seed: seed) }
 
     enum CodingKeys: String, CodingKey {
-        case trigger, target, epochs, lr, batch, seed, dropout, ep, batches, shards
+        case trigger, target, epochs, lr, batch, seed, dropout, ep, batches, shards, precision
         case poisonRate = "poison_rate", maxLength = "max_length", trainSize = "train_size", cleanSize = "clean_size"
         case testSize = "test_size", warmupRatio = "warmup_ratio", weightDecay = "weight_decay", maxGradNorm = "max_grad_norm"
     }

@@ -25,7 +25,7 @@ public enum SplitVictims {
     public static func plant(_ request: AttackRequest, workspace: URL, events: EventSink = { _ in },
                              cancel: CancellationFlag? = nil) throws -> (folder: URL, reused: Bool) {
         let key = VictimCache.key([request.pretrained.standardizedFileURL.path, request.dataset.name, "\(request.splitSpec)",
-                                   "\(request.poisonRate)", "\(request.target)", request.trigger.description, "\(request.recipe)",
+                                   "\(request.poisonRate)", "\(request.target)", request.trigger.description, request.recipe.cacheText,
                                    "ep \(request.epEpochs) \(request.epLR)"])
         let folder = workspace.appendingPathComponent("victims/split-\(key)", isDirectory: true)
         return (folder, try VictimCache.plant(request, into: folder, events: events, cancel: cancel))

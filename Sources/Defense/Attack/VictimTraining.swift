@@ -217,7 +217,7 @@ final class EmbeddingRowSGD: BatchStepper {
             throw FinemixError("embedding poisoning stopped at step \(step + 1): the loss is \(loss); the weights of step \(step) are kept")
         }
         grads.zero()
-        model.backward(batch, acts, dropoutSeed: dropoutSeed)
+        try model.backward(batch, acts, dropoutSeed: dropoutSeed)
         let H = model.config.embeddingWidth
         let w = model.params.values[model.layout.wordEmb], g = grads[model.layout.wordEmb]
         var gradNorm = 0.0

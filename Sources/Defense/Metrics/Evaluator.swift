@@ -91,7 +91,8 @@ public final class Evaluator: @unchecked Sendable {
         if predictors.count == 1 && T > 1 {
             let share = MemoryBudget(bytes: budget.bytes / T, source: budget.source)
             let first = predictors[0]
-            guard Predictor.largestBatch(model.config, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share) >= first.maxBatch
+            guard Predictor.largestBatch(model.config, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share,
+                                         precision: first.precision) >= first.maxBatch
             else { return 1 }
             for _ in 1..<T {
                 predictors.append(try Predictor(model: model, maxBatch: first.maxBatch, maxSeq: maxLength, budget: share, bf16: bf16))

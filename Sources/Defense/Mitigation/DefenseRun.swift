@@ -54,24 +54,33 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
     /// which were run, and are resumed, unsharded.
     public var shards: Int?
     /// The precision of the before and after evaluations (docs/bf16.md); nil is FP32, as in every
-    /// recipe before the choice. Training is FP32 either way.
+    /// recipe before the choice.
     public var evaluation: Precision?
+    /// The precision of the fine-tuning's products; nil is FP32, as in every recipe before the
+    /// choice (`evaluation` alone was BF16 in some).
+    public var training: Precision?
 
     public init(method: Method, rho: Double = 0.3, select: MixSpec.Select = .random, epur: Bool = false, epurTop: Int = 200,
                 epurFmin: Int = 20, cleanSize: Int = 64, epochs: Int = FineTuneBudget.defaults.epochs,
                 lr: Double = FineTuneBudget.defaults.lr, batch: Int = FineTuneBudget.defaults.batch, seed: UInt64 = FineTuneBudget.defaults.seed,
                 pruneRatio: Double = 0.3, maxLength: Int = 64, batches: BatchOrder? = .default,
-                shards: Int? = FineTuneRecipe.defaultShards, evaluation: Precision? = nil) {
+                shards: Int? = FineTuneRecipe.defaultShards, evaluation: Precision? = nil, training: Precision? = nil) {
         self.method = method; self.rho = rho; self.select = select; self.epur = epur; self.epurTop = epurTop
         self.epurFmin = epurFmin; self.cleanSize = cleanSize; self.epochs = epochs; self.lr = lr; self.batch = batch
         self.seed = seed; self.pruneRatio = pruneRatio; self.maxLength = maxLength; self.batches = batches
-        self.shards = shards; self.evaluation = evaluation
+        self.shards = shards; self.evaluation = evaluation; self.training = training
     }
 
     enum CodingKeys: String, CodingKey {
         case method, rho, select, epur, epochs, lr, batch, seed, batches, shards
-        case evaluation = "evaluation_precision"
+        case evaluation = "evaluation_precision", training = "training_precision"
         case epurTop = "epur_top", epurFmin = "epur_fmin", cleanSize = "clean_size", pruneRatio = "prune_ratio", maxLength = "max_length"
+    }
+
+    /// "training and evaluations in BF16 (docs/bf16.md)"; nil when everything is FP32.
+    public var precisionLine: String? {
+        let parts = [training == .bf16 ? "training" : nil, evaluation == .bf16 ? "evaluations" : nil].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: " and ") + " in BF16 (docs/bf16.md)"
     }
 
     /// "Fine-mixing + E-PUR".
@@ -82,7 +91,7 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
 
     public var fineTune: FineTuneRecipe {
         FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: maxLength, seed: seed, batchOrder: batches ?? .shuffled,
-                       shards: shards ?? 1)
+                       shards: shards ?? 1, precision: training)
     }
 
     public func validate() throws {

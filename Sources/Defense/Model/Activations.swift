@@ -72,21 +72,24 @@ public final class Activations: @unchecked Sendable {
 
     /// Bytes the activations for (maxBatch, maxSeq) take. With `parts` > 1 (a training step cut
     /// into parts, see `Trainer`): each part's activations for its share of the batch, and every
-    /// part but the first its own gradient buffer of `gradientBytes`.
+    /// part but the first its own gradient buffer of `gradientBytes`. At `.bf16`, each part's
+    /// room for the operands it rounds too.
     public static func bytes(config: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool,
-                             parts: Int = 1, gradientBytes: Int = 0) -> Int {
+                             parts: Int = 1, gradientBytes: Int = 0, precision: Precision = .fp32) -> Int {
         let k = max(1, min(parts, maxBatch)), share = (maxBatch + k - 1) / k
-        return k * Plan(config, maxBatch: share, maxSeq: maxSeq, training: training).total * MemoryLayout<Float>.size
+        let operands = precision == .bf16 ? BF16Products.bytes(config, maxRows: share * maxSeq, training: training) : 0
+        return k * (Plan(config, maxBatch: share, maxSeq: maxSeq, training: training).total * MemoryLayout<Float>.size + operands)
             + (k - 1) * gradientBytes
     }
 
     /// The largest batch up to `limit` whose activations take at most `bytes` (0 when not even one does).
     public static func largestBatch(config: BertConfig, maxSeq: Int, training: Bool, limit: Int, within bytes: Int,
-                                    parts: Int = 1, gradientBytes: Int = 0) -> Int {
+                                    parts: Int = 1, gradientBytes: Int = 0, precision: Precision = .fp32) -> Int {
         var lo = 0, hi = max(0, limit)
         while lo < hi {
             let mid = (lo + hi + 1) / 2
-            let need = Self.bytes(config: config, maxBatch: mid, maxSeq: maxSeq, training: training, parts: parts, gradientBytes: gradientBytes)
+            let need = Self.bytes(config: config, maxBatch: mid, maxSeq: maxSeq, training: training, parts: parts,
+                                  gradientBytes: gradientBytes, precision: precision)
             if need <= bytes { lo = mid } else { hi = mid - 1 }
         }
         return lo
@@ -95,11 +98,13 @@ public final class Activations: @unchecked Sendable {
     /// Throws, naming the memory needed and available and the largest batch that fits, when the
     /// activations for (maxBatch, maxSeq) (cut into `parts`, as `bytes`) do not fit in `budget`.
     public static func requireFits(config c: BertConfig, maxBatch: Int, maxSeq: Int, training: Bool,
-                                   parts: Int = 1, gradientBytes: Int = 0, budget: MemoryBudget = .current()) throws {
-        let need = bytes(config: c, maxBatch: maxBatch, maxSeq: maxSeq, training: training, parts: parts, gradientBytes: gradientBytes)
+                                   parts: Int = 1, gradientBytes: Int = 0, precision: Precision = .fp32,
+                                   budget: MemoryBudget = .current()) throws {
+        let need = bytes(config: c, maxBatch: maxBatch, maxSeq: maxSeq, training: training, parts: parts, gradientBytes: gradientBytes,
+                         precision: precision)
         guard need > budget.bytes else { return }
         let fit = largestBatch(config: c, maxSeq: maxSeq, training: training, limit: maxBatch, within: budget.bytes,
-                               parts: parts, gradientBytes: gradientBytes)
+                               parts: parts, gradientBytes: gradientBytes, precision: precision)
         let advice = fit > 0 ? "at most \(fit) sequences of \(maxSeq) tokens fit; use a smaller batch"
                              : "not even one sequence of \(maxSeq) tokens fits; use a shorter maximum length"
         let what = min(parts, maxBatch) > 1 ? "training activations and gradients for \(min(parts, maxBatch)) parts side by side"

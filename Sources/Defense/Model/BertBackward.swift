@@ -6,7 +6,8 @@ extension BertModel {
     /// Consumes those activations (the feed-forward pre-activations are overwritten): one forward,
     /// one backward.
     /// `grads`: where to accumulate instead of the model's own buffer (a shard's, see `Trainer`).
-    public func backward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil, into grads: FlatBuffer? = nil) {
+    /// With BF16 activations (`Trainer` at `Precision.bf16`) the encoder's products are BF16's.
+    public func backward(_ batch: Batch, _ acts: Activations, dropoutSeed: UInt64? = nil, into grads: FlatBuffer? = nil) throws {
         precondition(acts.training, "backward needs training activations")
         let g = grads ?? ensureGradients()
         let c = config, lay = layout, w = params.values
@@ -18,6 +19,20 @@ extension BertModel {
         let seed = dropoutSeed ?? 0
         let fam = lay.family, E = c.embeddingWidth, act = Activation(rawValue: c.hiddenAct) ?? .gelu
         let at = batch.firstSequence  // forward's masks: the whole step's positions
+        let bf16 = acts.bf16
+        /// An encoder product's backward: `Linear.backward`, or BF16's
+        func linear(dinp: UnsafeMutablePointer<Float>?, accumulateInput: Bool = false,
+                    dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
+                    dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                    rows: Int, inF: Int, outF: Int, doutStride: Int? = nil, inStride: Int? = nil) throws {
+            if let bf16 {
+                try bf16.backward(dinp: dinp, accumulateInput: accumulateInput, dweight: dweight, dbias: dbias, dout: dout, inp: inp,
+                                  weight: weight, rows: rows, inF: inF, outF: outF, doutStride: doutStride, inStride: inStride)
+            } else {
+                Linear.backward(dinp: dinp, accumulateInput: accumulateInput, dweight: dweight, dbias: dbias, dout: dout, inp: inp,
+                                weight: weight, rows: rows, inF: inF, outF: outF, doutStride: doutStride, inStride: inStride)
+            }
+        }
 
         // classifier: logits = dropout(pooled)·Wcᵀ + bc
         Linear.backward(dinp: acts.dPooled, dweight: g[lay.classifierW], dbias: g[lay.classifierB],
@@ -59,14 +74,14 @@ extension BertModel {
             Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l), offset: at * S * H).apply(dTmp, dRes, rows: R, cols: H, rowStride: rs)
             // f = act(pre)·W2ᵀ + b2 (activation output recomputed; pre becomes act'(pre))
             act.recomputeWithDerivative(acts.ffn, a.pre, count: R * I)
-            Linear.backward(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
+            try linear(dinp: acts.dffn, dweight: g[o.outW], dbias: g[o.outB], dout: dTmp, inp: acts.ffn,
                             weight: w[o.outW], rows: R, inF: I, outF: H)
             GELU.multiply(acts.dffn, by: a.pre, count: R * I)
             // pre = h1·W1ᵀ + b1; ∂h1 = ∂res2 (residual) + ∂pre·W1. h1 is recomputed into dx, which
             // is free between the two LayerNorm backwards.
             let h1 = dx
             LayerNorm.recompute(h1, mean: a.mean1, rstd: a.rstd1, a.res1, gamma: w[o.ln1G], beta: w[o.ln1B], rows: R, cols: H)
-            Linear.backward(dinp: dRes, accumulateInput: true, dweight: g[o.interW], dbias: g[o.interB],
+            try linear(dinp: dRes, accumulateInput: true, dweight: g[o.interW], dbias: g[o.interB],
                             dout: acts.dffn, inp: h1, weight: w[o.interW], rows: R, inF: H, outF: I)
             // LayerNorm 1 → ∂res1 (into dx: the layer output's gradient is spent); res1 = dropout(a) + x
             LayerNorm.backward(dx: dx, dgamma: g[o.ln1G], dbeta: g[o.ln1B], partial: acts.lnPartial,
@@ -74,7 +89,7 @@ extension BertModel {
             Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l), offset: at * S * H)
                 .apply(dTmp, dx, rows: R, cols: H, rowStride: rs)
             // a = ctx·Woᵀ + bo
-            Linear.backward(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
+            try linear(dinp: dRes, dweight: g[o.attnOutW], dbias: g[o.attnOutB], dout: dTmp, inp: a.ctx,
                             weight: w[o.attnOutW], rows: R, inF: H, outF: H)
             Attention.backward(dqkv: acts.dqkv, dctx: dRes, qkv: a.qkv, lengths: batch.lengths, scratch: acts.attnScratch,
                                dropout: { Dropout(p: pa, key: DropoutSite.attentionProbs.key(seed, layer: l, item: at * c.numAttentionHeads + $0)) },
@@ -83,13 +98,13 @@ extension BertModel {
             if compact {
                 // ∂res1 reaches x only at the first tokens; ∂Q exists only in rows b·S
                 Self.spreadFirstRows(dx, batch: B, seq: S, cols: H)
-                Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW] + H * H, dbias: g[o.qkvB] + H,
+                try linear(dinp: dx, accumulateInput: true, dweight: g[o.qkvW] + H * H, dbias: g[o.qkvB] + H,
                                 dout: acts.dqkv + H, inp: x, weight: w[o.qkvW] + H * H, rows: N, inF: H, outF: 2 * H,
                                 doutStride: 3 * H)
-                Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
+                try linear(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
                                 inp: x, weight: w[o.qkvW], rows: B, inF: H, outF: H, doutStride: S * 3 * H, inStride: S * H)
             } else {
-                Linear.backward(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
+                try linear(dinp: dx, accumulateInput: true, dweight: g[o.qkvW], dbias: g[o.qkvB], dout: acts.dqkv,
                                 inp: x, weight: w[o.qkvW], rows: N, inF: H, outF: 3 * H)
             }
         }

@@ -53,14 +53,23 @@ public final class BertModel: @unchecked Sendable {
         let seed = dropoutSeed ?? 0
         let fam = lay.family, E = c.embeddingWidth, act = Activation(rawValue: c.hiddenAct) ?? .gelu
         let at = batch.firstSequence  // masks at the whole step's positions (Trainer's shards)
-        // The encoder's weight products: FP32 sgemm, or BF16 when the activations carry it (inference).
+        // The encoder's weight products: FP32 sgemm, or BF16 when the activations carry it.
         let bf16 = acts.bf16
         func accumulate(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         rows: Int, inF: Int, outF: Int, inStride: Int? = nil, outStride: Int? = nil) throws {
             if let bf16 {
-                try bf16.accumulate(out, inp, weight, rows: rows, inF: inF, outF: outF, inStride: inStride, outStride: outStride)
+                try bf16.forward(out, inp, weight, rows: rows, inF: inF, outF: outF, inStride: inStride, outStride: outStride)
             } else {
                 Linear.accumulate(out, inp, weight, rows: rows, inF: inF, outF: outF, inStride: inStride, outStride: outStride)
+            }
+        }
+        /// out = inp·Wᵀ, no bias (dropout adds it after)
+        func product(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                     rows: Int, inF: Int, outF: Int) throws {
+            if let bf16 {
+                try bf16.forward(out, inp, weight, rows: rows, inF: inF, outF: outF, add: false)
+            } else {
+                Linear.forward(out, inp, weight, nil, rows: rows, inF: inF, outF: outF)
             }
         }
 
@@ -109,7 +118,7 @@ public final class BertModel: @unchecked Sendable {
             let dropA = Dropout(p: fam.dropoutAfterAttentionOutput ? ph : 0, key: DropoutSite.attentionOutput.key(seed, layer: l),
                                 offset: at * S * H)
             if dropA.active {
-                Linear.forward(a.res1, a.ctx, w[o.attnOutW], nil, rows: R, inF: H, outF: H)
+                try product(a.res1, a.ctx, w[o.attnOutW], rows: R, inF: H, outF: H)
                 dropA.biasDropoutResidual(a.res1, a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H, rowStride: rs)
             } else {
                 Linear.prefill(a.res1, bias: w[o.attnOutB], residual: res, rows: R, cols: H)
@@ -126,7 +135,7 @@ public final class BertModel: @unchecked Sendable {
             try stage("encoder.layer.\(l).intermediate", ffn, R * I)
             let dropF = Dropout(p: ph, key: DropoutSite.ffnOutput.key(seed, layer: l), offset: at * S * H)
             if dropF.active {
-                Linear.forward(a.res2, ffn, w[o.outW], nil, rows: R, inF: I, outF: H)
+                try product(a.res2, ffn, w[o.outW], rows: R, inF: I, outF: H)
                 dropF.biasDropoutResidual(a.res2, a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H, rowStride: rs)
             } else {
                 Linear.prefill(a.res2, bias: w[o.outB], residual: a.h1, rows: R, cols: H)

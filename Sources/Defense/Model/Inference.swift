@@ -19,15 +19,12 @@ public final class Predictor: @unchecked Sendable {
                 bf16: BF16Weights? = nil) throws {
         self.model = model
         let seq = min(maxSeq, model.config.maxSequenceLength)
-        let fit = Self.largestBatch(model.config, maxBatch: maxBatch, maxSeq: seq, budget: budget)
+        let fit = Self.largestBatch(model.config, maxBatch: maxBatch, maxSeq: seq, budget: budget, precision: bf16 == nil ? .fp32 : .bf16)
         // When not even one sequence fits in the share, try one against the whole budget: it
         // either fits or is refused naming what it needs.
         acts = try Activations(config: model.config, maxBatch: max(1, fit), maxSeq: seq, training: false, lastLayer: Self.lastLayer,
                                budget: budget)
-        if let bf16 {
-            let c = model.config
-            acts.bf16 = try BF16Products(weights: bf16, maxInputs: acts.maxBatch * seq * max(c.hiddenSize, c.intermediateSize))
-        }
+        if let bf16 { acts.bf16 = try BF16Products(weights: bf16, maxRows: acts.maxBatch * seq) }
     }
 
     public var precision: Precision { acts.bf16 == nil ? .fp32 : .bf16 }
@@ -35,10 +32,11 @@ public final class Predictor: @unchecked Sendable {
     public var maxBatch: Int { acts.maxBatch }
 
     /// The most sequences (up to `maxBatch`) whose activations fit in a predictor's share of
-    /// `budget`: half of it, and at most `maxActivationBytes`.
-    public static func largestBatch(_ config: BertConfig, maxBatch: Int, maxSeq: Int, budget: MemoryBudget) -> Int {
+    /// `budget`: half of it, and at most `maxActivationBytes` (BF16's rounded inputs included).
+    public static func largestBatch(_ config: BertConfig, maxBatch: Int, maxSeq: Int, budget: MemoryBudget,
+                                    precision: Precision = .fp32) -> Int {
         Activations.largestBatch(config: config, maxSeq: maxSeq, training: false, limit: maxBatch,
-                                 within: min(budget.bytes / 2, maxActivationBytes))
+                                 within: min(budget.bytes / 2, maxActivationBytes), precision: precision)
     }
 
     /// Logits [batch][numLabels]. `numbers` name the sequences in a failure (1-based positions in

@@ -20,6 +20,9 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
     public var batchOrder: BatchOrder
     /// Parts each step's batch is cut into and run side by side (`TrainingSettings.shards`).
     public var shards: Int
+    /// The encoder's products in training (`TrainingSettings.precision`); nil is FP32, as in every
+    /// recipe before the choice.
+    public var precision: Precision?
 
     /// The recipes' parts per step for new runs: one per core of the 2-core machine the engine is
     /// measured on. Fixed, never the core count, so a recipe gives the same bits on any machine.
@@ -28,15 +31,15 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
 
     public init(epochs: Int = 3, lr: Double = 5e-5, batch: Int = 32, warmupRatio: Double = 0, weightDecay: Double = 0.01,
                 maxLength: Int = 64, seed: UInt64 = 1, dropout: Bool = true, maxGradNorm: Double? = 1.0,
-                batchOrder: BatchOrder = .default, shards: Int = FineTuneRecipe.defaultShards) {
+                batchOrder: BatchOrder = .default, shards: Int = FineTuneRecipe.defaultShards, precision: Precision? = nil) {
         self.epochs = epochs; self.lr = lr; self.batch = batch; self.warmupRatio = warmupRatio
         self.weightDecay = weightDecay; self.maxLength = maxLength; self.seed = seed; self.dropout = dropout
         self.maxGradNorm = maxGradNorm; self.batchOrder = batchOrder
-        self.shards = shards
+        self.shards = shards; self.precision = precision
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, lr, batch, seed, dropout, shards, batchOrder = "batches"
+        case epochs, lr, batch, seed, dropout, shards, precision, batchOrder = "batches"
         case warmupRatio = "warmup_ratio", weightDecay = "weight_decay", maxLength = "max_length", maxGradNorm = "max_grad_norm"
     }
 
@@ -53,6 +56,14 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
         guard Self.shardRange.contains(shards) else {
             throw FinemixError("parts per step (--shards) must be in \(Self.shardRange.lowerBound)...\(Self.shardRange.upperBound), found \(shards)")
         }
+        try precision?.requireSupported()
+    }
+
+    /// The recipe as victim cache keys spell it. An FP32 recipe reads as it did before `precision`
+    /// existed, so the victims planted then are found under the same keys.
+    public var cacheText: String {
+        let text = String(describing: self)
+        return precision == nil ? text.replacingOccurrences(of: ", precision: nil", with: "") : text
     }
 
     /// Optimizer steps for `examples` examples: the last batch of an epoch may be short.
@@ -64,7 +75,7 @@ public struct FineTuneRecipe: Sendable, Hashable, Codable {
         return TrainingSettings(schedule: LinearSchedule(baseRate: Float(lr), warmupSteps: warmup, totalSteps: totalSteps),
                                 adamw: AdamWSettings(weightDecay: Float(weightDecay)),
                                 maxGradNorm: maxGradNorm.map(Float.init), freezing: freezing, pruneMask: pruneMask,
-                                seed: seed, dropout: dropout, shards: shards)
+                                seed: seed, dropout: dropout, shards: shards, precision: precision ?? .fp32)
     }
 }
 

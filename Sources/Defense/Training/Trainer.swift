@@ -15,13 +15,16 @@ public struct TrainingSettings: Sendable, Equatable {
     /// Parts each step's batch is cut into, run side by side (see `Trainer`). Part of the recipe:
     /// the gradient is summed in another order, so the bits depend on it, never on the cores.
     public var shards: Int
+    /// The encoder's products, forward and backward: FP32, or BF16 operands with FP32 sums; the
+    /// weights the optimizer updates stay FP32 either way (docs/bf16.md).
+    public var precision: Precision
 
     public init(schedule: LinearSchedule, adamw: AdamWSettings = AdamWSettings(), maxGradNorm: Float? = 1.0,
                 freezing: Freezing = .none, pruneMask: PruneMask = PruneMask(), seed: UInt64 = 42, dropout: Bool = true,
-                shards: Int = 1) {
+                shards: Int = 1, precision: Precision = .fp32) {
         self.schedule = schedule; self.adamw = adamw; self.maxGradNorm = maxGradNorm
         self.freezing = freezing; self.pruneMask = pruneMask; self.seed = seed; self.dropout = dropout
-        self.shards = max(1, shards)
+        self.shards = max(1, shards); self.precision = precision
     }
 }
 
@@ -60,6 +63,9 @@ public final class Trainer: @unchecked Sendable {
     private var partActs: [Activations] = []
     private var partGrads: [FlatBuffer] = []
     private var partRows: [[Int]] = []
+    /// At `Precision.bf16`: the weights rounded for the parts' products, again before every step
+    /// (the optimizer, a prune mask or a caller may have changed them since).
+    private let bf16: BF16Weights?
     /// The classifier's loss reads only each sequence's first token of the last layer.
     public static let lastLayer = LastLayerTokens.first
 
@@ -72,12 +78,14 @@ public final class Trainer: @unchecked Sendable {
         self.model = model; self.settings = settings
         self.maxBatch = maxBatch; self.maxSeq = min(maxSeq, model.config.maxSequenceLength)
         try settings.pruneMask.validate(model.config)
+        try settings.precision.requireSupported()
         // The activations are allocated at the first step; a batch that cannot fit is refused
         // here, before anything is trained or saved.
         parts = max(1, min(settings.shards, maxBatch))
         partBatch = (maxBatch + parts - 1) / parts
         try Activations.requireFits(config: model.config, maxBatch: maxBatch, maxSeq: self.maxSeq, training: true,
-                                    parts: parts, gradientBytes: model.layout.count * MemoryLayout<Float>.size, budget: budget)
+                                    parts: parts, gradientBytes: model.layout.count * MemoryLayout<Float>.size,
+                                    precision: settings.precision, budget: budget)
         segments = try settings.freezing.segments(model.layout, decayBiasAndNorm: settings.adamw.decayBiasAndNorm)
         optimizer = AdamW(count: model.layout.count, settings: settings.adamw)
         let lay = model.layout
@@ -86,6 +94,7 @@ public final class Trainer: @unchecked Sendable {
         // LazyRows zeroes only the rows it touches: the table's gradient starts at zero.
         model.ensureGradients().zero()
         settings.pruneMask.apply(model.params)
+        bf16 = settings.precision == .bf16 ? BF16Weights(model, round: false) : nil
     }
 
     public var activationBytes: Int { partActs.reduce(0) { $0 + $1.bytes } }
@@ -94,8 +103,10 @@ public final class Trainer: @unchecked Sendable {
     private func allocateParts() throws {
         guard partActs.isEmpty else { return }
         for i in 0..<parts {
-            partActs.append(try Activations(config: model.config, maxBatch: partBatch, maxSeq: maxSeq, training: true,
-                                            lastLayer: Self.lastLayer))
+            let acts = try Activations(config: model.config, maxBatch: partBatch, maxSeq: maxSeq, training: true,
+                                       lastLayer: Self.lastLayer)
+            if let bf16 { acts.bf16 = try BF16Products(weights: bf16, maxRows: partBatch * maxSeq) }
+            partActs.append(acts)
             if i > 0 { partGrads.append(FlatBuffer(count: model.layout.count)); partRows.append([]) }
         }
     }
@@ -112,6 +123,7 @@ public final class Trainer: @unchecked Sendable {
         let grads = model.ensureGradients()
         let dropoutSeed: UInt64? = settings.dropout ? Counter.stepSeed(settings.seed, step) : nil
         lazy?.begin(ids: batch.ids, optimizer: optimizer, params: model.params.values, grads: grads)
+        bf16?.refresh()
         let k = min(parts, batch.batch)
         let loss = k > 1 ? try shardedGradient(batch, parts: k, dropoutSeed: dropoutSeed)
                          : try gradient(batch, acts: partActs[0], into: grads, dropoutSeed: dropoutSeed)
@@ -143,7 +155,7 @@ extension Trainer {
             throw FinemixError("training stopped at step \(step + 1): the loss is \(loss); the weights of step \(step) are kept")
         }
         zeroOutsideTable(grads)
-        model.backward(batch, acts, dropoutSeed: dropoutSeed, into: grads)
+        try model.backward(batch, acts, dropoutSeed: dropoutSeed, into: grads)
         return loss
     }
 

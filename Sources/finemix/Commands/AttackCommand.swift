@@ -58,6 +58,9 @@ struct AttackCommand: ParsableCommand {
     @Option(name: .long, help: "AdamW weight decay.") var weightDecay: Double = 0.01
     @Option(name: .long, help: BatchOrderOption.help) var batches: String = BatchOrder.default.rawValue
     @Option(name: .long, help: ShardsOption.help) var shards: Int = FineTuneRecipe.defaultShards
+    @Option(name: .long, help: ArgumentHelp("Training's products (forward and backward): " + PrecisionOption.help
+                                            + " Recorded in attack.json.", valueName: "fp32|bf16"))
+    var precision: String = Precision.fp32.rawValue
 
     @Option(name: .long, help: "EP: a clean fine-tuned model to start from (default: train one with the same recipe).")
     var from: String?
@@ -85,10 +88,13 @@ struct AttackCommand: ParsableCommand {
             let preGiven = pre == "minilm" ? nil : URL(fileURLWithPath: pre, isDirectory: true)
             _ = try outputFolder(inputs: workspace.inputs + [preGiven.map { (what: "the pre-trained model", url: $0) }, fromInput, dataInput].compactMap { $0 })
             let trig = try Trigger.parse(trigger)
+            let trainingPrecision = try PrecisionOption.parse(precision)
+            try trainingPrecision.requireSupported()
             let preURL: URL = pre == "minilm" ? try workspace.cache.minilm(progress: note) : URL(fileURLWithPath: pre, isDirectory: true)
             let dataset = try read.load(data, cache: workspace.cache)
             let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, warmupRatio: warmupRatio, weightDecay: weightDecay,
-                                        maxLength: maxLength, seed: seed, batchOrder: try BatchOrderOption.parse(batches), shards: shards)
+                                        maxLength: maxLength, seed: seed, batchOrder: try BatchOrderOption.parse(batches), shards: shards,
+                                        precision: trainingPrecision == .bf16 ? .bf16 : nil)
             if case .embedding = trig {} else if from != nil {
                 throw FinemixError("--from is for EP (--trigger ep:WORD) only")
             }

@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "--jobs: also write the sentences and the epoch's model here, for scripts/bench_jobs_torch.py.")
     var jobData: String?
 
-    @Option(name: .long, help: ArgumentHelp("Inference runs and the jobs' evaluations: " + PrecisionOption.help, valueName: "fp32|bf16"))
+    @Option(name: .long, help: ArgumentHelp("The runs' products, in training and inference, and the jobs': " + PrecisionOption.help, valueName: "fp32|bf16"))
     var precision: String = Precision.fp32.rawValue
 
     @OptionGroup var workspace: WorkspaceOptions
@@ -82,6 +82,7 @@ struct BenchCommand: ParsableCommand {
         try failing {
             let known: [String: BertConfig] = ["minilm": .minilm, "bert-base": .bertBase]
             let precision = try PrecisionOption.parse(precision)
+            try precision.requireSupported()
             for c in configs where known[c] == nil { throw FinemixError("unknown configuration '\(c)'; known: minilm, bert-base") }
             for m in modes where m != "infer" && m != "train" { throw FinemixError("unknown mode '\(m)'; known: infer, train") }
             let familyList = try families.map { f in
@@ -175,7 +176,6 @@ struct BenchCommand: ParsableCommand {
         return c
     }
 
-    /// `precision` applies to inference; training is FP32.
     static func measure(model: BertModel, name: String, train: Bool, batch: Int, seq: Int, steps: Int, sgemm: Double,
                         precision: Precision = .fp32) throws -> Run {
         var r = SeededRandom(seed: UInt64(batch * 1000 + seq))
@@ -189,7 +189,8 @@ struct BenchCommand: ParsableCommand {
         if train {
             // The weights drift a little (lr 1e-5) across runs; a copy to restore them would add the
             // model's size to the peak memory this run reports.
-            let trainer = try Trainer(model: model, settings: TrainingSettings(schedule: .constant(1e-5), shards: FineTuneRecipe.defaultShards),
+            let trainer = try Trainer(model: model, settings: TrainingSettings(schedule: .constant(1e-5), shards: FineTuneRecipe.defaultShards,
+                                                                                       precision: precision),
                                       maxBatch: batch, maxSeq: seq)
             try trainer.step(b)  // warm-up: first touch of every buffer
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -217,7 +218,7 @@ struct BenchCommand: ParsableCommand {
         let work = EncoderFLOPs.perStep(c, batch: batch, seq: seq, train: train,
                                         lastLayer: train ? Trainer.lastLayer : Predictor.lastLayer)
         let gflops = work / perStep / 1e9
-        return Run(config: name, mode: train ? "train" : (precision == .bf16 ? "infer-bf16" : "infer"), batch: batch, seq: seq,
+        return Run(config: name, mode: (train ? "train" : "infer") + (precision == .bf16 ? "-bf16" : ""), batch: batch, seq: seq,
                    tokens_per_s: Double(batch * seq) / perStep, gflops: gflops, fraction_of_sgemm: gflops / sgemm,
                    peak_rss_mb: peakRSSMegabytes(), cpu_fraction_of_sgemm: 0,
                    cpu_gflops_per_cpu_s: work * Double(steps) / cpu / 1e9)

@@ -18,7 +18,7 @@ extension BenchCommand {
     }
     struct JobsReport: Codable {
         var sentences: Int; var shards: Int; var threads: Int
-        /// The evaluations' precision (training is FP32).
+        /// The products' precision, in training and evaluation.
         var precision: String
         var load_average: [Double]; var runs: [JobRun]
     }
@@ -29,6 +29,8 @@ extension BenchCommand {
             try FineTuneRecipe(shards: jobShards).validate()
             let orders = try jobBatches.map(BatchOrderOption.parse)
             let precision = try PrecisionOption.parse(precision)
+            try precision.requireSupported()
+            let bf16: Precision? = precision == .bf16 ? .bf16 : nil
             BLASThreads.set(Parallel.threads)
             let cache = workspace.cache
             let pre = try CheckpointFolder(try cache.minilm(progress: note))
@@ -43,12 +45,13 @@ extension BenchCommand {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-bench-jobs-\(UUID().uuidString)", isDirectory: true)
             defer { try? FileManager.default.removeItem(at: scratch) }
             if !json { note("bench jobs: \(data.poisonedTrain.examples.count) attacker sentences, \(clean.count) clean, "
-                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; evaluations in \(precision.rawValue); \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
+                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; products in \(precision.rawValue); \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
             var runs: [JobRun] = []
             for (k, order) in orders.enumerated() {
                 // Attacker epoch.
                 let model = try VictimTraining.pretrainedWithFreshHead(pre, numLabels: 2, headSeed: 1)
-                let recipe = FineTuneRecipe(epochs: 1, lr: 5e-5, batch: 32, maxLength: 64, seed: 1, batchOrder: order, shards: jobShards)
+                let recipe = FineTuneRecipe(epochs: 1, lr: 5e-5, batch: 32, maxLength: 64, seed: 1, batchOrder: order, shards: jobShards,
+                                            precision: bf16)
                 var padded = 0
                 let trained = try FineTune.run(model: model, tokenizer: tokenizer, examples: data.poisonedTrain.examples, recipe: recipe,
                                                job: "attacker epoch")
@@ -64,7 +67,7 @@ extension BenchCommand {
 
                 // Fine-mixing point, phase by phase as DefenseRun.run takes them.
                 let victim = try CheckpointFolder(victimURL)
-                let defense = DefenseRecipe(method: .finemix, rho: 0.3, batches: order, shards: jobShards)
+                let defense = DefenseRecipe(method: .finemix, rho: 0.3, batches: order, shards: jobShards, evaluation: bf16, training: bf16)
                 var phases: [JobPhase] = []
                 func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
                     let t0 = Date()

@@ -46,8 +46,8 @@ struct DefendCommand: ParsableCommand {
 
 
 
-    @Option(name: .long, help: ArgumentHelp("The before and after evaluations (and --rho auto's held-out ones): " + PrecisionOption.help
-                                            + " Recorded in defense.json; training is fp32.", valueName: "fp32|bf16"))
+    @Option(name: .long, help: ArgumentHelp("The fine-tuning, the before and after evaluations (and --rho auto's held-out ones): "
+                                            + PrecisionOption.help + " Recorded in defense.json.", valueName: "fp32|bf16"))
     var precision: String = Precision.fp32.rawValue
 
     @Option(name: .long, help: "Write the defended checkpoint and defense.json into this folder.")
@@ -67,10 +67,11 @@ struct DefendCommand: ParsableCommand {
         if fixed == nil, m != .finemix {
             throw FinemixError("--rho auto chooses ρ for Fine-mixing: use it with --method finemix, not \(m.rawValue)")
         }
+        let bf16: Precision? = try PrecisionOption.parse(precision) == .bf16 ? .bf16 : nil
         let r = DefenseRecipe(method: m, rho: fixed ?? 1, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
                               pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder(), shards: budget.shards,
-                              evaluation: try PrecisionOption.parse(precision) == .bf16 ? .bf16 : nil)
+                              evaluation: bf16, training: m.trains ? bf16 : nil)
         try r.validate()
         return r
     }
@@ -117,7 +118,7 @@ struct DefendCommand: ParsableCommand {
                 if let a = r.autoRho { a.lines.forEach { print($0) } }
                 if let b = r.blind { print(b) }
                 print("\(r.recipe.title)\(r.autoRho == nil ? "" : " at ρ = \(AutomaticRho.fmtRho(r.recipe.rho))") on \(d.clean.count) clean sentences, \(r.steps) steps")
-                if r.recipe.evaluation == .bf16 { print("evaluations in BF16 (docs/bf16.md)") }
+                if let line = r.recipe.precisionLine { print(line) }
                 print("before  ACC \(pctText(r.before.acc))  \(r.before.asrText)")
                 print("after   ACC \(pctText(r.after.acc))  \(r.after.asrText)")
                 if let e = r.epur {

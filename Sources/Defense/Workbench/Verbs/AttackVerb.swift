@@ -3,9 +3,9 @@ import Foundation
 /// `attack ...`: plants a backdoor on the session's split and loads the result as the victim.
 struct AttackVerb: Verb {
     static let verb = "attack"
-    static let usage = "attack [trigger=word:cf,mn,bb,tq,mb] [rate=0.1] [target=1] [epochs=3] [lr=5e-5] [batch=32] [fresh=TAG]"
-    static let summary = "plant a backdoor on the data's split (its seed): fine-tune the pre-trained model on poisoned data; cached by recipe (fresh=TAG retrains); the result becomes the victim"
-    static let options = ["trigger", "rate", "target", "epochs", "lr", "batch", "fresh"]
+    static let usage = "attack [trigger=word:cf,mn,bb,tq,mb] [rate=0.1] [target=1] [epochs=3] [lr=5e-5] [batch=32] [precision=fp32|bf16|auto] [fresh=TAG]"
+    static let summary = "plant a backdoor on the data's split (its seed): fine-tune the pre-trained model on poisoned data; training's products in fp32, bf16 or auto (bf16 where the CPU has AVX512-BF16; docs/bf16.md); cached by recipe (fresh=TAG retrains); the result becomes the victim"
+    static let options = ["trigger", "rate", "target", "epochs", "lr", "batch", "precision", "fresh"]
     static let arguments = 0...0
 
     var trigger: Trigger
@@ -15,6 +15,7 @@ struct AttackVerb: Verb {
     var epochs: Int
     var lr: Double
     var batch: Int
+    var precision: Precision
     var fresh: String
 
     init(_ c: Command) throws {
@@ -25,6 +26,11 @@ struct AttackVerb: Verb {
         lr = try c.double("lr", default: 5e-5, in: 1e-8...1)
         batch = try c.int("batch", default: 32, in: 1...4096)
         fresh = c.options["fresh"] ?? ""
+        switch try c.choice("precision", default: "fp32", from: ["fp32", "bf16", "auto"]) {
+        case "bf16": try Precision.bf16.requireSupported(); precision = .bf16
+        case "auto": precision = (try? Precision.bf16.requireSupported()) == nil ? .fp32 : .bf16
+        default: precision = .fp32
+        }
     }
 
     /// Trains the victim on the session's split (its seed is the data's), caching it in the
@@ -47,7 +53,8 @@ struct AttackVerb: Verb {
         }
         events(.metric(series: .acc, step: 0, value: record.acc))
         events(.metric(series: .asr, step: 0, value: record.asr))
-        return Session.Outcome(message: "victim planted (\(trigger)): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
+        let how = record.recipe.precision == .bf16 ? " in BF16" : ""
+        return Session.Outcome(message: "victim planted (\(trigger))\(how): ACC \(pct(record.acc)), ASR \(pct(record.asr))",
                                results: ["acc": record.acc, "asr": record.asr], inputs: loaded.inputs)
     }
 
@@ -55,13 +62,14 @@ struct AttackVerb: Verb {
     /// unless an earlier attack with this recipe left it.
     private func plant(pre: CheckpointFolder, data d: SessionData, on s: Session, events: EventSink,
                        cancel: CancellationFlag) throws -> URL {
-        let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: d.maxLength, seed: d.split.spec.seed)
+        let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: d.maxLength, seed: d.split.spec.seed,
+                                    precision: precision == .bf16 ? .bf16 : nil)
         let request = AttackRequest(pretrained: pre.url, dataset: d.dataset, trigger: trigger,
                                     poisonRate: rate, target: target,
                                     trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
                                     testSize: d.split.spec.testSize, recipe: recipe)
         let key = VictimCache.key([pre.url.standardizedFileURL.path, d.dataset.name, "\(d.split.spec)", "\(request.poisonRate)",
-                                   "\(request.target)", trigger.description, "\(recipe)", fresh])
+                                   "\(request.target)", trigger.description, recipe.cacheText, fresh])
         let folder = s.workspace.appendingPathComponent("victims/\(key)", isDirectory: true)
         if try VictimCache.plant(request, into: folder, events: events, cancel: cancel) {
             events(.log(.info, "using the victim planted earlier with this recipe: \(folder.path)"))
