@@ -1,6 +1,9 @@
 // One core's multiply rate on the engine's forward shapes: OpenBLAS sgemm, oneDNN's matmul in FP32,
 // and oneDNN's matmul with BF16 inputs and FP32 sums (what `--precision bf16` runs), the BF16 time
-// including the rounding of the input to BF16 as the engine does it. Best of 20 calls per shape.
+// including the rounding of the input to BF16 as the engine does it. Then training's shapes (a part
+// of an attacker batch, 16 × 27 = 432 rows, and 1,024): forward, input gradient dY·W and weight
+// gradient dYᵀ·X (the transpose read as a stride, as BF16Products does), sgemm against oneDNN
+// BF16 on operands already rounded. Best of 20 calls per shape.
 // Build and run (Debian's libopenblas-dev and libdnnl-dev), one command:
 //   gcc -O2 -march=x86-64-v3 scripts/gemm-bf16.c -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -ldnnl -o /tmp/gb && OMP_NUM_THREADS=1 /tmp/gb
 #include <cblas.h>
@@ -70,6 +73,59 @@ static double onednn(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t type,
     return 2.0 * M * N * K / best / 1e9;
 }
 
+// GFLOP/s of oneDNN's BF16 matmul C[M,N] (+)= A[M,K]·B[K,N], A and B at the given strides.
+static double bf16mm(dnnl_engine_t eng, dnnl_stream_t st, int M, int N, int K, long a0, long a1, long b0, long b1, int add) {
+    uint16_t *a = calloc((size_t)M * K, 2), *b = calloc((size_t)K * N, 2);
+    float *c = calloc((size_t)M * N, 4);
+    for (long i = 0; i < (long)M * K; i++) a[i] = bf16((float)(i % 7) * 0.1f);
+    for (long i = 0; i < (long)K * N; i++) b[i] = bf16((float)(i % 5) * 0.1f);
+    dnnl_memory_desc_t da, db, dc;
+    dnnl_dims_t ta = {M, K}, tb = {K, N}, tc = {M, N}, sa = {a0, a1}, sb = {b0, b1}, sc = {N, 1};
+    CHECK(dnnl_memory_desc_init_by_strides(&da, 2, ta, dnnl_bf16, sa));
+    CHECK(dnnl_memory_desc_init_by_strides(&db, 2, tb, dnnl_bf16, sb));
+    CHECK(dnnl_memory_desc_init_by_strides(&dc, 2, tc, dnnl_f32, sc));
+    dnnl_matmul_desc_t md;
+    CHECK(dnnl_matmul_desc_init(&md, &da, &db, NULL, &dc));
+    dnnl_post_ops_t ops; dnnl_primitive_attr_t attr;
+    CHECK(dnnl_post_ops_create(&ops)); if (add) CHECK(dnnl_post_ops_append_sum(ops, 1));
+    CHECK(dnnl_primitive_attr_create(&attr)); CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
+    dnnl_primitive_desc_t pd; dnnl_primitive_t p;
+    CHECK(dnnl_primitive_desc_create(&pd, &md, attr, eng, NULL));
+    CHECK(dnnl_primitive_create(&p, pd));
+    dnnl_memory_t ma, mb, mc;
+    CHECK(dnnl_memory_create(&ma, &da, eng, a)); CHECK(dnnl_memory_create(&mb, &db, eng, b)); CHECK(dnnl_memory_create(&mc, &dc, eng, c));
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+    double best = 1e9;
+    for (int r = 0; r < 20; r++) {
+        double t = now();
+        CHECK(dnnl_primitive_execute(p, st, 3, args)); CHECK(dnnl_stream_wait(st));
+        t = now() - t;
+        if (t < best) best = t;
+    }
+    dnnl_primitive_destroy(p); dnnl_primitive_desc_destroy(pd);
+    dnnl_memory_destroy(ma); dnnl_memory_destroy(mb); dnnl_memory_destroy(mc);
+    dnnl_post_ops_destroy(ops); dnnl_primitive_attr_destroy(attr);
+    free(a); free(b); free(c);
+    return 2.0 * M * N * K / best / 1e9;
+}
+
+// GFLOP/s of sgemm C[M,N] += op(A)·op(B), row-major.
+static double sgemm(int ta, int tb, int M, int N, int K) {
+    float *A = calloc((size_t)M * K, 4), *B = calloc((size_t)K * N, 4), *C = calloc((size_t)M * N, 4);
+    for (long i = 0; i < (long)M * K; i++) A[i] = (float)(i % 7) * 0.1f;
+    for (long i = 0; i < (long)K * N; i++) B[i] = (float)(i % 5) * 0.1f;
+    double best = 1e9;
+    for (int r = 0; r < 20; r++) {
+        double t = now();
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1, A, ta ? M : K,
+                    B, tb ? K : N, 1, C, N);
+        t = now() - t;
+        if (t < best) best = t;
+    }
+    free(A); free(B); free(C);
+    return 2.0 * M * N * K / best / 1e9;
+}
+
 int main(void) {
     openblas_set_num_threads(1);
     dnnl_engine_t eng; dnnl_stream_t st;
@@ -96,6 +152,17 @@ int main(void) {
         double b16 = onednn(eng, st, dnnl_bf16, M, N, K, A, W, C, &i16);
         printf("%5d %5d %5d  %9.1f %9.1f %9.1f  %s / %s\n", M, N, K, 2.0 * M * N * K / best / 1e9, f32, b16, i32, i16);
         free(A); free(W); free(C);
+    }
+    printf("\ntraining: rows, in, out; GFLOP/s sgemm / BF16 (one core)\n");
+    int rows[] = {432, 1024}, io[][2] = {{384, 1152}, {384, 384}, {384, 1536}, {1536, 384}};
+    for (int r = 0; r < 2; r++) {
+        for (int s = 0; s < 4; s++) {
+            int R = rows[r], in = io[s][0], out = io[s][1];
+            printf("%5d %5d %5d  forward %6.1f / %6.1f  input gradient %6.1f / %6.1f  weight gradient %6.1f / %6.1f\n", R, in, out,
+                   sgemm(0, 1, R, out, in), bf16mm(eng, st, R, out, in, in, 1, 1, in, 1),
+                   sgemm(0, 0, R, in, out), bf16mm(eng, st, R, in, out, out, 1, in, 1, 0),
+                   sgemm(1, 0, out, in, R), bf16mm(eng, st, out, in, R, 1, out, in, 1, 1));
+        }
     }
     return 0;
 }

@@ -55,7 +55,12 @@ import Testing
         let examples = TinySentiment.examples(40)
         let tokenizer = try TinySentiment.tokenizer()
         let evaluator = try Evaluator(model: model, tokenizer: tokenizer, maxLength: 16, batch: 8, precision: .bf16)
-        let before = try evaluator.predict(examples).probabilities
+        // weights loaded after the evaluator was made (a mixing probe fills its buffer so): the
+        // first prediction reads them
+        model.params.copy(from: TinySentiment.model(seed: 5).params)
+        let loaded = try evaluator.predict(examples).probabilities
+        #expect(loaded == (try Evaluator(model: model, tokenizer: tokenizer, maxLength: 16, batch: 8, precision: .bf16).predict(examples).probabilities))
+        let before = loaded
         // every encoder weight changes: the next prediction must see it, as a new evaluator does
         for o in model.layout.layers {
             let w = model.params.values[o.interW]

@@ -199,6 +199,52 @@ import TestSupport
         #expect(run["acc"] as? Double == after["acc"] as? Double && run["asr"] as? Double == after["asr"] as? Double, "\(run) vs \(after)")
     }
 
+    /// `--precision bf16` of sweep and compare: every defence trains and evaluates in BF16, as
+    /// `defend --precision bf16` does (the same run gives the same scores), and the reports say so.
+    @Test(.enabled(if: (try? Precision.bf16.requireSupported()) != nil))
+    func sweepAndCompareDefendInBF16AsDefendDoes() async throws {
+        let victim = try await SmallVictim.shared.folder()
+        let dir = Self.root.appendingPathComponent("bf16")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let budget = ["--seed", "5", "--clean-size", "16", "--epochs", "1", "--batch", "8", "--test-limit", "20", "--fixed-clean",
+                      "--precision", "bf16"]
+        let defend = try Binary.run(["defend", "--victim", victim.path, "--method", "finemix", "--rho", "0.5", "--out",
+                                     dir.appendingPathComponent("fm").path, "--json"] + budget.filter { $0 != "--fixed-clean" })
+        #expect(defend.status == 0, "\(defend.stderr)")
+        let d = try #require(try JSONSerialization.jsonObject(with: Data(defend.stdout.utf8)) as? [String: Any])
+        let recipe = try #require(d["recipe"] as? [String: Any]), after = try #require(d["after"] as? [String: Any])
+        #expect(recipe["training_precision"] as? String == "bf16" && recipe["evaluation_precision"] as? String == "bf16")
+
+        let compare = try Binary.run(["compare", "--victim", victim.path, "--only", "finemix", "--rho", "0.5", "--seeds", "1",
+                                      "--json", dir.appendingPathComponent("c.json").path] + budget)
+        #expect(compare.status == 0, "\(compare.stderr)")
+        #expect(compare.stdout.contains("Every defence's training and evaluations, and the victim's, in BF16"), "\(compare.stdout)")
+        let c = try Self.json(dir.appendingPathComponent("c.json"))
+        #expect(c["precision"] as? String == "bf16")
+        let run = try #require(((c["rows"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]])?.first)
+        #expect(run["acc"] as? Double == after["acc"] as? Double && run["asr"] as? Double == after["asr"] as? Double, "\(run) vs \(after)")
+
+        let sweep = try Binary.run(["sweep", "--victim", victim.path, "--rho", "0.5", "--json", dir.appendingPathComponent("s.json").path]
+                                   + budget)
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        #expect(sweep.stdout.contains("every defence's training and evaluations in BF16"), "\(sweep.stdout)")
+        let w = try Self.json(dir.appendingPathComponent("s.json"))
+        #expect(w["precision"] as? String == "bf16")
+        let point = try #require((w["points"] as? [[String: Any]])?.first)
+        #expect(point["finemix_acc"] as? Double == after["acc"] as? Double && point["finemix_asr"] as? Double == after["asr"] as? Double,
+                "\(point) vs \(after)")
+        // the mixing-only point too (a mixing probe evaluates the buffer it fills per ρ)
+        let mix = try Binary.run(["defend", "--victim", victim.path, "--method", "mix", "--rho", "0.5", "--out",
+                                  dir.appendingPathComponent("mix").path, "--json"] + budget.filter { $0 != "--fixed-clean" })
+        #expect(mix.status == 0, "\(mix.stderr)")
+        let m = try #require((try JSONSerialization.jsonObject(with: Data(mix.stdout.utf8)) as? [String: Any])?["after"] as? [String: Any])
+        #expect(point["mix_acc"] as? Double == m["acc"] as? Double && point["mix_asr"] as? Double == m["asr"] as? Double, "\(point) vs \(m)")
+        // the victim's score beside them is the BF16 one, in both reports
+        #expect((w["before"] as? [String: Any])?["acc"] as? Double == (d["before"] as? [String: Any])?["acc"] as? Double)
+        #expect((c["before"] as? [String: Any])?["acc"] as? Double == (d["before"] as? [String: Any])?["acc"] as? Double)
+    }
+
     /// Issue 19: --split-seeds plants the victim's attack again on the next split seeds (kept in
     /// the workspace and reused), defends every victim with every seed, and the report's ± spans
     /// the victims; each victim's run is the run `defend` gives on that victim.

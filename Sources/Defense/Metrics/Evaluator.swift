@@ -18,9 +18,8 @@ public final class Evaluator: @unchecked Sendable {
     private let workerCount: Int
     /// One per worker, made at the first prediction with more than one batch.
     private var predictors: [Predictor]
-    /// With `.bf16`: the weights in BF16, rounded again before every prediction but the first.
+    /// With `.bf16`: the weights in BF16, rounded again before every prediction.
     private let bf16: BF16Weights?
-    private var bf16Current = true
 
     /// `workers`: batches predicted at once (default: one per core). `precision`: the encoder's
     /// products in FP32 (the default) or BF16 (`Precision`; refused where the CPU lacks it).
@@ -40,9 +39,9 @@ public final class Evaluator: @unchecked Sendable {
     }
 
     public func predict(_ examples: [Example]) throws -> Predictions {
-        // the model may have been trained or re-mixed since the last prediction
-        if let bf16, !bf16Current { bf16.refresh() }
-        bf16Current = false
+        // the model may have been trained or re-mixed since the last prediction, or loaded
+        // since the evaluator was made (a mixing probe fills its buffer after)
+        bf16?.refresh()
         let enc = EncodedExamples(examples, tokenizer: tokenizer, maxLength: maxLength)
         let order = (0..<enc.count).sorted { (enc.ids[$0].count, $0) < (enc.ids[$1].count, $1) }
         let B = predictors[0].maxBatch, pad = Int32(model.config.padTokenId)

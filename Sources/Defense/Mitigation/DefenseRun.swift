@@ -77,6 +77,15 @@ public struct DefenseRecipe: Sendable, Hashable, Codable {
         case epurTop = "epur_top", epurFmin = "epur_fmin", cleanSize = "clean_size", pruneRatio = "prune_ratio", maxLength = "max_length"
     }
 
+    /// This recipe with its evaluations, and its fine-tuning when the method trains, at `precision`
+    /// (nil: FP32, recorded as absent).
+    public func at(_ precision: Precision?) -> DefenseRecipe {
+        var r = self
+        r.evaluation = precision
+        r.training = method.trains ? precision : nil
+        return r
+    }
+
     /// "training and evaluations in BF16 (docs/bf16.md)"; nil when everything is FP32.
     public var precisionLine: String? {
         let parts = [training == .bf16 ? "training" : nil, evaluation == .bf16 ? "evaluations" : nil].compactMap { $0 }

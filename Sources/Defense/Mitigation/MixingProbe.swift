@@ -30,7 +30,7 @@ public final class MixingProbe: @unchecked Sendable {
         base = try DefenseRun.purifiedWeights(pre: pre, victim: victim, clean: data.clean, recipe: recipe, events: events).source
         params = BertParameters(config: victim.config)
         evaluator = try Evaluator(model: BertModel(params: params), tokenizer: tokenizer ?? Tokenizer(vocabURL: victim.vocabURL),
-                                  maxLength: recipe.maxLength)
+                                  maxLength: recipe.maxLength, precision: recipe.evaluation ?? .fp32)
     }
 
     /// The victim's ACC/ASR on these sentences (a defence's "before"), measured once. It is also

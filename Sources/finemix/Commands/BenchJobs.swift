@@ -67,7 +67,7 @@ extension BenchCommand {
 
                 // Fine-mixing point, phase by phase as DefenseRun.run takes them.
                 let victim = try CheckpointFolder(victimURL)
-                let defense = DefenseRecipe(method: .finemix, rho: 0.3, batches: order, shards: jobShards, evaluation: bf16, training: bf16)
+                let defense = DefenseRecipe(method: .finemix, rho: 0.3, batches: order, shards: jobShards).at(bf16)
                 var phases: [JobPhase] = []
                 func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
                     let t0 = Date()

@@ -24,6 +24,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var epurOptions: EpurOptions
     @OptionGroup var cleanDraw: CleanDrawOptions
+    @OptionGroup var precision: DefencePrecisionOption
 
     @Option(name: .long, help: "Fraction of weights kept from the victim by mixing and Fine-mixing, or auto (chosen once, on the first seed, by the automatic rule of docs/method.md).")
     var rho: String = "0.3"
@@ -70,6 +71,7 @@ struct CompareCommand: ParsableCommand {
             guard splitSeeds >= 1, splitSeeds <= 20 else { throw FinemixError("--split-seeds must be in 1...20, found \(splitSeeds)") }
             let sel = try budget.selection()
             let order = try budget.batchOrder()
+            let products = try precision.recipe()
             let rows = try selectedRows()
             let fixedRho = try parseRhoOrAuto(rho)
             let grid = fixedRho == nil ? try auto.grid() : nil
@@ -78,6 +80,7 @@ struct CompareCommand: ParsableCommand {
                 DefenseRecipe(method: m, rho: rho, select: sel, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: s,
                               pruneRatio: pruneRatio, maxLength: maxLength, batches: order, shards: budget.shards)
+                    .at(products)
             }
             try recipe(.finemix, true, budget.seed, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
@@ -89,7 +92,7 @@ struct CompareCommand: ParsableCommand {
                 }
                 return try writePlan(rows)
             }
-            var victims = try splitVictims(try DefenseInputs(inputs, read: read, workspace: workspace))
+            var victims = try splitVictims(try DefenseInputs(inputs, read: read, workspace: workspace), precision: products ?? .fp32)
             var d = victims[0].inputs
             let before = victims[0].before
             let start = Date()
@@ -112,7 +115,7 @@ struct CompareCommand: ParsableCommand {
                                        steps: recipe(.finetune, false, budget.seed, maxLength: d.maxLength).fineTune.totalSteps(examples: d.clean.count),
                                        epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin, pruneRatio: pruneRatio,
                                        command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                                       before: before, rows: [], seconds: 0, autoRho: choice, blind: d.blindNote)
+                                       before: before, rows: [], seconds: 0, autoRho: choice, blind: d.blindNote, precision: products)
             report.describeVariance(draw: cleanDraw.draw, nPool: d.pool.count, splitSeed: d.splitSeed, splitSeeds: victims.count)
             if victims.count > 1 {
                 report.victims = victims.map { CompareVictim(splitSeed: $0.inputs.splitSeed ?? 0, path: $0.inputs.victim.url.path,
@@ -146,8 +149,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     /// The victim, then (--split-seeds) its attack planted on the next split seeds, each measured
-    /// before any defence. The planted victims are kept in the workspace and reused by later runs.
-    func splitVictims(_ first: DefenseInputs) throws -> [(inputs: DefenseInputs, before: DefenseScore)] {
+    /// before any defence (in `precision`, as the defences' after-scores). The planted victims are
+    /// kept in the workspace and reused by later runs.
+    func splitVictims(_ first: DefenseInputs, precision: Precision) throws -> [(inputs: DefenseInputs, before: DefenseScore)] {
         var victims = [first]
         if splitSeeds > 1 {
             guard let record = first.record, let seed = first.splitSeed else {
@@ -168,7 +172,7 @@ struct CompareCommand: ParsableCommand {
         }
         return try victims.map { v in
             note("measuring the victim\(victims.count > 1 ? " of split seed \(v.splitSeed ?? 0)" : "") on \(v.test.count) test sentences (\(v.asrSet.count) triggered)")
-            return (v, try v.victimScore(workspace: workspace))
+            return (v, try v.victimScore(workspace: workspace, precision: precision))
         }
     }
 
@@ -292,6 +296,9 @@ struct CompareReport: Codable {
     /// `--rho auto`'s choice (absent otherwise).
     var autoRho: AutoRho? = nil
     var blind: String? = nil
+    /// The products' precision of every defence and evaluation; absent: FP32, as every report
+    /// before the choice.
+    var precision: Precision? = nil
 
     /// Every victim's score before defence, when the comparison spans several split seeds.
     var victims: [CompareVictim]?
@@ -302,7 +309,7 @@ struct CompareReport: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds, variance, blind
+        case victim, trigger, pre, seeds, rho, select, epochs, lr, batch, steps, command, before, rows, seconds, variance, blind, precision
         case autoRho = "auto_rho"
         case cleanDraw = "clean_draw", nPool = "n_pool", splitSeed = "split_seed", victims
         case nClean = "n_clean", nTest = "n_test", nAsr = "n_asr", epurTop = "epur_top", epurFmin = "epur_fmin", pruneRatio = "prune_ratio"
@@ -313,6 +320,7 @@ struct CompareReport: Codable {
         s += "ASR on \(nAsr) triggered ones (%). Budget: \(epochs) epochs, batch \(batch), lr \(lr) = \(steps) steps. "
         s += "ρ = \(rho) (\(select)); E-PUR top \(epurTop), f_min \(epurFmin); Fine-pruning ratio \(pruneRatio). "
         s += "Seeds \(seeds.map(String.init).joined(separator: ", ")): mean ± std.\n\n"
+        if precision == .bf16 { s += "Every defence's training and evaluations, and the victim's, in BF16 (docs/bf16.md).\n\n" }
         if let variance {
             var fixed = [splitSeed.map { "one victim (split seed \($0))" } ?? "one victim"]
             if let victims { fixed = ["the attack's recipe (victims of split seeds \(victims.map { String($0.splitSeed) }.joined(separator: ", ")))"] }

@@ -46,9 +46,7 @@ struct DefendCommand: ParsableCommand {
 
 
 
-    @Option(name: .long, help: ArgumentHelp("The fine-tuning, the before and after evaluations (and --rho auto's held-out ones): "
-                                            + PrecisionOption.help + " Recorded in defense.json.", valueName: "fp32|bf16"))
-    var precision: String = Precision.fp32.rawValue
+    @OptionGroup var precision: DefencePrecisionOption
 
     @Option(name: .long, help: "Write the defended checkpoint and defense.json into this folder.")
     var out: String
@@ -67,11 +65,10 @@ struct DefendCommand: ParsableCommand {
         if fixed == nil, m != .finemix {
             throw FinemixError("--rho auto chooses ρ for Fine-mixing: use it with --method finemix, not \(m.rawValue)")
         }
-        let bf16: Precision? = try PrecisionOption.parse(precision) == .bf16 ? .bf16 : nil
         let r = DefenseRecipe(method: m, rho: fixed ?? 1, select: s, epur: epur, epurTop: epurOptions.epurTop, epurFmin: epurOptions.epurFmin,
                               cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, seed: budget.seed,
-                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder(), shards: budget.shards,
-                              evaluation: bf16, training: m.trains ? bf16 : nil)
+                              pruneRatio: pruneRatio, maxLength: maxLength, batches: try budget.batchOrder(), shards: budget.shards)
+            .at(try precision.recipe())
         try r.validate()
         return r
     }

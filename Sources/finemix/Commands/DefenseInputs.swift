@@ -357,7 +357,17 @@ extension DefenseInputs {
     }
 }
 
-/// `--precision` of eval, predict, bench and defend.
+/// `--precision` of defend, sweep and compare: every defence's fine-tuning and evaluations.
+struct DefencePrecisionOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The fine-tuning and the evaluations (the victim's, each defence's, --rho auto's held-out ones): "
+                                            + PrecisionOption.help + " Recorded in defense.json and the reports.", valueName: "fp32|bf16"))
+    var precision: String = Precision.fp32.rawValue
+
+    /// The recipes' precision: nil for FP32, which files record as absent.
+    func recipe() throws -> Precision? { try PrecisionOption.parse(precision) == .bf16 ? .bf16 : nil }
+}
+
+/// `--precision` of eval, predict and bench, and the parsing every `--precision` shares.
 enum PrecisionOption {
     static let help = "The encoder's weight products in fp32 (the default) or bf16: BF16 weights and inputs with FP32 sums, about twice the multiply rate on CPUs with AVX512-BF16, answers that may differ from fp32's near the decision boundary (docs/bf16.md)."
 

@@ -28,7 +28,8 @@ extension SweepCommand {
         }
         guard let first else { throw FinemixError("\(folder.url.path): no cell is done, so there is nothing to collect") }
         let basis = Basis(victim: first.victim, nClean: first.nClean, nHeldOut: first.nHeldOut,
-                          command: (["finemix"] + plan.command).joined(separator: " "), asrBasis: first.asrBasis)
+                          command: (["finemix"] + plan.command).joined(separator: " "), asrBasis: first.asrBasis,
+                          precision: first.precision)
         try finish(points, before: first.before, basis: basis)
     }
 }

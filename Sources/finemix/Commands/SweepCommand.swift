@@ -25,6 +25,7 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var inputs: DefenseOptions
     @OptionGroup var budget: BudgetOptions
     @OptionGroup var cleanDraw: CleanDrawOptions
+    @OptionGroup var precision: DefencePrecisionOption
 
     @Option(name: .long, help: "FROM:TO:STEP or a comma list of rho values in [0, 1], or auto (--auto-grid, chosen by the automatic rule of docs/method.md).")
     var rho: String = "0:1:0.1"
@@ -63,10 +64,12 @@ struct SweepCommand: ParsableCommand {
             if automatic && planOptions.plan != nil { throw FinemixError("--rho auto runs in one process: drop --plan") }
             let sel = try budget.selection()
             let order = try budget.batchOrder()
+            let products = try precision.recipe()
             guard tolerance.isFinite, tolerance >= 0, tolerance <= 1 else { throw FinemixError("--tolerance must be in [0, 1], found \(tolerance)") }
             func recipe(_ m: DefenseRecipe.Method, _ r: Double, maxLength: Int) -> DefenseRecipe {
                 DefenseRecipe(method: m, rho: r, select: sel, epur: epur, cleanSize: inputs.cleanSize, epochs: budget.epochs, lr: budget.lr,
                               batch: budget.batch, seed: budget.seed, maxLength: maxLength, batches: order, shards: budget.shards)
+                    .at(products)
             }
             try recipe(.finemix, 1, maxLength: inputs.maxLength ?? 64).validate()
             try planOptions.check()
@@ -83,10 +86,10 @@ struct SweepCommand: ParsableCommand {
             if !mixOnly && heldOutSet.isEmpty {
                 note("no held-out clean sentences (the pool has none beyond --clean-size): the automatic rule is skipped")
             }
-            let victimBefore = try d.victimScore(workspace: workspace)
+            let victimBefore = try d.victimScore(workspace: workspace, precision: products ?? .fp32)
             let basis = Basis(victim: d.victim.url.path, nClean: d.clean.count, nHeldOut: mixOnly ? 0 : heldOutSet.count,
                               command: (["finemix"] + CommandLine.arguments.dropFirst()).joined(separator: " "), asrBasis: d.basis,
-                              blind: d.blindNote)
+                              blind: d.blindNote, precision: products)
             var template = recipe(.finemix, 1, maxLength: d.maxLength)
             template.cleanSize = d.clean.count
             let data = RhoSweep.Data(clean: drawn.clean, heldOut: mixOnly ? [] : heldOutSet, test: d.test, asrSet: d.asrSet, basis: d.basis,
@@ -118,6 +121,8 @@ struct SweepCommand: ParsableCommand {
         var asrBasis: ASRBasis?
         /// `--blind`'s sentence.
         var blind: String? = nil
+        /// The products' precision in every defence (nil: FP32).
+        var precision: Precision? = nil
     }
 
     /// The end of a sweep, run here or collected from a plan: the automatic ρ, the files, the
@@ -125,6 +130,7 @@ struct SweepCommand: ParsableCommand {
     func finish(_ points: [Point], before: DefenseScore, basis: Basis, rule: AutoRho? = nil) throws {
         let auto = mixOnly ? nil : rule.map(\.rho) ?? RhoSweep.automaticRho(points, tolerance: tolerance)
         try write(points, before: before, auto: auto, basis: basis, rule: rule)
+        if basis.precision == .bf16 { print("every defence's training and evaluations in BF16 (docs/bf16.md)") }
         print(table(points, before: before))
         print(chart(points))
         if let rule {
@@ -193,7 +199,7 @@ struct SweepCommand: ParsableCommand {
             let r = SweepReport(victim: basis.victim, nClean: basis.nClean, nHeldOut: basis.nHeldOut, epur: epur,
                                 seed: budget.seed, select: budget.select, epochs: budget.epochs, lr: budget.lr, batch: budget.batch, tolerance: tolerance,
                                 before: before, points: points, autoRho: auto, command: basis.command, asrBasis: basis.asrBasis,
-                                cleanDraw: cleanDraw.draw, autoRule: rule, blind: basis.blind)
+                                cleanDraw: cleanDraw.draw, autoRule: rule, blind: basis.blind, precision: basis.precision)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try AtomicFile.write(try enc.encode(r) + Data("\n".utf8), to: URL(fileURLWithPath: json))
@@ -213,8 +219,11 @@ struct SweepReport: Codable {
     /// `--rho auto`'s choice: the rule, the candidates and why (absent otherwise).
     var autoRule: AutoRho? = nil
     var blind: String? = nil
+    /// The products' precision of every defence and evaluation; absent: FP32, as every report
+    /// before the choice.
+    var precision: Precision? = nil
     enum CodingKeys: String, CodingKey {
-        case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command, blind
+        case victim, epur, seed, select, epochs, lr, batch, tolerance, before, points, command, blind, precision
         case asrBasis = "asr_basis", cleanDraw = "clean_draw", autoRule = "auto_rule"
         case nClean = "n_clean", nHeldOut = "n_held_out", autoRho = "auto_rho"
     }
