@@ -1,7 +1,7 @@
 #!/opt/refpy/bin/python
 """`finemix bench --jobs` in PyTorch + transformers (2 threads), on the same sentences and model.
 
-Not part of CI (it needs torch). Run `finemix bench --jobs --job-data DIR` first: it writes the
+Not part of CI (it needs torch: `scripts/torch-env.sh` makes the venv this file's #! names). Run `finemix bench --jobs --job-data DIR` first: it writes the
 attacker's poisoned sentences (train.tsv), the 64 clean ones, test.tsv, asr-test.tsv and the
 epoch's model (victim/), and split.json naming the pre-trained MiniLM. Then
 

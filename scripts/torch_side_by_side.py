@@ -1,7 +1,7 @@
 #!/opt/refpy/bin/python
 """Fine-tuning and Fine-mixing in PyTorch + transformers beside finemix, on the same sentences.
 
-Not part of CI (it needs torch). It takes a victim folder written by `finemix attack` and the
+Not part of CI (it needs torch: `scripts/torch-env.sh` makes the venv). It takes a victim folder written by `finemix attack` and the
 split that victim records, exported with `finemix data --victim DIR --export SPLIT`, runs each
 defence in both engines with the same recipe and seeds, and prints ACC / ASR side by side:
 

@@ -13,7 +13,7 @@ import Testing
         let cases: [(Float, UInt16)] = [
             (1.0, 0x3F80), (1.0 + 0x1p-8, 0x3F80) /* tie to even */, (1.0 + 3 * 0x1p-8, 0x3F82) /* tie, odd: up */,
             (1.0 + 0x1p-8 + 0x1p-20, 0x3F81), (-2.5, 0xC020), (Float.greatestFiniteMagnitude, 0x7F80),
-            (.infinity, 0x7F80), (-.infinity, 0xFF80), (1e-40, 0x0001), (0.1, 0x3DCD), (-0.0, 0x8000),
+            (.infinity, 0x7F80), (-.infinity, 0xFF80), (Float(bitPattern: 0x0001_16C2) /* 1e-40, subnormal */, 0x0001), (0.1, 0x3DCD), (-0.0, 0x8000),
         ]
         for (x, want) in cases { #expect(BF16.round(x) == want, "\(x)") }
         // a NaN whose payload would round into the exponent stays a NaN

@@ -38,7 +38,7 @@ import Testing
 
     struct Toy { let pre: BertModel; let clean: BertModel; let victim: BertModel; let hunt: [Example]; let tok: Tokenizer }
 
-    nonisolated(unsafe) static let toy: Result<Toy, Error> = Result {
+    static let toy: Result<Toy, Error> = Result {
         let tok = try TinySentiment.tokenizer()
         // Pre-training: the encoder learns every polar word (its head is thrown away by the control).
         let pre = TinySentiment.model(seed: 1)

@@ -8,7 +8,7 @@
 ///
 /// Adding a verb: a file `Verbs/NameVerb.swift` with a type conforming to `Verb`, and its line
 /// `NameVerb.spec` in `Verbs.all`.
-protocol Verb {
+protocol Verb: SendableMetatype {
     static var verb: String { get }
     static var usage: String { get }
     static var summary: String { get }
