@@ -36,8 +36,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // OpenBLAS's kernels chosen again at start where its own choice is its generic fallback
+        // (Sources/CBLASKernels/kernels.c says why).
+        .target(name: "CBLASKernels", dependencies: ["CBLAS"]),
         .target(name: "Defense", dependencies: [
-            "CBLAS", "CDNNL",
+            "CBLAS", "CBLASKernels", "CDNNL",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: fast),
         .target(name: "TUI", dependencies: ["Defense", "CNcurses"], swiftSettings: fast),

@@ -16,14 +16,16 @@ enum Binary {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("finemix")
     }
 
+    /// `environment` adds to or replaces the test process's variables; `unset` removes some.
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
-                    directory: URL? = nil) throws -> Output {
+                    unset: [String] = [], directory: URL? = nil) throws -> Output {
         let process = Process()
         process.executableURL = url
         if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        for k in unset { env[k] = nil }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

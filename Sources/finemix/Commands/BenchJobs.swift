@@ -18,6 +18,8 @@ extension BenchCommand {
     }
     struct JobsReport: Codable {
         var sentences: Int; var shards: Int; var threads: Int
+        /// The OpenBLAS kernels behind every FP32 product (`BLASKernels.summary`).
+        var blas: String
         /// The products' precision, in training and evaluation.
         var precision: String
         var load_average: [Double]; var runs: [JobRun]
@@ -45,7 +47,7 @@ extension BenchCommand {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-bench-jobs-\(UUID().uuidString)", isDirectory: true)
             defer { try? FileManager.default.removeItem(at: scratch) }
             if !json { note("bench jobs: \(data.poisonedTrain.examples.count) attacker sentences, \(clean.count) clean, "
-                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; products in \(precision.rawValue); \(Parallel.threads) threads; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
+                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; products in \(precision.rawValue); \(Parallel.threads) threads; \(BLASKernels.summary); load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
             var runs: [JobRun] = []
             for (k, order) in orders.enumerated() {
                 // Attacker epoch.
@@ -102,7 +104,7 @@ extension BenchCommand {
                                    real_tokens_per_s: Double(ft.tokens) / ft.seconds, phases: phases))
                 report(runs.last!)
             }
-            let out = JobsReport(sentences: data.poisonedTrain.examples.count, shards: jobShards, threads: Parallel.threads,
+            let out = JobsReport(sentences: data.poisonedTrain.examples.count, shards: jobShards, threads: Parallel.threads, blas: BLASKernels.summary,
                                  precision: precision.rawValue,
                                  load_average: Self.loadAverage(), runs: runs)
             if json {
