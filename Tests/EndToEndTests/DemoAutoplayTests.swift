@@ -61,12 +61,13 @@ import TestSupport
         let defended = try #require(names.first { $0.contains("E-PUR") && $0.contains("mix") && $0.hasSuffix("FT") },
                                     "no Fine-mixing + E-PUR variant in \(names)")
         #expect(names.contains("victim"))
-        // `precision=auto`: the victim trained in BF16 exactly where the CPU has it, and says so
+        // `precision=auto`: the victim trained in BF16 exactly where BF16's products are faster
+        // here (timed in this process as in the binary's; the two are far from the threshold on
+        // the machines measured), never where the CPU lacks it
         let planted = try FileManager.default.contentsOfDirectory(atPath: ws + "/victims")
         let record = try #require(planted.compactMap { try? Data(contentsOf: URL(fileURLWithPath: "\(ws)/victims/\($0)/attack.json")) }.first)
         let recipe = try #require((try JSONSerialization.jsonObject(with: record) as? [String: Any])?["recipe"] as? [String: Any])
-        let bf16 = (try? Precision.bf16.requireSupported()) != nil
-        #expect(recipe["precision"] as? String == (bf16 ? "bf16" : nil))
+        #expect(recipe["precision"] as? String == (PrecisionSpeed.here.precision == .bf16 ? "bf16" : nil), "\(PrecisionSpeed.here)")
 
         let t = try Tmux(width: 160, height: 45)
         try t.type("FINEMIX_CACHE=\(Self.cache) FINEMIX_AUTOPLAY_PAUSE=0.2 \(Binary.url.path) demo --autoplay --scenario \(scenario.path) --workspace \(ws); echo EXIT=$?")

@@ -78,6 +78,8 @@ struct BenchCommand: ParsableCommand {
         var sgemm_gflops: Double; var sgemm_gflops_before_after: [Double]; var sgemm_gflops_per_cpu_s: Double; var threads: Int
         /// The OpenBLAS kernels behind every FP32 product (`BLASKernels.summary`).
         var blas: String
+        /// What the workbench's `precision=auto` runs here, and why (`PrecisionSpeed`).
+        var auto_precision: String
         var runs: [Run]
     }
 
@@ -102,7 +104,8 @@ struct BenchCommand: ParsableCommand {
             let sgemm = BLASThreads.sgemmRate(n: quick ? 1024 : 2048, repeats: quick ? 3 : 5)
             let n = Double(quick ? 1024 : 2048)
             let sgemmPerCPU = 2 * n * n * n * Double((quick ? 3 : 5) + 1) / (Self.cpuSeconds() - cpu0) / 1e9
-            if !json { note(String(format: "sgemm %.1f GFLOP/s (%d threads, ", sgemm, threads) + BLASKernels.summary + ")") }
+            if !json { note(String(format: "sgemm %.1f GFLOP/s (%d threads, ", sgemm, threads) + BLASKernels.summary + ")")
+                note("precision=auto: \(PrecisionSpeed.here)") }
             var runs: [Run] = []
             var shapes: [(Int, Int)] = quick ? [(16, 64)] : [(16, 64), (16, 128), (32, 64), (32, 128)]
             if !self.shapes.isEmpty {
@@ -149,7 +152,8 @@ struct BenchCommand: ParsableCommand {
                 for r in runs { note("\(r.config) \(r.mode) \(r.batch)x\(r.seq): " + String(format: "%.3f of sgemm per CPU-second", r.cpu_fraction_of_sgemm)) }
             }
             let report = Report(sgemm_gflops: best, sgemm_gflops_before_after: [sgemm, sgemmAfter],
-                                sgemm_gflops_per_cpu_s: sgemmPerCPU, threads: threads, blas: BLASKernels.summary, runs: runs)
+                                sgemm_gflops_per_cpu_s: sgemmPerCPU, threads: threads, blas: BLASKernels.summary,
+                                auto_precision: PrecisionSpeed.here.description, runs: runs)
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.sortedKeys]

@@ -4,7 +4,7 @@ import Foundation
 struct AttackVerb: Verb {
     static let verb = "attack"
     static let usage = "attack [trigger=word:cf,mn,bb,tq,mb] [rate=0.1] [target=1] [epochs=3] [lr=5e-5] [batch=32] [precision=fp32|bf16|auto] [fresh=TAG]"
-    static let summary = "plant a backdoor on the data's split (its seed): fine-tune the pre-trained model on poisoned data; training's products in fp32, bf16 or auto (bf16 where the CPU has AVX512-BF16; docs/bf16.md); cached by recipe (fresh=TAG retrains); the result becomes the victim"
+    static let summary = "plant a backdoor on the data's split (its seed): fine-tune the pre-trained model on poisoned data; training's products in fp32, bf16 or auto (bf16 where its products run faster than fp32's here, timed once; docs/bf16.md); cached by recipe (fresh=TAG retrains); the result becomes the victim"
     static let options = ["trigger", "rate", "target", "epochs", "lr", "batch", "precision", "fresh"]
     static let arguments = 0...0
 
@@ -15,7 +15,8 @@ struct AttackVerb: Verb {
     var epochs: Int
     var lr: Double
     var batch: Int
-    var precision: Precision
+    /// nil: `auto`, resolved when the attack runs (timed, so never while a script is checked).
+    var precision: Precision?
     var fresh: String
 
     init(_ c: Command) throws {
@@ -28,7 +29,7 @@ struct AttackVerb: Verb {
         fresh = c.options["fresh"] ?? ""
         switch try c.choice("precision", default: "fp32", from: ["fp32", "bf16", "auto"]) {
         case "bf16": try Precision.bf16.requireSupported(); precision = .bf16
-        case "auto": precision = (try? Precision.bf16.requireSupported()) == nil ? .fp32 : .bf16
+        case "auto": precision = nil
         default: precision = .fp32
         }
     }
@@ -62,8 +63,13 @@ struct AttackVerb: Verb {
     /// unless an earlier attack with this recipe left it.
     private func plant(pre: CheckpointFolder, data d: SessionData, on s: Session, events: EventSink,
                        cancel: CancellationFlag) throws -> URL {
+        let products: Precision
+        if let precision { products = precision } else {
+            products = PrecisionSpeed.here.precision
+            events(.log(.info, "precision=auto: \(PrecisionSpeed.here)"))
+        }
         let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: d.maxLength, seed: d.split.spec.seed,
-                                    precision: precision == .bf16 ? .bf16 : nil)
+                                    precision: products == .bf16 ? .bf16 : nil)
         let request = AttackRequest(pretrained: pre.url, dataset: d.dataset, trigger: trigger,
                                     poisonRate: rate, target: target,
                                     trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
