@@ -28,9 +28,30 @@ static uint16_t bf16(float f) {
     return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
 }
 
+// oneDNN's matmul C (+)= A·W over these descriptors, with a sum post-op when `add` (sgemm's beta
+// 1); the implementation's name copied into impl (when given).
+static dnnl_primitive_t matmul(dnnl_engine_t eng, const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *w,
+                               const dnnl_memory_desc_t *c, int add, char impl[64]) {
+    dnnl_matmul_desc_t md;
+    CHECK(dnnl_matmul_desc_init(&md, a, w, NULL, c));
+    dnnl_post_ops_t ops; dnnl_primitive_attr_t attr;
+    CHECK(dnnl_post_ops_create(&ops)); if (add) CHECK(dnnl_post_ops_append_sum(ops, 1));
+    CHECK(dnnl_primitive_attr_create(&attr)); CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
+    dnnl_primitive_desc_t pd; dnnl_primitive_t p;
+    CHECK(dnnl_primitive_desc_create(&pd, &md, attr, eng, NULL));
+    if (impl) {
+        const char *name;
+        CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name));
+        snprintf(impl, 64, "%s", name);
+    }
+    CHECK(dnnl_primitive_create(&p, pd));
+    dnnl_primitive_desc_destroy(pd); dnnl_post_ops_destroy(ops); dnnl_primitive_attr_destroy(attr);
+    return p;
+}
+
 // GFLOP/s of oneDNN's matmul C[M,N] += A[M,K]·W[N,K]ᵀ in `type` (A rounded each call for bf16).
 static double onednn(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t type, int M, int N, int K,
-                     const float *A, const float *W, float *C, const char **impl) {
+                     const float *A, const float *W, float *C, char impl[64]) {
     size_t es = type == dnnl_bf16 ? 2 : 4;
     void *a = malloc(es * M * K), *w = malloc(es * N * K);
     for (long i = 0; i < (long)N * K; i++) {
@@ -41,16 +62,7 @@ static double onednn(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t type,
     CHECK(dnnl_memory_desc_init_by_tag(&da, 2, sa, type, dnnl_ab));
     CHECK(dnnl_memory_desc_init_by_tag(&dw, 2, sw, type, dnnl_ba));
     CHECK(dnnl_memory_desc_init_by_tag(&dc, 2, sc, dnnl_f32, dnnl_ab));
-    dnnl_matmul_desc_t md;
-    CHECK(dnnl_matmul_desc_init(&md, &da, &dw, NULL, &dc));
-    dnnl_post_ops_t ops; dnnl_primitive_attr_t attr;
-    CHECK(dnnl_post_ops_create(&ops)); CHECK(dnnl_post_ops_append_sum(ops, 1));
-    CHECK(dnnl_primitive_attr_create(&attr)); CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
-    dnnl_primitive_desc_t pd;
-    CHECK(dnnl_primitive_desc_create(&pd, &md, attr, eng, NULL));
-    CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, impl));
-    dnnl_primitive_t p;
-    CHECK(dnnl_primitive_create(&p, pd));
+    dnnl_primitive_t p = matmul(eng, &da, &dw, &dc, 1, impl);
     dnnl_memory_t ma, mw, mc;
     CHECK(dnnl_memory_create(&ma, &da, eng, a)); CHECK(dnnl_memory_create(&mw, &dw, eng, w));
     CHECK(dnnl_memory_create(&mc, &dc, eng, C));
@@ -66,9 +78,8 @@ static double onednn(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t type,
         t = now() - t;
         if (t < best) best = t;
     }
-    dnnl_primitive_destroy(p); dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_destroy(p);
     dnnl_memory_destroy(ma); dnnl_memory_destroy(mw); dnnl_memory_destroy(mc);
-    dnnl_post_ops_destroy(ops); dnnl_primitive_attr_destroy(attr);
     free(a); free(w);
     return 2.0 * M * N * K / best / 1e9;
 }
@@ -84,14 +95,7 @@ static double bf16mm(dnnl_engine_t eng, dnnl_stream_t st, int M, int N, int K, l
     CHECK(dnnl_memory_desc_init_by_strides(&da, 2, ta, dnnl_bf16, sa));
     CHECK(dnnl_memory_desc_init_by_strides(&db, 2, tb, dnnl_bf16, sb));
     CHECK(dnnl_memory_desc_init_by_strides(&dc, 2, tc, dnnl_f32, sc));
-    dnnl_matmul_desc_t md;
-    CHECK(dnnl_matmul_desc_init(&md, &da, &db, NULL, &dc));
-    dnnl_post_ops_t ops; dnnl_primitive_attr_t attr;
-    CHECK(dnnl_post_ops_create(&ops)); if (add) CHECK(dnnl_post_ops_append_sum(ops, 1));
-    CHECK(dnnl_primitive_attr_create(&attr)); CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
-    dnnl_primitive_desc_t pd; dnnl_primitive_t p;
-    CHECK(dnnl_primitive_desc_create(&pd, &md, attr, eng, NULL));
-    CHECK(dnnl_primitive_create(&p, pd));
+    dnnl_primitive_t p = matmul(eng, &da, &db, &dc, add, NULL);
     dnnl_memory_t ma, mb, mc;
     CHECK(dnnl_memory_create(&ma, &da, eng, a)); CHECK(dnnl_memory_create(&mb, &db, eng, b)); CHECK(dnnl_memory_create(&mc, &dc, eng, c));
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
@@ -102,9 +106,8 @@ static double bf16mm(dnnl_engine_t eng, dnnl_stream_t st, int M, int N, int K, l
         t = now() - t;
         if (t < best) best = t;
     }
-    dnnl_primitive_destroy(p); dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_destroy(p);
     dnnl_memory_destroy(ma); dnnl_memory_destroy(mb); dnnl_memory_destroy(mc);
-    dnnl_post_ops_destroy(ops); dnnl_primitive_attr_destroy(attr);
     free(a); free(b); free(c);
     return 2.0 * M * N * K / best / 1e9;
 }
@@ -147,9 +150,9 @@ int main(void) {
             t = now() - t;
             if (t < best) best = t;
         }
-        const char *i32, *i16;
-        double f32 = onednn(eng, st, dnnl_f32, M, N, K, A, W, C, &i32);
-        double b16 = onednn(eng, st, dnnl_bf16, M, N, K, A, W, C, &i16);
+        char i32[64], i16[64];
+        double f32 = onednn(eng, st, dnnl_f32, M, N, K, A, W, C, i32);
+        double b16 = onednn(eng, st, dnnl_bf16, M, N, K, A, W, C, i16);
         printf("%5d %5d %5d  %9.1f %9.1f %9.1f  %s / %s\n", M, N, K, 2.0 * M * N * K / best / 1e9, f32, b16, i32, i16);
         free(A); free(W); free(C);
     }
