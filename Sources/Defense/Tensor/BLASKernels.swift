@@ -7,9 +7,6 @@ public enum BLASKernels {
     /// OpenBLAS's name for the kernels running now ("SkylakeX", "Haswell", "Zen", "Prescott", …).
     public static var core: String { String(cString: openblas_get_corename()) }
 
-    /// The library and its build ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY …").
-    public static var config: String { String(cString: openblas_get_config()) }
-
     /// When finemix replaced OpenBLAS's choice: what it chose and what OpenBLAS had chosen.
     public static var replaced: (chosen: String, fallback: String)? {
         guard let c = finemix_blas_override(), let o = finemix_blas_original() else { return nil }
@@ -22,7 +19,7 @@ public enum BLASKernels {
     }
 
     /// One line for reports: "OpenBLAS SkylakeX kernels (chosen by finemix: OpenBLAS did not know
-    /// this CPU and fell back to Prescott)", or "OpenBLAS Zen kernels".
+    /// this CPU and fell back to its generic Prescott ones)", or "OpenBLAS Zen kernels".
     public static var summary: String {
         if let r = replaced {
             return "OpenBLAS \(r.chosen) kernels (chosen by finemix: OpenBLAS did not know this CPU and fell back to its generic \(r.fallback) ones)"

@@ -26,7 +26,8 @@ public struct PrecisionSpeed: Sendable, CustomStringConvertible {
         return PrecisionSpeed(precision: choose(bf16TimeRatio: r), bf16TimeRatio: r.isFinite ? r : nil)
     }()
 
-    /// "bf16: its products took 0.52 of fp32's time here" and the like, for logs and messages.
+    /// "fp32: BF16 products took 2.00 of FP32's time here (BF16 at most 0.8)" and the like, for
+    /// logs and reports.
     public var description: String {
         guard let r = bf16TimeRatio else { return "fp32: this CPU has no AVX512-BF16 (or oneDNN failed on it)" }
         return String(format: "%@: BF16 products took %.2f of FP32's time here (BF16 at most %.1f)",
