@@ -2,7 +2,7 @@ import Dispatch
 
 /// `precision=auto`: BF16 where it is faster here, timed, not assumed. AVX512-BF16 says what the
 /// CPU can run, not how fast: on AMD's Zen 4 BF16 products ran at about twice the FP32 rate, on
-/// Intel's Emerald Rapids without AMX at about 0.6 of it, and PyTorch's BF16 was slower than its
+/// Intel's Emerald Rapids without AMX at about half of it, and PyTorch's BF16 was slower than its
 /// FP32 there too (docs/bf16.md).
 public struct PrecisionSpeed: Sendable, CustomStringConvertible {
     /// What `auto` runs.
