@@ -18,8 +18,9 @@ extension BenchCommand {
     }
     struct JobsReport: Codable {
         var sentences: Int; var shards: Int; var threads: Int
-        /// The OpenBLAS kernels behind every FP32 product (`BLASKernels.summary`).
-        var blas: String
+        /// The OpenBLAS kernels behind every FP32 product (`BLASKernels.summary`), and the
+        /// machine's sgemm rate measured before the jobs, as `finemix bench` measures it.
+        var blas: String; var sgemm_gflops: Double
         /// The products' precision, in training and evaluation.
         var precision: String
         var load_average: [Double]; var runs: [JobRun]
@@ -44,10 +45,11 @@ extension BenchCommand {
             let tokenizer = try Tokenizer(vocabURL: pre.vocabURL)
             let clean = Array(data.split.cleanPool.prefix(64))
             let load0 = Self.loadAverage()
+            let sgemm = BLASThreads.sgemmRate(n: 2048, repeats: 5)
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("finemix-bench-jobs-\(UUID().uuidString)", isDirectory: true)
             defer { try? FileManager.default.removeItem(at: scratch) }
             if !json { note("bench jobs: \(data.poisonedTrain.examples.count) attacker sentences, \(clean.count) clean, "
-                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; products in \(precision.rawValue); \(Parallel.threads) threads; \(BLASKernels.summary); load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
+                            + "\(data.split.test.count) + \(data.asrTest.count) evaluated; \(jobShards) parts per step; products in \(precision.rawValue); \(Parallel.threads) threads; \(BLASKernels.summary); sgemm \(String(format: "%.0f", sgemm)) GFLOP/s; load \(load0.map { String(format: "%.1f", $0) }.joined(separator: " "))") }
             var runs: [JobRun] = []
             for (k, order) in orders.enumerated() {
                 // Attacker epoch.
@@ -104,7 +106,7 @@ extension BenchCommand {
                                    real_tokens_per_s: Double(ft.tokens) / ft.seconds, phases: phases))
                 report(runs.last!)
             }
-            let out = JobsReport(sentences: data.poisonedTrain.examples.count, shards: jobShards, threads: Parallel.threads, blas: BLASKernels.summary,
+            let out = JobsReport(sentences: data.poisonedTrain.examples.count, shards: jobShards, threads: Parallel.threads, blas: BLASKernels.summary, sgemm_gflops: sgemm,
                                  precision: precision.rawValue,
                                  load_average: Self.loadAverage(), runs: runs)
             if json {
