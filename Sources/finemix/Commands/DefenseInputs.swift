@@ -369,7 +369,7 @@ struct DefencePrecisionOption: ParsableArguments {
 
 /// `--precision` of eval, predict and bench, and the parsing every `--precision` shares.
 enum PrecisionOption {
-    static let help = "The encoder's weight products in fp32 (the default) or bf16: BF16 weights and inputs with FP32 sums, about twice the multiply rate on CPUs with AVX512-BF16, answers that may differ from fp32's near the decision boundary (docs/bf16.md)."
+    static let help = "The encoder's weight products in fp32 (the default) or bf16: BF16 weights and inputs with FP32 sums, about twice FP32's multiply rate on some CPUs with AVX512-BF16 (AMD Zen 4) and slower on others (Intel without AMX; `finemix bench` prints which), answers that may differ from fp32's near the decision boundary (docs/bf16.md)."
 
     static func parse(_ text: String) throws -> Precision {
         guard let p = Precision(rawValue: text.lowercased()) else {
