@@ -28,7 +28,7 @@ public final class Evaluator: @unchecked Sendable {
         self.model = model; self.tokenizer = tokenizer
         self.maxLength = min(maxLength, model.config.maxSequenceLength)
         self.budget = budget; workerCount = max(1, workers)
-        bf16 = precision.weights(of: model)
+        bf16 = precision.weights(of: model, round: false)
         predictors = [try Predictor(model: model, maxBatch: max(1, batch), maxSeq: self.maxLength, budget: budget, bf16: bf16)]
     }
 

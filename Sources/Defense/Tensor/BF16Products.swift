@@ -18,7 +18,13 @@ public enum Precision: String, Sendable, Codable {
     }
 
     /// The weights a `Predictor` of this precision reads: `model`'s rounded to BF16, nil for FP32.
-    public func weights(of model: BertModel) -> BF16Weights? { self == .bf16 ? BF16Weights(model) : nil }
+    /// `round`: false for an owner that rounds before every use (the evaluator, the trainer).
+    public func weights(of model: BertModel, round: Bool = true) -> BF16Weights? {
+        self == .bf16 ? BF16Weights(model, round: round) : nil
+    }
+
+    /// As recipes and reports record it: nil for FP32, as in every file written before the choice.
+    public var recorded: Precision? { self == .bf16 ? .bf16 : nil }
 }
 
 /// The encoder's linear weights rounded to BF16, in the parameters' layout (a weight's offset is

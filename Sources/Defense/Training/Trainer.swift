@@ -94,7 +94,7 @@ public final class Trainer: @unchecked Sendable {
         // LazyRows zeroes only the rows it touches: the table's gradient starts at zero.
         model.ensureGradients().zero()
         settings.pruneMask.apply(model.params)
-        bf16 = settings.precision == .bf16 ? BF16Weights(model, round: false) : nil
+        bf16 = settings.precision.weights(of: model, round: false)
     }
 
     public var activationBytes: Int { partActs.reduce(0) { $0 + $1.bytes } }

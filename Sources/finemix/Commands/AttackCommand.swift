@@ -94,7 +94,7 @@ struct AttackCommand: ParsableCommand {
             let dataset = try read.load(data, cache: workspace.cache)
             let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, warmupRatio: warmupRatio, weightDecay: weightDecay,
                                         maxLength: maxLength, seed: seed, batchOrder: try BatchOrderOption.parse(batches), shards: shards,
-                                        precision: trainingPrecision == .bf16 ? .bf16 : nil)
+                                        precision: trainingPrecision.recorded)
             if case .embedding = trig {} else if from != nil {
                 throw FinemixError("--from is for EP (--trigger ep:WORD) only")
             }

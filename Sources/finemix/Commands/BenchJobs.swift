@@ -33,7 +33,7 @@ extension BenchCommand {
             let orders = try jobBatches.map(BatchOrderOption.parse)
             let precision = try PrecisionOption.parse(precision)
             try precision.requireSupported()
-            let bf16: Precision? = precision == .bf16 ? .bf16 : nil
+            let bf16 = precision.recorded
             BLASThreads.set(Parallel.threads)
             let cache = workspace.cache
             let pre = try CheckpointFolder(try cache.minilm(progress: note))

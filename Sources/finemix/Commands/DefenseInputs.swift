@@ -364,7 +364,7 @@ struct DefencePrecisionOption: ParsableArguments {
     var precision: String = Precision.fp32.rawValue
 
     /// The recipes' precision: nil for FP32, which files record as absent.
-    func recipe() throws -> Precision? { try PrecisionOption.parse(precision) == .bf16 ? .bf16 : nil }
+    func recipe() throws -> Precision? { try PrecisionOption.parse(precision).recorded }
 }
 
 /// `--precision` of eval, predict and bench, and the parsing every `--precision` shares.

@@ -69,7 +69,7 @@ struct AttackVerb: Verb {
             events(.log(.info, "precision=auto: \(PrecisionSpeed.here)"))
         }
         let recipe = FineTuneRecipe(epochs: epochs, lr: lr, batch: batch, maxLength: d.maxLength, seed: d.split.spec.seed,
-                                    precision: products == .bf16 ? .bf16 : nil)
+                                    precision: products.recorded)
         let request = AttackRequest(pretrained: pre.url, dataset: d.dataset, trigger: trigger,
                                     poisonRate: rate, target: target,
                                     trainSize: d.split.spec.trainSize, cleanSize: d.split.spec.cleanPoolSize,
